@@ -7,8 +7,11 @@ import {
   DIHEDRAL_NAMES,
   jaroszWindowSize,
   lumaFromPixels,
+  pdqBackend,
   pdqDihedralFromLuma,
+  pdqDihedralFromPixels,
   pdqFromPixels,
+  usePdqBackend,
 } from './pdq.js';
 
 async function hashImage(file: string, resize512 = false) {
@@ -106,5 +109,54 @@ describe('PDQ hash encoding', () => {
     expect(() => pdqHexToWords('abc')).toThrow(/64 hex characters, got 3/);
     expect(() => pdqHexToWords('g'.repeat(64))).toThrow(/0-9 and a-f/);
     expect(() => pdqHexToWords('F'.repeat(64))).toThrow(/lower-case/);
+  });
+});
+
+describe('PDQ backends', () => {
+  function randomImage(width: number, height: number, channels: number, seed: number): Uint8Array {
+    const pixels = new Uint8Array(width * height * channels);
+    let state = seed;
+    for (let i = 0; i < pixels.length; i++) {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      // Smooth structure plus noise, so hashes are not all decided by noise.
+      pixels[i] = (((i / channels) % width) * 3 + (state >>> 27)) & 255;
+    }
+    return pixels;
+  }
+
+  it('WebAssembly and TypeScript give the same bits on odd sizes and channel counts', () => {
+    usePdqBackend('wasm');
+    expect(pdqBackend()).toBe('wasm');
+    const sizes: [number, number, number][] = [
+      [5, 5, 3],
+      [7, 13, 1],
+      [64, 64, 3],
+      [65, 63, 4],
+      [131, 67, 2],
+      [256, 256, 3],
+      [257, 129, 4],
+      [1000, 3, 3],
+      [34, 42, 3],
+      [40, 40, 1],
+      [333, 1025, 3],
+    ];
+    try {
+      for (const [width, height, channels] of sizes) {
+        const pixels = randomImage(width, height, channels, width * 31 + height);
+        usePdqBackend('wasm');
+        const fromWasm = pdqFromPixels(pixels, width, height, channels);
+        const dihedralWasm = pdqDihedralFromPixels(pixels, width, height, channels);
+        usePdqBackend('js');
+        const fromJs = pdqFromPixels(pixels, width, height, channels);
+        const dihedralJs = pdqDihedralFromPixels(pixels, width, height, channels);
+        expect({ size: `${width}x${height}x${channels}`, ...fromWasm }).toEqual({
+          size: `${width}x${height}x${channels}`,
+          ...fromJs,
+        });
+        expect(dihedralWasm).toEqual(dihedralJs);
+      }
+    } finally {
+      usePdqBackend('wasm');
+    }
   });
 });

@@ -8,6 +8,7 @@
  * float32 op in double and rounding once is exact for + - * /, since 53 >= 2 * 24 + 2.)
  */
 import { packBits, pdqWordsToHex } from './hash256.js';
+import { wasmAvailable, wasmDct, wasmGrid64 } from './pdq-wasm.js';
 
 const f = Math.fround;
 
@@ -146,6 +147,12 @@ function cellCentre(cell: number, inDim: number): number {
   return Math.floor(((cell + 0.5) * inDim) / 64);
 }
 
+function cellCentres(inDim: number): Int32Array {
+  const out = new Int32Array(64);
+  for (let i = 0; i < 64; i++) out[i] = cellCentre(i, inDim);
+  return out;
+}
+
 /**
  * Blur (two Jarosz passes: rows, columns, rows, columns) and take one sample at each of the 64x64 cell
  * centres. The last column pass only runs down the 64 sampled columns: each column's running sum is
@@ -157,8 +164,7 @@ function blurAndDecimate(luma: Float32Array, width: number, height: number, out:
   buf1.set(luma.subarray(0, n));
   const rowWindow = jaroszWindowSize(width);
   const colWindow = jaroszWindowSize(height);
-  const sampleCols = new Int32Array(64);
-  for (let j = 0; j < 64; j++) sampleCols[j] = cellCentre(j, width);
+  const sampleCols = cellCentres(width);
   for (let pass = 0; pass < JAROSZ_PASSES; pass++) {
     const last = pass === JAROSZ_PASSES - 1;
     for (let row = 0; row < height; row++) box1D(buf1, buf2, row * width, width, 1, rowWindow);
@@ -168,10 +174,54 @@ function blurAndDecimate(luma: Float32Array, width: number, height: number, out:
       for (let col = 0; col < width; col++) box1D(buf2, buf1, col, height, width, colWindow);
     }
   }
+  const sampleRows = cellCentres(height);
   for (let i = 0; i < 64; i++) {
-    const rowOffset = cellCentre(i, height) * width;
+    const rowOffset = sampleRows[i] * width;
     for (let j = 0; j < 64; j++) out[i * 64 + j] = buf1[rowOffset + sampleCols[j]];
   }
+}
+
+export type PdqBackend = 'wasm' | 'js';
+let backend: PdqBackend = process.env.KAITIAKI_PDQ_BACKEND === 'js' ? 'js' : 'wasm';
+
+/**
+ * Which implementation hashes pixels: 'wasm' (SIMD WebAssembly, the default when the compiled module is
+ * present) or 'js' (the plain TypeScript reference). Both give the same bits; tests compare them.
+ */
+export function usePdqBackend(choice: PdqBackend): void {
+  backend = choice;
+}
+
+export function pdqBackend(): PdqBackend {
+  return backend === 'wasm' && wasmAvailable(DCT_MATRIX) ? 'wasm' : 'js';
+}
+
+/** The 64x64 grid straight from pixels: in WebAssembly when it is there, else luma + blur in TypeScript. */
+function gridFromPixels(
+  pixels: Uint8Array,
+  width: number,
+  height: number,
+  channels: number,
+  skip64Shortcut: boolean,
+): Float32Array {
+  const shortcut = width === 64 && height === 64 && !skip64Shortcut;
+  if (!shortcut && pdqBackend() === 'wasm') {
+    const grid = new Float32Array(4096);
+    const windows = { alongRows: jaroszWindowSize(width), alongCols: jaroszWindowSize(height) };
+    wasmGrid64(
+      DCT_MATRIX,
+      pixels,
+      width,
+      height,
+      channels,
+      windows,
+      cellCentres(height),
+      cellCentres(width),
+      grid,
+    );
+    return grid;
+  }
+  return toGrid64(lumaFromPixels(pixels, width, height, channels), width, height, skip64Shortcut);
 }
 
 /** Sum of truncated neighbour gradients on the 64x64 grid, /90, capped at 100. */
@@ -196,6 +246,7 @@ export function qualityOf64x64(buffer: Float32Array): number {
 
 /** B = D A D^T: 64x64 -> 16x16, accumulating in float32 with k in order. */
 function dct64To16(a: Float32Array, out: Float32Array): void {
+  if (backend === 'wasm' && wasmDct(DCT_MATRIX, a, out)) return;
   const t = new Float32Array(16 * 64);
   for (let i = 0; i < 16; i++) {
     for (let j = 0; j < 64; j++) {
@@ -237,13 +288,22 @@ function toGrid64(luma: Float32Array, width: number, height: number, skip64Short
   return grid;
 }
 
-export function pdqFromLuma(luma: Float32Array, width: number, height: number): PdqHash {
-  if (tinyImage(width, height)) return { hash: ZERO_HASH, quality: 0 };
-  const grid = toGrid64(luma, width, height, false);
+function hashGrid(grid: Float32Array): PdqHash {
   const quality = qualityOf64x64(grid);
   const dct = new Float32Array(256);
   dct64To16(grid, dct);
   return { hash: thresholdToHex(dct), quality };
+}
+
+export function pdqFromLuma(luma: Float32Array, width: number, height: number): PdqHash {
+  if (tinyImage(width, height)) return { hash: ZERO_HASH, quality: 0 };
+  return hashGrid(toGrid64(luma, width, height, false));
+}
+
+/** PDQ of interleaved 8-bit pixels (1 to 4 channels; alpha ignored). */
+export function pdqFromPixels(pixels: Uint8Array, width: number, height: number, channels: number): PdqHash {
+  if (tinyImage(width, height)) return { hash: ZERO_HASH, quality: 0 };
+  return hashGrid(gridFromPixels(pixels, width, height, channels, false));
 }
 
 /** Sign and layout of each dihedral variant, derived from the original DCT (pdqhashing.cpp:440-530). */
@@ -261,17 +321,11 @@ const DIHEDRAL_RULES: Record<
   flipminus1: { transpose: true, negate: (i, j) => ((i + j) & 1) === 1 },
 };
 
-/** The hash of all 8 rotations and flips, computed from one DCT without re-hashing pixels. */
-export function pdqDihedralFromLuma(luma: Float32Array, width: number, height: number): PdqDihedral {
-  const variants = {} as Record<DihedralName, string>;
-  if (tinyImage(width, height)) {
-    for (const name of DIHEDRAL_NAMES) variants[name] = ZERO_HASH;
-    return { hash: ZERO_HASH, quality: 0, variants };
-  }
-  const grid = toGrid64(luma, width, height, true);
+function dihedralOfGrid(grid: Float32Array): PdqDihedral {
   const quality = qualityOf64x64(grid);
   const dct = new Float32Array(256);
   dct64To16(grid, dct);
+  const variants = {} as Record<DihedralName, string>;
   const variant = new Float32Array(256);
   for (const name of DIHEDRAL_NAMES) {
     const rule = DIHEDRAL_RULES[name];
@@ -286,7 +340,27 @@ export function pdqDihedralFromLuma(luma: Float32Array, width: number, height: n
   return { hash: variants.original, quality, variants };
 }
 
-/** Convenience: PDQ of interleaved 8-bit pixels (1 to 4 channels; alpha ignored). */
-export function pdqFromPixels(pixels: Uint8Array, width: number, height: number, channels: number): PdqHash {
-  return pdqFromLuma(lumaFromPixels(pixels, width, height, channels), width, height);
+function zeroDihedral(): PdqDihedral {
+  const variants = {} as Record<DihedralName, string>;
+  for (const name of DIHEDRAL_NAMES) variants[name] = ZERO_HASH;
+  return { hash: ZERO_HASH, quality: 0, variants };
+}
+
+/**
+ * The hash of all 8 rotations and flips, computed from one DCT without re-hashing pixels. Like the
+ * reference's dihedral function, this never takes the 64x64 shortcut.
+ */
+export function pdqDihedralFromLuma(luma: Float32Array, width: number, height: number): PdqDihedral {
+  if (tinyImage(width, height)) return zeroDihedral();
+  return dihedralOfGrid(toGrid64(luma, width, height, true));
+}
+
+export function pdqDihedralFromPixels(
+  pixels: Uint8Array,
+  width: number,
+  height: number,
+  channels: number,
+): PdqDihedral {
+  if (tinyImage(width, height)) return zeroDihedral();
+  return dihedralOfGrid(gridFromPixels(pixels, width, height, channels, true));
 }
