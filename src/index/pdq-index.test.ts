@@ -1,0 +1,201 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { PDQ_DATA } from '../../test/helpers/shared.js';
+import { pdqWordsToHex } from '../hashing/pdq/hash256.js';
+import { LinearPdqIndex, PdqIndex } from './pdq-index.js';
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return s >>> 0;
+  };
+}
+
+function randomHash(next: () => number): string {
+  return pdqWordsToHex(Uint32Array.from({ length: 8 }, () => next()));
+}
+
+function flipBits(hex: string, count: number, next: () => number): string {
+  const words = Uint32Array.from({ length: 8 }, (_, w) => parseInt(hex.slice(56 - 8 * w, 64 - 8 * w), 16));
+  const flipped = new Set<number>();
+  while (flipped.size < count) flipped.add(next() % 256);
+  for (const bit of flipped) words[bit >> 5] ^= 1 << (bit & 31);
+  return pdqWordsToHex(words);
+}
+
+/** A corpus with what real lists have: random hashes, tight clusters of near-duplicates, exact duplicates. */
+function corpus(seed: number, size: number): string[] {
+  const next = rng(seed);
+  const hashes: string[] = [];
+  const centres = Array.from({ length: 8 }, () => randomHash(next));
+  for (let i = 0; i < size; i++) {
+    const kind = next() % 10;
+    if (kind < 6) hashes.push(randomHash(next));
+    else if (kind < 9) hashes.push(flipBits(centres[next() % centres.length], next() % 41, next));
+    else hashes.push(hashes.length > 0 ? hashes[next() % hashes.length] : randomHash(next));
+  }
+  hashes.push('0'.repeat(64), 'f'.repeat(64), '0'.repeat(63) + '1');
+  return hashes;
+}
+
+function expectSameAsLinear(index: PdqIndex, linear: LinearPdqIndex, query: string, threshold: number): void {
+  const got = index.search(query, threshold);
+  const want = linear.search(query, threshold);
+  expect(got).toEqual(want);
+}
+
+describe('PdqIndex is exact (identical to a linear scan)', () => {
+  const hashes = corpus(42, 6000);
+  const index = new PdqIndex();
+  const linear = new LinearPdqIndex();
+  hashes.forEach((hash, i) => {
+    index.add(i + 1, 1 + (i % 3), hash);
+    linear.add(i + 1, 1 + (i % 3), hash);
+  });
+
+  it.each([0, 1, 7, 8, 15, 16, 23, 24, 31, 32, 40, 47, 48, 63, 64, 100])('threshold %i', (threshold) => {
+    const next = rng(threshold + 7);
+    for (let q = 0; q < 40; q++) {
+      const base = hashes[next() % hashes.length];
+      const query = q % 4 === 0 ? randomHash(next) : flipBits(base, next() % (threshold + 8), next);
+      expectSameAsLinear(index, linear, query, threshold);
+    }
+  });
+
+  it('finds every exact duplicate, in every bank', () => {
+    const duplicated = new PdqIndex();
+    const hash = hashes[0];
+    for (let id = 1; id <= 50; id++) duplicated.add(id, id % 4, hash);
+    const found = duplicated.search(hash, 0);
+    expect(found.map((m) => m.id)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    expect(new Set(found.map((m) => m.bankId))).toEqual(new Set([0, 1, 2, 3]));
+  });
+
+  it('applies bank filters and per-bank thresholds', () => {
+    const next = rng(99);
+    for (let q = 0; q < 30; q++) {
+      const query = flipBits(hashes[next() % hashes.length], next() % 30, next);
+      const options = {
+        bankFilter: (bank: number) => bank !== 2,
+        thresholdFor: (bank: number) => (bank === 1 ? 10 : 31),
+      };
+      expect(index.search(query, 31, options)).toEqual(linear.search(query, 31, options));
+    }
+  });
+
+  it('stays exact through interleaved adds and removes (property-based)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            op: fc.constantFrom('add', 'add', 'remove'),
+            pick: fc.nat(),
+            flips: fc.nat({ max: 40 }),
+          }),
+          {
+            minLength: 1,
+            maxLength: 300,
+          },
+        ),
+        fc.integer({ min: 0, max: 48 }),
+        (ops, threshold) => {
+          const small = new PdqIndex();
+          const reference = new LinearPdqIndex();
+          const present = new Map<number, string>();
+          const next = rng(ops.length * 31 + threshold);
+          let nextId = 1;
+          for (const op of ops) {
+            if (op.op === 'add' || present.size === 0) {
+              const hash = flipBits(hashes[op.pick % 200], op.flips, next);
+              small.add(nextId, 1, hash);
+              reference.add(nextId, 1, hash);
+              present.set(nextId++, hash);
+            } else {
+              const ids = [...present.keys()];
+              const id = ids[op.pick % ids.length];
+              expect(small.remove(id, present.get(id)!)).toBe(true);
+              reference.remove(id);
+              present.delete(id);
+            }
+          }
+          for (let q = 0; q < 5; q++) {
+            const query = flipBits(hashes[next() % 200], next() % 40, next);
+            expect(small.search(query, threshold)).toEqual(reference.search(query, threshold));
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('seals the tail into segments and merges them as it grows, still exact', () => {
+    const growing = new PdqIndex();
+    const reference = new LinearPdqIndex();
+    const more = corpus(7, 20_000);
+    more.forEach((hash, i) => {
+      growing.add(i + 1, 1, hash);
+      reference.add(i + 1, 1, hash);
+    });
+    expect(growing.stats().segments.length).toBeGreaterThan(1);
+    expect(growing.stats().tail).toBeLessThan(4096);
+    const next = rng(3);
+    for (let q = 0; q < 30; q++)
+      expectSameAsLinear(growing, reference, flipBits(more[next() % more.length], next() % 32, next), 31);
+  });
+
+  it('compacts after many removals without losing live hashes', () => {
+    const shrinking = new PdqIndex();
+    const reference = new LinearPdqIndex();
+    const many = corpus(11, 30_000);
+    many.forEach((hash, i) => {
+      shrinking.add(i + 1, 1, hash);
+      reference.add(i + 1, 1, hash);
+    });
+    for (let i = 0; i < many.length; i += 2) {
+      shrinking.remove(i + 1, many[i]);
+      reference.remove(i + 1);
+    }
+    expect(shrinking.stats().dead).toBeLessThan(15_000); // compaction ran
+    expect(shrinking.count).toBe(many.length - Math.ceil(many.length / 2));
+    const next = rng(5);
+    for (let q = 0; q < 20; q++)
+      expectSameAsLinear(shrinking, reference, flipBits(many[next() % many.length], next() % 32, next), 31);
+  });
+
+  it('refuses removing what is not there, and ids out of range', () => {
+    expect(index.remove(999_999, hashes[0])).toBe(false);
+    expect(() => new PdqIndex().add(0, 1, hashes[0])).toThrow(/ids are 1/);
+  });
+});
+
+describe('the reference hash lists', () => {
+  it('finds the same needles in the haystack as a linear scan at 31', () => {
+    const read = (name: string) =>
+      readFileSync(join(PDQ_DATA, 'hashlists', name), 'utf8')
+        .split(/\r?\n/)
+        .map((line) => line.trim().split(/[\s,]+/)[0])
+        .filter((hash) => /^[0-9a-f]{64}$/.test(hash));
+    const haystack = read('haystack.txt');
+    const needles = read('needles.txt');
+    expect(haystack.length).toBeGreaterThan(1000);
+    expect(needles.length).toBeGreaterThan(50);
+    const index = new PdqIndex();
+    const linear = new LinearPdqIndex();
+    haystack.forEach((hash, i) => {
+      index.add(i + 1, 1, hash);
+      linear.add(i + 1, 1, hash);
+    });
+    let found = 0;
+    for (const needle of needles) {
+      const got = index.search(needle, 31);
+      expect(got).toEqual(linear.search(needle, 31));
+      found += got.length;
+    }
+    expect(found).toBeGreaterThan(0);
+  });
+});
