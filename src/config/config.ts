@@ -1,0 +1,86 @@
+/**
+ * Configuration in two steps: the environment (and CLI flags) are read once into a typed, validated Config;
+ * nothing else reads process.env.
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ValidationError } from '../core/errors.js';
+
+export interface Config {
+  /** Where the embedded SQLite database and media live. */
+  dataDir: string;
+  /** PostgreSQL connection URL; when set, it is used instead of the embedded SQLite file. */
+  databaseUrl: string | null;
+  /** SQLite durability: FULL (default) fsyncs each commit. */
+  sqliteSynchronous: 'FULL' | 'NORMAL';
+  http: {
+    host: string;
+    port: number;
+    /** JSON body limit. */
+    bodyLimitBytes: number;
+    /** Largest upload accepted by /v1/hash, /v1/match and the HMA facade. */
+    maxUploadBytes: number;
+    rateLimitPerMinute: number;
+    trustProxy: boolean;
+  };
+  hashing: {
+    maxPixels: number;
+    maxVideoSeconds: number;
+  };
+  index: {
+    /** How often the index polls the store for changes made by other processes (ms). */
+    pollIntervalMs: number;
+  };
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ValidationError(
+      `${name} must be an integer from ${min} to ${max}, got "${raw}"`,
+      'KAI_ERR_CONFIG',
+    );
+  }
+  return value;
+}
+
+export interface ConfigOverrides {
+  dataDir?: string;
+  databaseUrl?: string | null;
+  host?: string;
+  port?: number;
+}
+
+export function readConfig(env: Env = process.env, overrides: ConfigOverrides = {}): Config {
+  const sync = env.KAITIAKI_SQLITE_SYNCHRONOUS ?? 'FULL';
+  if (sync !== 'FULL' && sync !== 'NORMAL')
+    throw new ValidationError('KAITIAKI_SQLITE_SYNCHRONOUS must be FULL or NORMAL', 'KAI_ERR_CONFIG');
+  return {
+    dataDir: resolve(overrides.dataDir ?? env.KAITIAKI_DATA_DIR ?? './data'),
+    databaseUrl:
+      overrides.databaseUrl !== undefined ? overrides.databaseUrl : env.KAITIAKI_DATABASE_URL || null,
+    sqliteSynchronous: sync,
+    http: {
+      host: overrides.host ?? env.KAITIAKI_HOST ?? '127.0.0.1',
+      port: overrides.port ?? int(env, 'KAITIAKI_PORT', 8080, 0, 65535),
+      bodyLimitBytes: int(env, 'KAITIAKI_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+      maxUploadBytes: int(env, 'KAITIAKI_MAX_UPLOAD_BYTES', 100 * 1024 * 1024, 1024, 4 * 1024 * 1024 * 1024),
+      rateLimitPerMinute: int(env, 'KAITIAKI_RATE_LIMIT_PER_MINUTE', 1_200_000, 1, 100_000_000),
+      trustProxy: env.KAITIAKI_TRUST_PROXY === 'true',
+    },
+    hashing: {
+      maxPixels: int(env, 'KAITIAKI_MAX_PIXELS', 100_000_000, 1, 1_000_000_000),
+      maxVideoSeconds: int(env, 'KAITIAKI_MAX_VIDEO_SECONDS', 3 * 3600, 1, 48 * 3600),
+    },
+    index: { pollIntervalMs: int(env, 'KAITIAKI_INDEX_POLL_MS', 1000, 50, 3_600_000) },
+  };
+}
+
+export function sqlitePath(config: Config): string {
+  mkdirSync(config.dataDir, { recursive: true });
+  return resolve(config.dataDir, 'kaitiaki.sqlite');
+}

@@ -1,0 +1,307 @@
+/**
+ * Banks: named lists of signals owned by an organisation. An organisation sees its own banks and the banks
+ * shared with it; asking for any other bank is answered exactly like asking for one that does not exist.
+ */
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../core/errors.js';
+import { getSignalType } from '../signals/registry.js';
+import { nowIso, type Db } from './database.js';
+import { tombstoneBankEntries } from './entries.js';
+import { validateLabels } from './labels.js';
+import { decodeCursor, pageLimit, toPage, type Page } from './pagination.js';
+import type { BankRow } from './schema.js';
+
+export type BankSharing = 'private' | 'shared';
+
+export interface BankShare {
+  orgId: number;
+  canContribute: boolean;
+}
+
+export interface Bank {
+  id: number;
+  orgId: number;
+  name: string;
+  description: string;
+  defaultLabels: string[];
+  /** Signal type -> inclusive distance threshold; types not listed use the type's default. */
+  thresholds: Record<string, number>;
+  enabled: boolean;
+  sharing: BankSharing;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface BankInput {
+  name: string;
+  description?: string;
+  defaultLabels?: string[];
+  thresholds?: Record<string, number>;
+  enabled?: boolean;
+  sharing?: BankSharing;
+}
+
+export type BankUpdate = Partial<BankInput>;
+
+/** Bank names: letters, digits, `_`, `-`, `.`; HMA's UPPER_WITH_UNDERSCORE names are a subset. */
+const BANK_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/;
+
+export function toBank(row: BankRow): Bank {
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    name: row.name,
+    description: row.description,
+    defaultLabels: JSON.parse(row.default_labels) as string[],
+    thresholds: JSON.parse(row.thresholds) as Record<string, number>,
+    enabled: row.enabled === 1,
+    sharing: row.sharing as BankSharing,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function validateThresholds(thresholds: Record<string, number>): Record<string, number> {
+  for (const [type, value] of Object.entries(thresholds)) {
+    const signalType = getSignalType(type);
+    if (!Number.isInteger(value) || value < 0 || value > signalType.maxThreshold) {
+      throw new ValidationError(
+        `threshold for ${type} must be an integer from 0 to ${signalType.maxThreshold}`,
+        'KAI_ERR_BAD_THRESHOLD',
+      );
+    }
+  }
+  return thresholds;
+}
+
+function validateInput(input: BankUpdate): void {
+  if (input.name !== undefined && !BANK_NAME.test(input.name)) {
+    throw new ValidationError(
+      `bank name "${input.name}" must be 1-100 letters, digits, _ . or - (starting with a letter, digit or _)`,
+    );
+  }
+  if (input.description !== undefined && input.description.length > 2000)
+    throw new ValidationError('description is too long (2000 at most)');
+  if (input.defaultLabels !== undefined) validateLabels(input.defaultLabels, 'defaultLabels');
+  if (input.thresholds !== undefined) validateThresholds(input.thresholds);
+  if (input.sharing !== undefined && input.sharing !== 'private' && input.sharing !== 'shared') {
+    throw new ValidationError('sharing must be "private" or "shared"');
+  }
+}
+
+export class BankService {
+  constructor(private readonly db: Db) {}
+
+  static creator() {
+    return (db: Db) => new BankService(db);
+  }
+
+  async create(orgId: number, input: BankInput): Promise<Bank> {
+    validateInput(input);
+    const existing = await this.db
+      .selectFrom('banks')
+      .select('id')
+      .where('org_id', '=', orgId)
+      .where('name', '=', input.name)
+      .executeTakeFirst();
+    if (existing)
+      throw new ConflictError(
+        `your organisation has a bank named "${input.name}" already`,
+        'KAI_ERR_BANK_EXISTS',
+      );
+    const now = nowIso();
+    const row = await this.db
+      .insertInto('banks')
+      .values({
+        org_id: orgId,
+        name: input.name,
+        description: input.description ?? '',
+        default_labels: JSON.stringify(input.defaultLabels ?? []),
+        thresholds: JSON.stringify(input.thresholds ?? {}),
+        enabled: input.enabled === false ? 0 : 1,
+        sharing: input.sharing ?? 'private',
+        created_at: now,
+        updated_at: now,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toBank(row);
+  }
+
+  /** Ids of every bank this organisation may match against: its own and those shared with it. */
+  async visibleBankIds(orgId: number): Promise<Set<number>> {
+    const rows = await this.visibleQuery(orgId).select('banks.id').execute();
+    return new Set(rows.map((r) => r.id));
+  }
+
+  private visibleQuery(orgId: number) {
+    return this.db
+      .selectFrom('banks')
+      .where((eb) =>
+        eb.or([
+          eb('banks.org_id', '=', orgId),
+          eb.and([
+            eb('banks.sharing', '=', 'shared'),
+            eb.exists(
+              eb
+                .selectFrom('bank_shares')
+                .select('bank_shares.bank_id')
+                .whereRef('bank_shares.bank_id', '=', 'banks.id')
+                .where('bank_shares.org_id', '=', orgId),
+            ),
+          ]),
+        ]),
+      );
+  }
+
+  /** A bank the organisation can see; NotFoundError otherwise (never revealing that it exists). */
+  async getVisible(orgId: number, bankId: number): Promise<Bank> {
+    const row = await this.visibleQuery(orgId)
+      .selectAll('banks')
+      .where('banks.id', '=', bankId)
+      .executeTakeFirst();
+    if (!row) throw new NotFoundError(`bank ${bankId} not found`, 'KAI_ERR_BANK_NOT_FOUND');
+    return toBank(row);
+  }
+
+  /** By name, preferring the organisation's own bank over a shared one with the same name (HMA's routes use names). */
+  async getVisibleByName(orgId: number, name: string): Promise<Bank> {
+    const rows = await this.visibleQuery(orgId).selectAll('banks').where('banks.name', '=', name).execute();
+    const row = rows.find((r) => r.org_id === orgId) ?? rows[0];
+    if (!row) throw new NotFoundError(`bank "${name}" not found`, 'KAI_ERR_BANK_NOT_FOUND');
+    return toBank(row);
+  }
+
+  /** A bank the organisation owns (to change or delete it); visible-but-shared banks are 403, others 404. */
+  async getOwned(orgId: number, bankId: number): Promise<Bank> {
+    const bank = await this.getVisible(orgId, bankId);
+    if (bank.orgId !== orgId)
+      throw new ForbiddenError(`bank ${bankId} is shared with you; only its owner can change it`);
+    return bank;
+  }
+
+  /** Whether the organisation may add entries: it owns the bank, or the bank is shared with it for contribution. */
+  async assertCanContribute(orgId: number, bankId: number): Promise<Bank> {
+    const bank = await this.getVisible(orgId, bankId);
+    if (bank.orgId === orgId) return bank;
+    const share = await this.db
+      .selectFrom('bank_shares')
+      .select('can_contribute')
+      .where('bank_id', '=', bankId)
+      .where('org_id', '=', orgId)
+      .executeTakeFirst();
+    if (!share?.can_contribute) throw new ForbiddenError(`bank ${bankId} is shared with you read-only`);
+    return bank;
+  }
+
+  async list(orgId: number, options: { cursor?: string; limit?: number } = {}): Promise<Page<Bank>> {
+    const limit = pageLimit(options.limit);
+    const rows = await this.visibleQuery(orgId)
+      .selectAll('banks')
+      .where('banks.id', '>', decodeCursor(options.cursor))
+      .orderBy('banks.id')
+      .limit(limit + 1)
+      .execute();
+    return toPage(rows, limit, toBank);
+  }
+
+  async update(orgId: number, bankId: number, update: BankUpdate): Promise<Bank> {
+    validateInput(update);
+    const bank = await this.getOwned(orgId, bankId);
+    if (update.name !== undefined && update.name !== bank.name) {
+      const clash = await this.db
+        .selectFrom('banks')
+        .select('id')
+        .where('org_id', '=', orgId)
+        .where('name', '=', update.name)
+        .executeTakeFirst();
+      if (clash)
+        throw new ConflictError(
+          `your organisation has a bank named "${update.name}" already`,
+          'KAI_ERR_BANK_EXISTS',
+        );
+    }
+    const row = await this.db
+      .updateTable('banks')
+      .set({
+        ...(update.name !== undefined ? { name: update.name } : {}),
+        ...(update.description !== undefined ? { description: update.description } : {}),
+        ...(update.defaultLabels !== undefined
+          ? { default_labels: JSON.stringify(update.defaultLabels) }
+          : {}),
+        ...(update.thresholds !== undefined ? { thresholds: JSON.stringify(update.thresholds) } : {}),
+        ...(update.enabled !== undefined ? { enabled: update.enabled ? 1 : 0 } : {}),
+        ...(update.sharing !== undefined ? { sharing: update.sharing } : {}),
+        updated_at: nowIso(),
+      })
+      .where('id', '=', bankId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toBank(row);
+  }
+
+  /** Deletes the bank and its entries, leaving tombstones so every process's index drops them too. */
+  async delete(orgId: number, bankId: number): Promise<void> {
+    await this.getOwned(orgId, bankId);
+    await this.db.transaction().execute(async (tx) => {
+      await tombstoneBankEntries(tx, bankId);
+      await tx.deleteFrom('banks').where('id', '=', bankId).execute();
+    });
+  }
+
+  async share(orgId: number, bankId: number, withOrgId: number, canContribute = false): Promise<BankShare[]> {
+    await this.getOwned(orgId, bankId);
+    if (withOrgId === orgId)
+      throw new ValidationError('a bank is always visible to its owner; share it with another organisation');
+    const org = await this.db
+      .selectFrom('organisations')
+      .select('id')
+      .where('id', '=', withOrgId)
+      .executeTakeFirst();
+    if (!org) throw new NotFoundError(`organisation ${withOrgId} not found`);
+    await this.db
+      .insertInto('bank_shares')
+      .values({
+        bank_id: bankId,
+        org_id: withOrgId,
+        can_contribute: canContribute ? 1 : 0,
+        created_at: nowIso(),
+      })
+      .onConflict((oc) =>
+        oc.columns(['bank_id', 'org_id']).doUpdateSet({ can_contribute: canContribute ? 1 : 0 }),
+      )
+      .execute();
+    await this.db
+      .updateTable('banks')
+      .set({ sharing: 'shared', updated_at: nowIso() })
+      .where('id', '=', bankId)
+      .execute();
+    return this.shares(orgId, bankId);
+  }
+
+  async unshare(orgId: number, bankId: number, withOrgId: number): Promise<BankShare[]> {
+    await this.getOwned(orgId, bankId);
+    await this.db
+      .deleteFrom('bank_shares')
+      .where('bank_id', '=', bankId)
+      .where('org_id', '=', withOrgId)
+      .execute();
+    return this.shares(orgId, bankId);
+  }
+
+  async shares(orgId: number, bankId: number): Promise<BankShare[]> {
+    await this.getOwned(orgId, bankId);
+    const rows = await this.db
+      .selectFrom('bank_shares')
+      .selectAll()
+      .where('bank_id', '=', bankId)
+      .orderBy('org_id')
+      .execute();
+    return rows.map((r) => ({ orgId: r.org_id, canContribute: r.can_contribute === 1 }));
+  }
+
+  /** Every bank, for the in-memory index's filters (enabled flags and thresholds). */
+  async all(): Promise<Bank[]> {
+    const rows = await this.db.selectFrom('banks').selectAll().orderBy('id').execute();
+    return rows.map(toBank);
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * Database: the one handle on SQL. SQLite (better-sqlite3) is the embedded default, PostgreSQL (pg) the
+ * scale-out choice; both run the same Kysely queries and the same migrations.
+ */
+import BetterSqlite3 from 'better-sqlite3';
+import {
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  type MigrationProvider,
+  type Transaction,
+} from 'kysely';
+import pg from 'pg';
+import { DIALECTS, type DialectCapabilities, type DialectName } from './dialect.js';
+import { MIGRATIONS } from './migrations/index.js';
+import type { Schema } from './schema.js';
+
+// BIGINT/BIGSERIAL come back as strings by default; our ids and counters stay far below 2^53.
+pg.types.setTypeParser(20, (value: string) => Number(value));
+
+export type Db = Kysely<Schema>;
+export type Tx = Transaction<Schema>;
+
+export interface SqliteOptions {
+  /** 'FULL' (default) syncs the WAL on every commit: nothing accepted is lost, even on power loss. */
+  synchronous?: 'FULL' | 'NORMAL';
+}
+
+export interface PostgresOptions {
+  /** Use (and create) this schema instead of `public`; each test suite gets its own. */
+  schema?: string;
+  maxConnections?: number;
+}
+
+export class Database {
+  readonly capabilities: DialectCapabilities;
+
+  private constructor(
+    readonly db: Db,
+    readonly dialect: DialectName,
+    private readonly closeHook: () => Promise<void>,
+  ) {
+    this.capabilities = DIALECTS[dialect];
+  }
+
+  static async sqlite(path: string, options: SqliteOptions = {}): Promise<Database> {
+    const sqlite = new BetterSqlite3(path);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('busy_timeout = 10000');
+    const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const database = new Database(db, 'sqlite', async () => {
+      await db.destroy();
+    });
+    await database.migrate();
+    return database;
+  }
+
+  static async postgres(url: string, options: PostgresOptions = {}): Promise<Database> {
+    const schema = options.schema;
+    if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+      throw new Error(`invalid PostgreSQL schema name "${schema}"`);
+    }
+    if (schema) {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query(`create schema if not exists ${schema}`);
+      } finally {
+        await client.end();
+      }
+    }
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: options.maxConnections ?? 10,
+      ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    });
+    const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+    const database = new Database(db, 'postgres', async () => {
+      await db.destroy();
+    });
+    await database.migrate();
+    return database;
+  }
+
+  async migrate(): Promise<void> {
+    const dialect = this.dialect;
+    const provider: MigrationProvider = {
+      async getMigrations() {
+        return Object.fromEntries(
+          MIGRATIONS.map(([name, migration]) => [
+            name,
+            { up: (db: Kysely<unknown>) => migration.up(db, dialect) },
+          ]),
+        );
+      },
+    };
+    const { error, results } = await new Migrator({ db: this.db, provider }).migrateToLatest();
+    if (error) {
+      const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+      throw new Error(
+        `database migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  /** Runs fn in one transaction; callbacks registered with onCommit run after it commits. */
+  async transaction<T>(fn: (tx: Tx, onCommit: (hook: () => void) => void) => Promise<T>): Promise<T> {
+    const hooks: (() => void)[] = [];
+    const result = await this.db.transaction().execute((tx) => fn(tx, (hook) => hooks.push(hook)));
+    for (const hook of hooks) hook();
+    return result;
+  }
+
+  async close(): Promise<void> {
+    await this.closeHook();
+  }
+}
+
+export function nowIso(): string {
+  return new Date().toISOString();
+}

@@ -1,0 +1,419 @@
+/**
+ * Entries: the signals in a bank. Every write takes numbers from the `entry_seq` counter inside its transaction,
+ * so `changesSince(seq)` gives every process an ordered feed of changes to keep its in-memory index current.
+ * The counter row is locked by the update until commit, so sequence order is commit order on PostgreSQL too.
+ */
+import { NotFoundError, ValidationError } from '../core/errors.js';
+import { normalizeSignal } from '../signals/registry.js';
+import { validateLabels } from './labels.js';
+import { nowIso, type Db, type Tx } from './database.js';
+import { decodeCursor, pageLimit, toPage, type Page } from './pagination.js';
+import type { EntryRow, NewEntryRow } from './schema.js';
+
+export const ENTRY_STATUSES = ['active', 'disabled', 'disputed', 'retired'] as const;
+export type EntryStatus = (typeof ENTRY_STATUSES)[number];
+export const ENTRY_SOURCES = ['manual', 'import', 'exchange', 'submission'] as const;
+export type EntrySource = (typeof ENTRY_SOURCES)[number];
+
+export interface Entry {
+  id: number;
+  bankId: number;
+  orgId: number;
+  signalType: string;
+  value: string;
+  labels: string[];
+  contributorOrgId: number;
+  source: EntrySource;
+  externalId: string | null;
+  note: string | null;
+  status: EntryStatus;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface EntryInput {
+  signalType: string;
+  value: string;
+  labels?: string[];
+  note?: string | null;
+  externalId?: string | null;
+  status?: EntryStatus;
+}
+
+export interface EntryUpdate {
+  labels?: string[];
+  note?: string | null;
+  status?: EntryStatus;
+}
+
+/** One change for the index: an entry as it is now, or its deletion. */
+export type EntryChange =
+  | {
+      kind: 'upsert';
+      seq: number;
+      id: number;
+      bankId: number;
+      signalType: string;
+      value: string;
+      status: EntryStatus;
+    }
+  | { kind: 'delete'; seq: number; id: number; bankId: number; signalType: string; value: string };
+
+/** What the index needs of an entry at load time. */
+export interface IndexableEntry {
+  id: number;
+  bankId: number;
+  signalType: string;
+  value: string;
+  status: EntryStatus;
+}
+
+export function toEntry(row: EntryRow): Entry {
+  return {
+    id: row.id,
+    bankId: row.bank_id,
+    orgId: row.org_id,
+    signalType: row.signal_type,
+    value: row.value,
+    labels: JSON.parse(row.labels) as string[],
+    contributorOrgId: row.contributor_org_id,
+    source: row.source as EntrySource,
+    externalId: row.external_id,
+    note: row.note,
+    status: row.status as EntryStatus,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function validateStatus(status: unknown): EntryStatus {
+  if (!(ENTRY_STATUSES as readonly unknown[]).includes(status)) {
+    throw new ValidationError(`status must be one of ${ENTRY_STATUSES.join(', ')}`, 'KAI_ERR_BAD_STATUS');
+  }
+  return status as EntryStatus;
+}
+
+function validateNote(note: unknown): string | null {
+  if (note === undefined || note === null) return null;
+  if (typeof note !== 'string' || note.length > 2000)
+    throw new ValidationError('note must be a string of at most 2000 characters');
+  return note;
+}
+
+function validateExternalId(id: unknown): string | null {
+  if (id === undefined || id === null || id === '') return null;
+  if (typeof id !== 'string' || id.length > 200)
+    throw new ValidationError('external id must be a string of at most 200 characters');
+  return id;
+}
+
+/** Validates one entry from outside and returns the row to insert (without seq). */
+export function prepareEntry(
+  input: EntryInput,
+  context: {
+    bankId: number;
+    orgId: number;
+    contributorOrgId: number;
+    source: EntrySource;
+    defaultLabels: string[];
+  },
+): Omit<NewEntryRow, 'seq'> {
+  const signal = normalizeSignal(input.signalType, input.value);
+  const now = nowIso();
+  return {
+    bank_id: context.bankId,
+    org_id: context.orgId,
+    signal_type: signal.type,
+    value: signal.value,
+    labels: JSON.stringify(
+      input.labels === undefined || input.labels.length === 0
+        ? context.defaultLabels
+        : validateLabels(input.labels),
+    ),
+    contributor_org_id: context.contributorOrgId,
+    source: context.source,
+    external_id: validateExternalId(input.externalId),
+    note: validateNote(input.note),
+    status: input.status === undefined ? 'active' : validateStatus(input.status),
+    created_at: now,
+    updated_at: now,
+  };
+}
+
+/** Takes `count` numbers from the change sequence; returns the first. Must run inside the write's transaction. */
+async function allocateSeq(tx: Tx, count: number): Promise<number> {
+  const row = await tx
+    .updateTable('counters')
+    .set((eb) => ({ value: eb('value', '+', count) }))
+    .where('name', '=', 'entry_seq')
+    .returning('value')
+    .executeTakeFirstOrThrow();
+  return Number(row.value) - count + 1;
+}
+
+/** Tombstones for every entry of a bank, then deletes the entries; runs inside the bank deletion's transaction. */
+export async function tombstoneBankEntries(tx: Tx, bankId: number): Promise<void> {
+  const rows = await tx
+    .selectFrom('entries')
+    .select(['id', 'signal_type', 'value'])
+    .where('bank_id', '=', bankId)
+    .orderBy('id')
+    .execute();
+  if (rows.length === 0) return;
+  const first = await allocateSeq(tx, rows.length);
+  const now = nowIso();
+  for (let start = 0; start < rows.length; start += 500) {
+    const chunk = rows.slice(start, start + 500).map((r, i) => ({
+      entry_id: r.id,
+      bank_id: bankId,
+      signal_type: r.signal_type,
+      value: r.value,
+      seq: first + start + i,
+      deleted_at: now,
+    }));
+    await tx.insertInto('entry_tombstones').values(chunk).execute();
+  }
+  await tx.deleteFrom('entries').where('bank_id', '=', bankId).execute();
+}
+
+export class EntryService {
+  constructor(private readonly db: Db) {}
+
+  static creator() {
+    return (db: Db) => new EntryService(db);
+  }
+
+  /**
+   * Inserts prepared rows, skipping any (bank, type, value) already present. Returns the inserted entries.
+   * Callers batch: one transaction and one sequence allocation per batch.
+   */
+  async insertMany(rows: Omit<NewEntryRow, 'seq'>[]): Promise<Entry[]> {
+    if (rows.length === 0) return [];
+    return this.db.transaction().execute(async (tx) => {
+      const first = await allocateSeq(tx, rows.length);
+      const inserted: EntryRow[] = [];
+      // Chunks keep the statement under SQLite's bound-parameter limit.
+      for (let start = 0; start < rows.length; start += 500) {
+        const chunk = rows.slice(start, start + 500).map((row, i) => ({ ...row, seq: first + start + i }));
+        const result = await tx
+          .insertInto('entries')
+          .values(chunk)
+          .onConflict((oc) => oc.columns(['bank_id', 'signal_type', 'value']).doNothing())
+          .returningAll()
+          .execute();
+        inserted.push(...result);
+      }
+      return inserted.map(toEntry);
+    });
+  }
+
+  /** Adds one entry; idempotent on (bank, type, value): an existing entry is returned with created = false. */
+  async add(row: Omit<NewEntryRow, 'seq'>): Promise<{ entry: Entry; created: boolean }> {
+    const [inserted] = await this.insertMany([row]);
+    if (inserted) return { entry: inserted, created: true };
+    const existing = await this.db
+      .selectFrom('entries')
+      .selectAll()
+      .where('bank_id', '=', row.bank_id)
+      .where('signal_type', '=', row.signal_type)
+      .where('value', '=', row.value)
+      .executeTakeFirstOrThrow();
+    return { entry: toEntry(existing), created: false };
+  }
+
+  async get(bankId: number, entryId: number): Promise<Entry> {
+    const row = await this.db
+      .selectFrom('entries')
+      .selectAll()
+      .where('id', '=', entryId)
+      .where('bank_id', '=', bankId)
+      .executeTakeFirst();
+    if (!row)
+      throw new NotFoundError(`entry ${entryId} not found in bank ${bankId}`, 'KAI_ERR_ENTRY_NOT_FOUND');
+    return toEntry(row);
+  }
+
+  async getMany(ids: number[]): Promise<Map<number, Entry>> {
+    const out = new Map<number, Entry>();
+    for (let start = 0; start < ids.length; start += 500) {
+      const rows = await this.db
+        .selectFrom('entries')
+        .selectAll()
+        .where('id', 'in', ids.slice(start, start + 500))
+        .execute();
+      for (const row of rows) out.set(row.id, toEntry(row));
+    }
+    return out;
+  }
+
+  async update(bankId: number, entryId: number, update: EntryUpdate): Promise<Entry> {
+    const set: Partial<EntryRow> = { updated_at: nowIso() };
+    if (update.labels !== undefined) set.labels = JSON.stringify(validateLabels(update.labels));
+    if (update.note !== undefined) set.note = validateNote(update.note);
+    if (update.status !== undefined) set.status = validateStatus(update.status);
+    const row = await this.db.transaction().execute(async (tx) => {
+      const seq = await allocateSeq(tx, 1);
+      return tx
+        .updateTable('entries')
+        .set({ ...set, seq })
+        .where('id', '=', entryId)
+        .where('bank_id', '=', bankId)
+        .returningAll()
+        .executeTakeFirst();
+    });
+    if (!row)
+      throw new NotFoundError(`entry ${entryId} not found in bank ${bankId}`, 'KAI_ERR_ENTRY_NOT_FOUND');
+    return toEntry(row);
+  }
+
+  async delete(bankId: number, entryId: number): Promise<Entry> {
+    const row = await this.db.transaction().execute(async (tx) => {
+      const deleted = await tx
+        .deleteFrom('entries')
+        .where('id', '=', entryId)
+        .where('bank_id', '=', bankId)
+        .returningAll()
+        .executeTakeFirst();
+      if (!deleted) return undefined;
+      const seq = await allocateSeq(tx, 1);
+      await tx
+        .insertInto('entry_tombstones')
+        .values({
+          entry_id: deleted.id,
+          bank_id: deleted.bank_id,
+          signal_type: deleted.signal_type,
+          value: deleted.value,
+          seq,
+          deleted_at: nowIso(),
+        })
+        .execute();
+      return deleted;
+    });
+    if (!row)
+      throw new NotFoundError(`entry ${entryId} not found in bank ${bankId}`, 'KAI_ERR_ENTRY_NOT_FOUND');
+    return toEntry(row);
+  }
+
+  async list(
+    bankId: number,
+    options: {
+      cursor?: string;
+      limit?: number;
+      signalType?: string;
+      status?: EntryStatus;
+      label?: string;
+    } = {},
+  ): Promise<Page<Entry>> {
+    const limit = pageLimit(options.limit);
+    let query = this.db
+      .selectFrom('entries')
+      .selectAll()
+      .where('bank_id', '=', bankId)
+      .where('id', '>', decodeCursor(options.cursor));
+    if (options.signalType) query = query.where('signal_type', '=', options.signalType);
+    if (options.status) query = query.where('status', '=', validateStatus(options.status));
+    if (options.label) query = query.where('labels', 'like', `%${JSON.stringify(options.label)}%`);
+    const rows = await query
+      .orderBy('id')
+      .limit(limit + 1)
+      .execute();
+    return toPage(rows, limit, toEntry);
+  }
+
+  async count(bankId?: number): Promise<number> {
+    let query = this.db.selectFrom('entries').select((eb) => eb.fn.countAll<number>().as('n'));
+    if (bankId !== undefined) query = query.where('bank_id', '=', bankId);
+    return Number((await query.executeTakeFirstOrThrow()).n);
+  }
+
+  /** The sequence number of the latest change (0 when nothing has changed yet). */
+  async currentSeq(): Promise<number> {
+    const row = await this.db
+      .selectFrom('counters')
+      .select('value')
+      .where('name', '=', 'entry_seq')
+      .executeTakeFirstOrThrow();
+    return Number(row.value);
+  }
+
+  /** Changes after `seq`, oldest first, at most `limit`. */
+  async changesSince(seq: number, limit = 10_000): Promise<EntryChange[]> {
+    const [upserts, deletes] = await Promise.all([
+      this.db
+        .selectFrom('entries')
+        .select(['id', 'bank_id', 'signal_type', 'value', 'status', 'seq'])
+        .where('seq', '>', seq)
+        .orderBy('seq')
+        .limit(limit)
+        .execute(),
+      this.db
+        .selectFrom('entry_tombstones')
+        .select(['entry_id', 'bank_id', 'signal_type', 'value', 'seq'])
+        .where('seq', '>', seq)
+        .orderBy('seq')
+        .limit(limit)
+        .execute(),
+    ]);
+    const changes: EntryChange[] = [
+      ...upserts.map((r) => ({
+        kind: 'upsert' as const,
+        seq: Number(r.seq),
+        id: r.id,
+        bankId: r.bank_id,
+        signalType: r.signal_type,
+        value: r.value,
+        status: r.status as EntryStatus,
+      })),
+      ...deletes.map((r) => ({
+        kind: 'delete' as const,
+        seq: Number(r.seq),
+        id: r.entry_id,
+        bankId: r.bank_id,
+        signalType: r.signal_type,
+        value: r.value,
+      })),
+    ];
+    return changes.sort((a, b) => a.seq - b.seq).slice(0, limit);
+  }
+
+  /** Every entry in id order, in batches: the index's start-up load, in bounded memory. */
+  async *streamAll(batchSize = 20_000): AsyncGenerator<IndexableEntry[]> {
+    let after = 0;
+    for (;;) {
+      const rows = await this.db
+        .selectFrom('entries')
+        .select(['id', 'bank_id', 'signal_type', 'value', 'status'])
+        .where('id', '>', after)
+        .orderBy('id')
+        .limit(batchSize)
+        .execute();
+      if (rows.length === 0) return;
+      after = rows[rows.length - 1].id;
+      yield rows.map((r) => ({
+        id: r.id,
+        bankId: r.bank_id,
+        signalType: r.signal_type,
+        value: r.value,
+        status: r.status as EntryStatus,
+      }));
+    }
+  }
+
+  /** Entries of one bank in id order, in batches (exports). */
+  async *streamBank(bankId: number, batchSize = 5_000): AsyncGenerator<Entry[]> {
+    let after = 0;
+    for (;;) {
+      const rows = await this.db
+        .selectFrom('entries')
+        .selectAll()
+        .where('bank_id', '=', bankId)
+        .where('id', '>', after)
+        .orderBy('id')
+        .limit(batchSize)
+        .execute();
+      if (rows.length === 0) return;
+      after = rows[rows.length - 1].id;
+      yield rows.map(toEntry);
+    }
+  }
+}

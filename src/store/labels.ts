@@ -1,0 +1,17 @@
+import { ValidationError } from '../core/errors.js';
+
+/** Labels: short tags such as the GIFCT behavioural categories (e.g. `graphic-violence`, `glorification`). */
+export const LABEL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:/ -]{0,63}$/;
+
+export function validateLabels(labels: unknown, field = 'labels'): string[] {
+  if (!Array.isArray(labels)) throw new ValidationError(`${field} must be an array of strings`);
+  if (labels.length > 32) throw new ValidationError(`${field} may have at most 32 labels`);
+  for (const label of labels) {
+    if (typeof label !== 'string' || !LABEL_PATTERN.test(label)) {
+      throw new ValidationError(
+        `${field}: "${String(label)}" is not a label (1-64 letters, digits, _ . : / - or space)`,
+      );
+    }
+  }
+  return [...new Set(labels as string[])];
+}

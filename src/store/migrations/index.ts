@@ -1,0 +1,13 @@
+/** Every migration, in order. Append only; never reorder or edit a shipped one (no folder scan at run time). */
+import type { Kysely } from 'kysely';
+import type { DialectName } from '../dialect.js';
+import * as init from './20261124T204000Z-init.js';
+
+export interface DialectMigration {
+  up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
+  down?(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
+}
+
+export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: DialectMigration]> = [
+  ['20261124T204000Z-init', init],
+];

@@ -1,0 +1,108 @@
+/** Row types per table, as Kysely sees them. Services turn rows into domain objects; routes turn those into views. */
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+export interface OrganisationsTable {
+  id: Generated<number>;
+  name: string;
+  kind: string;
+  created_at: string;
+}
+
+export interface UsersTable {
+  id: Generated<number>;
+  org_id: number;
+  email: string;
+  display_name: string;
+  password_hash: string | null;
+  role: string;
+  disabled: ColumnType<number, number | undefined, number>;
+  created_at: string;
+}
+
+export interface ApiKeysTable {
+  id: Generated<number>;
+  org_id: number;
+  name: string;
+  prefix: string;
+  key_hash: string;
+  role: string;
+  created_by: string | null;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface BanksTable {
+  id: Generated<number>;
+  org_id: number;
+  name: string;
+  description: string;
+  /** JSON array of labels applied to entries added without labels. */
+  default_labels: string;
+  /** JSON object: signal type -> inclusive distance threshold. */
+  thresholds: string;
+  enabled: number;
+  /** 'private' or 'shared' (with the organisations in bank_shares). */
+  sharing: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface BankSharesTable {
+  bank_id: number;
+  org_id: number;
+  can_contribute: number;
+  created_at: string;
+}
+
+export interface EntriesTable {
+  id: Generated<number>;
+  bank_id: number;
+  org_id: number;
+  signal_type: string;
+  value: string;
+  /** JSON array of labels. */
+  labels: string;
+  contributor_org_id: number;
+  source: string;
+  external_id: string | null;
+  note: string | null;
+  status: string;
+  created_at: string;
+  updated_at: string;
+  /** Change sequence number of the last change; the index follows entries by it. */
+  seq: number;
+}
+
+/** Deleted entries, so that other processes' indexes learn of the deletion (changesSince). */
+export interface EntryTombstonesTable {
+  entry_id: number;
+  bank_id: number;
+  signal_type: string;
+  value: string;
+  seq: number;
+  deleted_at: string;
+}
+
+export interface CountersTable {
+  name: string;
+  value: number;
+}
+
+export interface Schema {
+  organisations: OrganisationsTable;
+  users: UsersTable;
+  api_keys: ApiKeysTable;
+  banks: BanksTable;
+  bank_shares: BankSharesTable;
+  entries: EntriesTable;
+  entry_tombstones: EntryTombstonesTable;
+  counters: CountersTable;
+}
+
+export type OrganisationRow = Selectable<OrganisationsTable>;
+export type UserRow = Selectable<UsersTable>;
+export type ApiKeyRow = Selectable<ApiKeysTable>;
+export type BankRow = Selectable<BanksTable>;
+export type EntryRow = Selectable<EntriesTable>;
+export type NewEntryRow = Insertable<EntriesTable>;

@@ -1,0 +1,117 @@
+/** People who sign in to the web UI. Passwords are hashed with scrypt (N=2^15, r=8, p=1) and a per-user salt. */
+import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { isRole } from '../auth/roles.js';
+import { ConflictError, ValidationError } from '../core/errors.js';
+import { nowIso, type Db } from './database.js';
+import type { UserRow } from './schema.js';
+
+export interface User {
+  id: number;
+  orgId: number;
+  email: string;
+  displayName: string;
+  role: string;
+  disabled: boolean;
+  createdAt: string;
+}
+
+const SCRYPT = { N: 2 ** 15, r: 8, p: 1, keyLength: 32, maxmem: 64 * 1024 * 1024 };
+
+function scrypt(password: string, salt: Buffer, options: ScryptOptions, keyLength: number): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    scryptCallback(password, salt, keyLength, options, (err, key) => (err ? reject(err) : resolve(key))),
+  );
+}
+
+/** `scrypt$N$r$p$salt$hash`, so parameters can be raised later without breaking existing hashes. */
+export async function hashPassword(password: string): Promise<string> {
+  if (password.length < 12)
+    throw new ValidationError('password must have at least 12 characters', 'KAI_ERR_WEAK_PASSWORD');
+  if (password.length > 1024) throw new ValidationError('password is too long (1024 characters at most)');
+  const salt = randomBytes(16);
+  const key = await scrypt(
+    password,
+    salt,
+    { N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p, maxmem: SCRYPT.maxmem },
+    SCRYPT.keyLength,
+  );
+  return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64url'), key.toString('base64url')].join(
+    '$',
+  );
+}
+
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const [scheme, n, r, p, salt, hash] = stored.split('$');
+  if (scheme !== 'scrypt' || !hash) return false;
+  const expected = Buffer.from(hash, 'base64url');
+  const key = await scrypt(
+    password,
+    Buffer.from(salt, 'base64url'),
+    { N: Number(n), r: Number(r), p: Number(p), maxmem: SCRYPT.maxmem },
+    expected.length,
+  );
+  return timingSafeEqual(key, expected);
+}
+
+function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    email: row.email,
+    displayName: row.display_name,
+    role: row.role,
+    disabled: row.disabled === 1,
+    createdAt: row.created_at,
+  };
+}
+
+export class UserService {
+  constructor(private readonly db: Db) {}
+
+  static creator() {
+    return (db: Db) => new UserService(db);
+  }
+
+  async create(
+    orgId: number,
+    input: { email: string; displayName?: string; role: string; password?: string },
+  ): Promise<User> {
+    const email = input.email.trim().toLowerCase();
+    if (!/^[^\s@]+@[^\s@]+$/.test(email) || email.length > 320)
+      throw new ValidationError(`"${input.email}" is not an email address`);
+    if (!isRole(input.role))
+      throw new ValidationError(`unknown role "${input.role}"`, 'KAI_ERR_ROLE_UNKNOWN');
+    if (await this.db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst()) {
+      throw new ConflictError(`a user with email ${email} exists already`);
+    }
+    const row = await this.db
+      .insertInto('users')
+      .values({
+        org_id: orgId,
+        email,
+        display_name: input.displayName?.trim() || email,
+        password_hash: input.password ? await hashPassword(input.password) : null,
+        role: input.role,
+        created_at: nowIso(),
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toUser(row);
+  }
+
+  /** The user if the email and password are right and the account is enabled; else null (never which part failed). */
+  async verify(email: string, password: string): Promise<User | null> {
+    const row = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('email', '=', email.trim().toLowerCase())
+      .executeTakeFirst();
+    if (!row || !row.password_hash || row.disabled) return null;
+    return (await verifyPassword(password, row.password_hash)) ? toUser(row) : null;
+  }
+
+  async get(id: number): Promise<User | undefined> {
+    const row = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toUser(row);
+  }
+}
