@@ -3,10 +3,12 @@ import { md5Signal } from './md5.js';
 import { pdqSignal } from './pdq.js';
 import { sha256Signal } from './sha256.js';
 import type { SignalType } from './signal-type.js';
+import { vpdqSignal } from './vpdq.js';
 
 /** Every signal type this build knows, by wire name. Names must be unique (checked at load). */
 export const SIGNAL_TYPES: ReadonlyMap<string, SignalType> = buildRegistry([
   pdqSignal,
+  vpdqSignal,
   md5Signal,
   sha256Signal,
 ]);
