@@ -35,7 +35,8 @@ export async function decodeImage(
     sharp(input, { ignoreIcc: true, limitInputPixels: maxPixels, failOn: 'error', ...extra });
   let meta: Metadata;
   try {
-    meta = await open().metadata();
+    // Only the header is read here, so the pixel limit is lifted to learn the claimed size and say it.
+    meta = await open({ limitInputPixels: false }).metadata();
   } catch (err) {
     throw describeDecodeFailure(err);
   }
