@@ -61,12 +61,11 @@ export class VpdqIndex {
     return this.videos.size;
   }
 
-  /** Indexes a video's frames; a video with no usable frame is refused (it could never match). */
-  add(id: number, bankId: number, frames: VpdqFrameInput[]): void {
-    if (this.videos.has(id)) return;
+  /** Indexes a video's frames; returns false for a video with no usable frame (it could never match). */
+  add(id: number, bankId: number, frames: VpdqFrameInput[]): boolean {
+    if (this.videos.has(id)) return true;
     const unique = uniqueUsableFrames(frames);
-    if (unique.length === 0)
-      throw new RangeError(`video ${id} has no frame of quality >= ${VPDQ_DEFAULTS.qualityThreshold}`);
+    if (unique.length === 0) return false;
     const frameIds: number[] = [];
     for (const hash of unique) {
       const frameId = this.nextFrameId++;
@@ -76,6 +75,7 @@ export class VpdqIndex {
     }
     this.videos.set(id, { bankId, frameIds, uniqueFrames: unique.length });
     this.frameHashes.set(id, unique);
+    return true;
   }
 
   private readonly frameHashes = new Map<number, string[]>();

@@ -1,8 +1,12 @@
 import type { Command } from 'commander';
 import type { CliIo } from '../io.js';
 import { registerHashCommand } from './hash.js';
+import { registerInitCommand } from './init.js';
+import { registerServeCommand } from './serve.js';
 
 /** Every CLI command registers itself here, one file per command. */
 export function registerCommands(program: Command, io: CliIo): void {
+  registerInitCommand(program, io);
+  registerServeCommand(program, io);
   registerHashCommand(program, io);
 }

@@ -1,0 +1,82 @@
+/** `kaitiaki init`: create the database and the instance's admin organisation, and print a one-time admin key. */
+import type { Command } from 'commander';
+import { readConfig } from '../../config/config.js';
+import { AppContext } from '../../context.js';
+import type { CliIo } from '../io.js';
+
+export const ADMIN_ORGANISATION = 'Instance administrators';
+
+export interface InitResult {
+  created: boolean;
+  organisation: { id: number; name: string };
+  adminKey: string | null;
+}
+
+/** Idempotent: on a database that has organisations already, nothing is created and no key is printed. */
+export async function initialise(
+  ctx: AppContext,
+  organisationName = ADMIN_ORGANISATION,
+): Promise<InitResult> {
+  const existing = await ctx.organisations.list();
+  if (existing.length > 0)
+    return { created: false, organisation: { id: existing[0].id, name: existing[0].name }, adminKey: null };
+  const org = await ctx.organisations.create(organisationName, 'instance');
+  const { key } = await ctx.apiKeys.create(org.id, {
+    name: 'admin (from kaitiaki init)',
+    role: 'admin',
+    createdBy: 'kaitiaki init',
+  });
+  return { created: true, organisation: { id: org.id, name: org.name }, adminKey: key };
+}
+
+export function printInit(result: InitResult, io: CliIo, json: boolean, dataDescription: string): void {
+  if (json) {
+    io.stdout.write(
+      JSON.stringify({
+        organisation: result.organisation,
+        admin_key: result.adminKey,
+        created: result.created,
+      }) + '\n',
+    );
+    return;
+  }
+  if (!result.created) {
+    io.stdout.write(
+      `Kaitiaki is already initialised in ${dataDescription} (organisation "${result.organisation.name}").\n`,
+    );
+    return;
+  }
+  io.stdout.write(
+    `Initialised Kaitiaki in ${dataDescription}.\n` +
+      `Admin organisation: ${result.organisation.name} (id ${result.organisation.id})\n` +
+      `Admin API key (shown once; store it safely):\n\n  ${result.adminKey}\n\n`,
+  );
+}
+
+export function registerInitCommand(program: Command, io: CliIo): void {
+  program
+    .command('init')
+    .description('create the database and an admin organisation; prints a one-time admin API key')
+    .option(
+      '-d, --data-dir <dir>',
+      'data directory for the embedded SQLite database (default $KAITIAKI_DATA_DIR or ./data)',
+    )
+    .option('--database-url <url>', 'use PostgreSQL instead of SQLite')
+    .option('--organisation <name>', 'name of the admin organisation', ADMIN_ORGANISATION)
+    .option('--json', 'print {"organisation": ..., "admin_key": "..."}')
+    .action(
+      async (options: { dataDir?: string; databaseUrl?: string; organisation: string; json?: boolean }) => {
+        const config = readConfig(process.env, {
+          dataDir: options.dataDir,
+          ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+        });
+        const ctx = await AppContext.open(config);
+        try {
+          const result = await initialise(ctx, options.organisation);
+          printInit(result, io, Boolean(options.json), config.databaseUrl ? 'PostgreSQL' : config.dataDir);
+        } finally {
+          await ctx.close();
+        }
+      },
+    );
+}

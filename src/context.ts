@@ -1,0 +1,77 @@
+/**
+ * AppContext: the composition root. Everything the HTTP layer, the CLI and jobs use is built here once, from a
+ * Config, with overrides for tests.
+ */
+import { readConfig, sqlitePath, type Config, type ConfigOverrides } from './config/config.js';
+import { SignalIndexSet } from './index/signal-index.js';
+import { BankRules } from './matching/bank-rules.js';
+import { IndexSync } from './matching/index-sync.js';
+import { MatchService } from './matching/match-service.js';
+import { ApiKeyService } from './store/api-keys.js';
+import { BankService } from './store/banks.js';
+import { Database } from './store/database.js';
+import { EntryService } from './store/entries.js';
+import { OrganisationService } from './store/organisations.js';
+import { UserService } from './store/users.js';
+
+export class AppContext {
+  readonly organisations: OrganisationService;
+  readonly apiKeys: ApiKeyService;
+  readonly users: UserService;
+  readonly banks: BankService;
+  readonly entries: EntryService;
+  readonly index = new SignalIndexSet();
+  readonly bankRules: BankRules;
+  readonly indexSync: IndexSync;
+  readonly matcher: MatchService;
+  readonly startedAt = new Date().toISOString();
+
+  constructor(
+    readonly config: Config,
+    readonly database: Database,
+  ) {
+    const db = database.db;
+    this.organisations = new OrganisationService(db);
+    this.apiKeys = new ApiKeyService(db);
+    this.users = new UserService(db);
+    this.banks = new BankService(db);
+    this.entries = new EntryService(db);
+    this.bankRules = new BankRules(db);
+    this.indexSync = new IndexSync(this.index, this.entries, this.bankRules);
+    this.matcher = new MatchService(this.index, this.bankRules, this.entries);
+  }
+
+  /** Opens the configured database (PostgreSQL if a URL is set, else the data directory's SQLite file). */
+  static async open(config: Config): Promise<AppContext> {
+    const database = config.databaseUrl
+      ? await Database.postgres(config.databaseUrl)
+      : await Database.sqlite(sqlitePath(config), { synchronous: config.sqliteSynchronous });
+    return new AppContext(config, database);
+  }
+
+  static async fromEnv(overrides: ConfigOverrides = {}): Promise<AppContext> {
+    return AppContext.open(readConfig(process.env, overrides));
+  }
+
+  /** Loads the index and starts following changes; the server calls this before it listens. */
+  async start(onProgress?: (entries: number) => void): Promise<{ entries: number; seconds: number }> {
+    const report = await this.indexSync.load(onProgress);
+    this.indexSync.follow(this.config.index.pollIntervalMs);
+    return report;
+  }
+
+  /** After a write through this process: bring the index and bank rules up to date before answering. */
+  async afterEntryWrite(): Promise<void> {
+    await this.indexSync.catchUp();
+  }
+
+  async afterBankWrite(): Promise<void> {
+    await this.bankRules.reload();
+    await this.indexSync.catchUp();
+  }
+
+  async close(): Promise<void> {
+    this.indexSync.stop();
+    await this.database.close();
+  }
+}

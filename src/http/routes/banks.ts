@@ -1,0 +1,194 @@
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from 'typebox';
+import type { AppContext } from '../../context.js';
+import { principalOf } from '../plugins/auth.js';
+import { errorResponses, IdParams, Labels, PageQuery } from '../schemas/common.js';
+import { bankView, shareView } from '../views.js';
+
+const BankName = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*$' });
+const Thresholds = Type.Record(
+  Type.String({ pattern: '^[a-z][a-z0-9_]*$' }),
+  Type.Integer({ minimum: 0, maximum: 256 }),
+);
+const BankFields = {
+  description: Type.Optional(Type.String({ maxLength: 2000 })),
+  default_labels: Type.Optional(Labels),
+  thresholds: Type.Optional(Thresholds),
+  enabled: Type.Optional(Type.Boolean()),
+  sharing: Type.Optional(Type.Union([Type.Literal('private'), Type.Literal('shared')])),
+};
+const CreateBank = Type.Object({ name: BankName, ...BankFields }, { additionalProperties: false });
+const UpdateBank = Type.Object(
+  { name: Type.Optional(BankName), ...BankFields },
+  { additionalProperties: false, minProperties: 1 },
+);
+const ShareBody = Type.Object(
+  { organisation_id: Type.Integer({ minimum: 1 }), can_contribute: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
+const ShareParams = Type.Object(
+  { id: Type.Integer({ minimum: 1 }), orgId: Type.Integer({ minimum: 1 }) },
+  { additionalProperties: false },
+);
+
+function toInput(body: Static<typeof UpdateBank>) {
+  return {
+    ...(body.name !== undefined ? { name: body.name } : {}),
+    ...(body.description !== undefined ? { description: body.description } : {}),
+    ...(body.default_labels !== undefined ? { defaultLabels: body.default_labels } : {}),
+    ...(body.thresholds !== undefined ? { thresholds: body.thresholds } : {}),
+    ...(body.enabled !== undefined ? { enabled: body.enabled } : {}),
+    ...(body.sharing !== undefined ? { sharing: body.sharing } : {}),
+  };
+}
+
+export async function bankRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const tags = ['banks'];
+  app.post<{ Body: Static<typeof CreateBank> }>(
+    '/v1/banks',
+    {
+      config: { permission: 'banks:write' },
+      schema: { tags, summary: 'Create a bank', body: CreateBank, response: errorResponses },
+    },
+    async (request, reply) => {
+      const bank = await ctx.banks.create(principalOf(request).orgId, {
+        ...toInput(request.body),
+        name: request.body.name,
+      });
+      await ctx.afterBankWrite();
+      return reply.status(201).send(bankView(bank));
+    },
+  );
+
+  app.get<{ Querystring: Static<typeof PageQuery> }>(
+    '/v1/banks',
+    {
+      config: { permission: 'banks:read' },
+      schema: {
+        tags,
+        summary: 'Banks you own and banks shared with you',
+        querystring: PageQuery,
+        response: errorResponses,
+      },
+    },
+    async (request) => {
+      const page = await ctx.banks.list(principalOf(request).orgId, request.query);
+      return { items: page.items.map(bankView), next_cursor: page.nextCursor };
+    },
+  );
+
+  app.get<{ Params: Static<typeof IdParams> }>(
+    '/v1/banks/:id',
+    {
+      config: { permission: 'banks:read' },
+      schema: { tags, summary: 'One bank', params: IdParams, response: errorResponses },
+    },
+    async (request) => {
+      const bank = await ctx.banks.getVisible(principalOf(request).orgId, request.params.id);
+      return { ...bankView(bank), entry_count: await ctx.entries.count(bank.id) };
+    },
+  );
+
+  app.patch<{ Params: Static<typeof IdParams>; Body: Static<typeof UpdateBank> }>(
+    '/v1/banks/:id',
+    {
+      config: { permission: 'banks:write' },
+      schema: {
+        tags,
+        summary: 'Change a bank you own',
+        params: IdParams,
+        body: UpdateBank,
+        response: errorResponses,
+      },
+    },
+    async (request) => {
+      const bank = await ctx.banks.update(
+        principalOf(request).orgId,
+        request.params.id,
+        toInput(request.body),
+      );
+      await ctx.afterBankWrite();
+      return bankView(bank);
+    },
+  );
+
+  app.delete<{ Params: Static<typeof IdParams> }>(
+    '/v1/banks/:id',
+    {
+      config: { permission: 'banks:write' },
+      schema: {
+        tags,
+        summary: 'Delete a bank you own and all its entries',
+        params: IdParams,
+        response: errorResponses,
+      },
+    },
+    async (request, reply) => {
+      await ctx.banks.delete(principalOf(request).orgId, request.params.id);
+      await ctx.afterBankWrite();
+      return reply.status(204).send();
+    },
+  );
+
+  app.get<{ Params: Static<typeof IdParams> }>(
+    '/v1/banks/:id/shares',
+    {
+      config: { permission: 'banks:read' },
+      schema: {
+        tags,
+        summary: 'Who a bank you own is shared with',
+        params: IdParams,
+        response: errorResponses,
+      },
+    },
+    async (request) => ({
+      items: (await ctx.banks.shares(principalOf(request).orgId, request.params.id)).map(shareView),
+    }),
+  );
+
+  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof ShareBody> }>(
+    '/v1/banks/:id/shares',
+    {
+      config: { permission: 'banks:write' },
+      schema: {
+        tags,
+        summary: 'Share a bank you own with another organisation',
+        params: IdParams,
+        body: ShareBody,
+        response: errorResponses,
+      },
+    },
+    async (request) => {
+      const shares = await ctx.banks.share(
+        principalOf(request).orgId,
+        request.params.id,
+        request.body.organisation_id,
+        request.body.can_contribute ?? false,
+      );
+      await ctx.afterBankWrite();
+      return { items: shares.map(shareView) };
+    },
+  );
+
+  app.delete<{ Params: Static<typeof ShareParams> }>(
+    '/v1/banks/:id/shares/:orgId',
+    {
+      config: { permission: 'banks:write' },
+      schema: {
+        tags,
+        summary: 'Stop sharing a bank with an organisation',
+        params: ShareParams,
+        response: errorResponses,
+      },
+    },
+    async (request) => {
+      const shares = await ctx.banks.unshare(
+        principalOf(request).orgId,
+        request.params.id,
+        request.params.orgId,
+      );
+      await ctx.afterBankWrite();
+      return { items: shares.map(shareView) };
+    },
+  );
+}

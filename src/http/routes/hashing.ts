@@ -1,0 +1,143 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type, type Static } from 'typebox';
+import type { AppContext } from '../../context.js';
+import { ValidationError } from '../../core/errors.js';
+import { hashBuffer, type HashResult } from '../../hashing/hash-file.js';
+import { formatVpdqSignal } from '../../hashing/vpdq/format.js';
+import type { SignalInput } from '../../matching/match-service.js';
+import { principalOf } from '../plugins/auth.js';
+import { errorResponses, Signal } from '../schemas/common.js';
+import { matchView } from '../views.js';
+
+/** The one uploaded file of a multipart request (any field name), read with the upload size limit. */
+export async function uploadedFile(
+  request: FastifyRequest,
+): Promise<{ field: string; buffer: Buffer; filename: string }> {
+  if (!request.isMultipart())
+    throw new ValidationError(
+      'send the media as multipart/form-data with one file part',
+      'KAI_ERR_NOT_MULTIPART',
+    );
+  const file = await request.file();
+  if (!file) throw new ValidationError('the multipart body has no file part', 'KAI_ERR_NO_FILE');
+  const buffer = await file.toBuffer();
+  return { field: file.fieldname, buffer, filename: file.filename };
+}
+
+export function hashOptions(ctx: AppContext) {
+  return {
+    maxPixels: ctx.config.hashing.maxPixels,
+    maxVideoSeconds: ctx.config.hashing.maxVideoSeconds,
+    maxBytes: ctx.config.http.maxUploadBytes,
+  };
+}
+
+/** The matchable signals of a hash result (PDQ only when its quality is usable). */
+export function signalsOf(result: HashResult): SignalInput[] {
+  const signals: SignalInput[] = [];
+  if (result.pdq && result.pdqUsable) signals.push({ type: 'pdq', value: result.pdq });
+  if (result.vpdq && result.vpdq.length > 0)
+    signals.push({ type: 'vpdq', value: formatVpdqSignal(result.vpdq) });
+  if (result.md5) signals.push({ type: 'md5', value: result.md5 });
+  if (result.sha256) signals.push({ type: 'sha256', value: result.sha256 });
+  return signals;
+}
+
+function hashView(result: HashResult) {
+  return {
+    content_type: result.type,
+    bytes: result.bytes,
+    ...(result.width ? { width: result.width, height: result.height } : {}),
+    signals: {
+      ...(result.pdq !== undefined
+        ? { pdq: { value: result.pdq, quality: result.quality, usable: result.pdqUsable } }
+        : {}),
+      ...(result.vpdq ? { vpdq: { value: formatVpdqSignal(result.vpdq), frames: result.vpdq.length } } : {}),
+      ...(result.md5 ? { md5: { value: result.md5 } } : {}),
+      ...(result.sha256 ? { sha256: { value: result.sha256 } } : {}),
+    },
+  };
+}
+
+const MatchBody = Type.Object(
+  {
+    signals: Type.Array(Signal, { minItems: 1, maxItems: 64 }),
+    /** Only these banks (ids); default: every enabled bank you may see. */
+    banks: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }), { maxItems: 1000 })),
+  },
+  { additionalProperties: false },
+);
+
+export async function hashingRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  app.post(
+    '/v1/hash',
+    {
+      config: { permission: 'hash' },
+      schema: {
+        tags: ['matching'],
+        summary: 'Upload media (multipart, one file part) and get its signals',
+        consumes: ['multipart/form-data'],
+        response: errorResponses,
+      },
+    },
+    async (request) => {
+      const { buffer } = await uploadedFile(request);
+      return hashView(await hashBuffer(buffer, hashOptions(ctx)));
+    },
+  );
+
+  app.post<{ Body: Static<typeof MatchBody> }>(
+    '/v1/match',
+    {
+      config: { permission: 'match' },
+      schema: {
+        tags: ['matching'],
+        summary: 'Match signals (JSON) or an upload (multipart) against the banks you may see',
+        description:
+          'JSON: {"signals":[{"type":"pdq","value":"<64 hex>"}], "banks"?: [ids]}. Multipart: one file part; it is hashed first.',
+        body: MatchBody,
+        response: errorResponses,
+      },
+      // The body schema is for JSON; a multipart upload has no JSON body and is validated by the hasher.
+      attachValidation: true,
+    },
+    async (request) => {
+      const orgId = principalOf(request).orgId;
+      if (!request.isMultipart() && request.validationError) throw request.validationError;
+      if (request.isMultipart()) {
+        const { buffer } = await uploadedFile(request);
+        const hashed = await hashBuffer(buffer, hashOptions(ctx));
+        const matches = await ctx.matcher.match(orgId, signalsOf(hashed));
+        return { ...hashView(hashed), matches: matches.map(matchView) };
+      }
+      const banks = request.body.banks ? new Set(request.body.banks) : undefined;
+      const matches = await ctx.matcher.match(orgId, request.body.signals, { banks });
+      return { matches: matches.map(matchView) };
+    },
+  );
+
+  app.get(
+    '/v1/index/status',
+    {
+      config: { permission: 'index:read' },
+      schema: {
+        tags: ['matching'],
+        summary: 'Index sizes, memory and last update per signal type',
+        response: errorResponses,
+      },
+    },
+    async () => ({
+      loaded_at: ctx.indexSync.loadedAt,
+      sequence: ctx.index.seq,
+      last_sync_error: ctx.indexSync.lastError,
+      banks: ctx.bankRules.size,
+      process_memory_bytes: process.memoryUsage().rss,
+      signal_types: Object.fromEntries(
+        Object.entries(ctx.index.status()).map(([type, s]) => [
+          type,
+          { size: s.size, memory_bytes: s.memoryBytes, last_update: s.lastUpdate },
+        ]),
+      ),
+    }),
+  );
+}

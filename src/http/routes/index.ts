@@ -1,0 +1,24 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../../context.js';
+import { bankRoutes } from './banks.js';
+import { entryRoutes } from './entries.js';
+import { hashingRoutes } from './hashing.js';
+import { healthRoutes } from './health.js';
+import { hmaRoutes } from './hma.js';
+import { keyRoutes } from './keys.js';
+import { organisationRoutes } from './organisations.js';
+
+/** Every route group, registered explicitly. */
+export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  for (const routes of [
+    healthRoutes,
+    organisationRoutes,
+    keyRoutes,
+    bankRoutes,
+    entryRoutes,
+    hashingRoutes,
+    hmaRoutes,
+  ]) {
+    await routes(app, ctx);
+  }
+}

@@ -1,0 +1,58 @@
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from 'typebox';
+import { ROLES } from '../../auth/roles.js';
+import type { AppContext } from '../../context.js';
+import { principalOf } from '../plugins/auth.js';
+import { errorResponses, IdParams } from '../schemas/common.js';
+import { apiKeyView } from '../views.js';
+
+const CreateKey = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    role: Type.Union(ROLES.map((r) => Type.Literal(r))),
+  },
+  { additionalProperties: false },
+);
+
+export async function keyRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  app.post<{ Body: Static<typeof CreateKey> }>(
+    '/v1/keys',
+    {
+      config: { permission: 'keys:manage' },
+      schema: {
+        tags: ['keys'],
+        summary: 'Create an API key for your organisation; the key is shown only in this response',
+        body: CreateKey,
+        response: errorResponses,
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const { key, info } = await ctx.apiKeys.create(principal.orgId, {
+        ...request.body,
+        createdBy: principal.label,
+      });
+      return reply.status(201).send({ key, ...apiKeyView(info) });
+    },
+  );
+
+  app.get(
+    '/v1/keys',
+    {
+      config: { permission: 'keys:manage' },
+      schema: { tags: ['keys'], summary: "List your organisation's API keys", response: errorResponses },
+    },
+    async (request) => ({
+      items: (await ctx.apiKeys.list(principalOf(request).orgId)).map(apiKeyView),
+    }),
+  );
+
+  app.delete<{ Params: Static<typeof IdParams> }>(
+    '/v1/keys/:id',
+    {
+      config: { permission: 'keys:manage' },
+      schema: { tags: ['keys'], summary: 'Revoke an API key', params: IdParams, response: errorResponses },
+    },
+    async (request) => apiKeyView(await ctx.apiKeys.revoke(principalOf(request).orgId, request.params.id)),
+  );
+}

@@ -1,0 +1,84 @@
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from 'typebox';
+import { ROLES } from '../../auth/roles.js';
+import type { AppContext } from '../../context.js';
+import { ORGANISATION_KINDS } from '../../store/organisations.js';
+import { principalOf } from '../plugins/auth.js';
+import { errorResponses } from '../schemas/common.js';
+import { apiKeyView, organisationView } from '../views.js';
+
+const CreateOrganisation = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    kind: Type.Optional(Type.Union(ORGANISATION_KINDS.map((k) => Type.Literal(k)))),
+    /** Also issue a first API key for the new organisation. */
+    admin_key: Type.Optional(
+      Type.Object(
+        {
+          name: Type.String({ minLength: 1, maxLength: 100 }),
+          role: Type.Union(ROLES.map((r) => Type.Literal(r))),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export async function organisationRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  app.get(
+    '/v1/me',
+    {
+      config: {},
+      schema: { tags: ['organisations'], summary: 'Who the API key belongs to', response: errorResponses },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      return {
+        organisation: organisationView(await ctx.organisations.get(principal.orgId)),
+        role: principal.role,
+        permissions: [...principal.permissions].sort(),
+        key_id: principal.keyId ?? null,
+      };
+    },
+  );
+
+  app.post<{ Body: Static<typeof CreateOrganisation> }>(
+    '/v1/organisations',
+    {
+      config: { permission: 'orgs:manage' },
+      schema: {
+        tags: ['organisations'],
+        summary: 'Create an organisation (instance administrators)',
+        body: CreateOrganisation,
+        response: errorResponses,
+      },
+    },
+    async (request, reply) => {
+      const org = await ctx.organisations.create(request.body.name, request.body.kind);
+      const key = request.body.admin_key
+        ? await ctx.apiKeys.create(org.id, {
+            ...request.body.admin_key,
+            createdBy: principalOf(request).label,
+          })
+        : null;
+      return reply
+        .status(201)
+        .send({
+          organisation: organisationView(org),
+          ...(key ? { api_key: { key: key.key, ...apiKeyView(key.info) } } : {}),
+        });
+    },
+  );
+
+  app.get(
+    '/v1/organisations',
+    {
+      config: { permission: 'orgs:manage' },
+      schema: { tags: ['organisations'], summary: 'List organisations', response: errorResponses },
+    },
+    async () => ({
+      items: (await ctx.organisations.list()).map(organisationView),
+    }),
+  );
+}

@@ -1,0 +1,69 @@
+/** Domain objects to API views: snake_case, stable field names, nothing internal. */
+import type { ApiKeyInfo } from '../store/api-keys.js';
+import type { Bank, BankShare } from '../store/banks.js';
+import type { Entry } from '../store/entries.js';
+import type { Organisation } from '../store/organisations.js';
+import type { MatchEvidence } from '../matching/match-service.js';
+
+export const organisationView = (o: Organisation) => ({
+  id: o.id,
+  name: o.name,
+  kind: o.kind,
+  created_at: o.createdAt,
+});
+
+export const apiKeyView = (k: ApiKeyInfo) => ({
+  id: k.id,
+  organisation_id: k.orgId,
+  name: k.name,
+  prefix: k.prefix,
+  role: k.role,
+  created_at: k.createdAt,
+  last_used_at: k.lastUsedAt,
+  revoked_at: k.revokedAt,
+});
+
+export const bankView = (b: Bank) => ({
+  id: b.id,
+  organisation_id: b.orgId,
+  name: b.name,
+  description: b.description,
+  default_labels: b.defaultLabels,
+  thresholds: b.thresholds,
+  enabled: b.enabled,
+  sharing: b.sharing,
+  created_at: b.createdAt,
+  updated_at: b.updatedAt,
+});
+
+export const shareView = (s: BankShare) => ({ organisation_id: s.orgId, can_contribute: s.canContribute });
+
+export const entryView = (e: Entry) => ({
+  id: e.id,
+  bank_id: e.bankId,
+  signal_type: e.signalType,
+  value: e.value,
+  labels: e.labels,
+  contributor_organisation_id: e.contributorOrgId,
+  source: e.source,
+  external_id: e.externalId,
+  note: e.note,
+  status: e.status,
+  created_at: e.createdAt,
+  updated_at: e.updatedAt,
+});
+
+export const matchView = (m: MatchEvidence) => ({
+  signal_index: m.signalIndex,
+  signal_type: m.signalType,
+  distance: m.distance,
+  ...(m.detail ? { detail: m.detail } : {}),
+  bank: { id: m.bank.id, name: m.bank.name, organisation_id: m.bank.orgId },
+  entry: {
+    id: m.entry.id,
+    labels: m.entry.labels,
+    contributor_organisation_id: m.entry.contributorOrgId,
+    source: m.entry.source,
+    external_id: m.entry.externalId,
+  },
+});

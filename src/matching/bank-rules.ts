@@ -1,0 +1,66 @@
+/**
+ * What the matcher needs to know of banks at query time, held in memory: which banks each organisation may
+ * match against (its own and those shared with it), which are enabled, and each bank's thresholds. Reloaded
+ * after bank writes and on every index poll, so other processes' changes arrive too.
+ */
+import type { Bank } from '../store/banks.js';
+import type { Db } from '../store/database.js';
+import { toBank } from '../store/banks.js';
+import { getSignalType } from '../signals/registry.js';
+
+export class BankRules {
+  private banks = new Map<number, Bank>();
+  private sharedWith = new Map<number, Set<number>>();
+  private visibleCache = new Map<number, Set<number>>();
+
+  constructor(private readonly db: Db) {}
+
+  async reload(): Promise<void> {
+    const [bankRows, shareRows] = await Promise.all([
+      this.db.selectFrom('banks').selectAll().execute(),
+      this.db.selectFrom('bank_shares').select(['bank_id', 'org_id']).execute(),
+    ]);
+    this.banks = new Map(bankRows.map((row) => [row.id, toBank(row)]));
+    const sharedWith = new Map<number, Set<number>>();
+    for (const share of shareRows) {
+      if (!sharedWith.has(share.org_id)) sharedWith.set(share.org_id, new Set());
+      sharedWith.get(share.org_id)!.add(share.bank_id);
+    }
+    this.sharedWith = sharedWith;
+    this.visibleCache = new Map();
+  }
+
+  bank(id: number): Bank | undefined {
+    return this.banks.get(id);
+  }
+
+  /** Enabled banks the organisation may match against. */
+  matchableFor(orgId: number): Set<number> {
+    let visible = this.visibleCache.get(orgId);
+    if (!visible) {
+      visible = new Set();
+      for (const bank of this.banks.values()) {
+        if (!bank.enabled) continue;
+        if (bank.orgId === orgId || (bank.sharing === 'shared' && this.sharedWith.get(orgId)?.has(bank.id)))
+          visible.add(bank.id);
+      }
+      this.visibleCache.set(orgId, visible);
+    }
+    return visible;
+  }
+
+  threshold(bankId: number, signalType: string): number {
+    return this.banks.get(bankId)?.thresholds[signalType] ?? getSignalType(signalType).defaultThreshold;
+  }
+
+  /** The largest threshold any bank uses for this type: the index search radius. */
+  maxThreshold(signalType: string): number {
+    let max = getSignalType(signalType).defaultThreshold;
+    for (const bank of this.banks.values()) max = Math.max(max, bank.thresholds[signalType] ?? 0);
+    return max;
+  }
+
+  get size(): number {
+    return this.banks.size;
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Keeps the in-memory index in step with the store: a streamed load at start-up, then the change feed
+ * (EntryService.changesSince) after every local write and on a timer for writes made by other processes.
+ */
+import type { SignalIndexSet } from '../index/signal-index.js';
+import type { EntryService } from '../store/entries.js';
+import type { BankRules } from './bank-rules.js';
+
+export interface IndexLoadReport {
+  entries: number;
+  seconds: number;
+}
+
+export class IndexSync {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  lastError: string | null = null;
+  loadedAt: string | null = null;
+
+  constructor(
+    private readonly index: SignalIndexSet,
+    private readonly entries: EntryService,
+    private readonly banks: BankRules,
+  ) {}
+
+  async load(onProgress?: (entries: number) => void): Promise<IndexLoadReport> {
+    const started = performance.now();
+    // Changes after this point are replayed by catchUp (applying a change twice is harmless).
+    this.index.seq = await this.entries.currentSeq();
+    await this.banks.reload();
+    let count = 0;
+    for await (const batch of this.entries.streamAll()) {
+      for (const entry of batch) {
+        if (entry.status !== 'active') continue;
+        if (entry.signalType === 'pdq')
+          this.index.pdq.appendRaw(entry.id, entry.bankId, pdqWords(entry.value));
+        else this.index.upsert(entry);
+        count++;
+      }
+      onProgress?.(count);
+    }
+    this.index.pdq.finishBulk();
+    await this.catchUp();
+    this.loadedAt = new Date().toISOString();
+    return { entries: count, seconds: (performance.now() - started) / 1000 };
+  }
+
+  /** Applies every change since the index's sequence number; concurrent callers share one run. */
+  catchUp(): Promise<void> {
+    if (!this.running) {
+      this.running = this.applyChanges().finally(() => {
+        this.running = null;
+      });
+    }
+    return this.running;
+  }
+
+  private async applyChanges(): Promise<void> {
+    for (;;) {
+      const changes = await this.entries.changesSince(this.index.seq, 5000);
+      if (changes.length === 0) return;
+      for (const change of changes) {
+        if (change.kind === 'delete') this.index.remove(change);
+        else this.index.upsert(change);
+        this.index.seq = change.seq;
+      }
+    }
+  }
+
+  /** Polls for changes made elsewhere (other processes on the same database, the CLI) every `intervalMs`. */
+  follow(intervalMs: number): void {
+    this.stop();
+    this.timer = setInterval(() => {
+      Promise.all([this.catchUp(), this.banks.reload()])
+        .then(() => (this.lastError = null))
+        .catch((err: unknown) => (this.lastError = err instanceof Error ? err.message : String(err)));
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+}
+
+function pdqWords(hex: string): Uint32Array {
+  const words = new Uint32Array(8);
+  for (let w = 0; w < 8; w++) words[w] = parseInt(hex.slice(56 - 8 * w, 64 - 8 * w), 16) >>> 0;
+  return words;
+}
