@@ -62,12 +62,10 @@ export async function organisationRoutes(app: FastifyInstance, ctx: AppContext):
             createdBy: principalOf(request).label,
           })
         : null;
-      return reply
-        .status(201)
-        .send({
-          organisation: organisationView(org),
-          ...(key ? { api_key: { key: key.key, ...apiKeyView(key.info) } } : {}),
-        });
+      return reply.status(201).send({
+        organisation: organisationView(org),
+        ...(key ? { api_key: { key: key.key, ...apiKeyView(key.info) } } : {}),
+      });
     },
   );
 
