@@ -11,6 +11,7 @@ import { sniffContentType } from './content-type.js';
 import { exactHashesOfBuffer, exactHashesOfFile } from './exact.js';
 import { decodeImage, DEFAULT_MAX_PIXELS, resizeNearest512 } from './image-decode.js';
 import { PDQ_QUALITY_THRESHOLD, pdqDihedralFromPixels, pdqFromPixels, type DihedralName } from './pdq/pdq.js';
+import { formatVpdqSignal } from './vpdq/format.js';
 import { hashVideoFile, type VpdqFrame } from './vpdq/vpdq.js';
 
 export const HASH_TYPES = ['pdq', 'vpdq', 'md5', 'sha256'] as const;
@@ -190,4 +191,15 @@ export async function hashBuffer(buffer: Buffer, options: HashOptions = {}): Pro
     }
   }
   return result;
+}
+
+/** The matchable signals of a hash result (PDQ only when its quality is usable). */
+export function signalsOf(result: HashResult): { type: string; value: string }[] {
+  const signals: { type: string; value: string }[] = [];
+  if (result.pdq && result.pdqUsable) signals.push({ type: 'pdq', value: result.pdq });
+  if (result.vpdq && result.vpdq.length > 0)
+    signals.push({ type: 'vpdq', value: formatVpdqSignal(result.vpdq) });
+  if (result.md5) signals.push({ type: 'md5', value: result.md5 });
+  if (result.sha256) signals.push({ type: 'sha256', value: result.sha256 });
+  return signals;
 }

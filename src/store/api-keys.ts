@@ -24,6 +24,11 @@ export interface ApiKeyInfo {
 const KEY_PATTERN = /^kt_([A-Za-z0-9]{8})_([A-Za-z0-9_-]{32})$/;
 /** last_used_at is written at most this often per key, so busy keys do not turn every read into a write. */
 const LAST_USED_RESOLUTION_MS = 60_000;
+/**
+ * Verified keys are remembered this long, so a busy integration does not cost a database read per request. A key
+ * revoked through this process stops at once; through another process, within this time.
+ */
+const AUTH_CACHE_MS = 5_000;
 
 function toInfo(row: ApiKeyRow): ApiKeyInfo {
   return {
@@ -45,6 +50,7 @@ export function hashApiKey(secret: string): string {
 
 export class ApiKeyService {
   private readonly lastUsedWrites = new Map<number, number>();
+  private readonly verified = new Map<string, { principal: Principal; until: number }>();
 
   constructor(private readonly db: Db) {}
 
@@ -83,6 +89,8 @@ export class ApiKeyService {
   async authenticate(presented: string): Promise<Principal | null> {
     if (!KEY_PATTERN.test(presented)) return null;
     const digest = hashApiKey(presented);
+    const cached = this.verified.get(digest);
+    if (cached && cached.until > Date.now()) return cached.principal;
     const row = await this.db
       .selectFrom('api_keys')
       .selectAll()
@@ -131,6 +139,7 @@ export class ApiKeyService {
       .returningAll()
       .executeTakeFirst();
     if (!row) throw new NotFoundError(`API key ${id} not found`);
+    this.verified.delete(row.key_hash);
     return toInfo(row);
   }
 }

@@ -40,6 +40,8 @@ export class Database {
     readonly db: Db,
     readonly dialect: DialectName,
     private readonly closeHook: () => Promise<void>,
+    /** PostgreSQL schema holding the tables, when not the default. */
+    private readonly schema?: string,
   ) {
     this.capabilities = DIALECTS[dialect];
   }
@@ -78,9 +80,14 @@ export class Database {
       ...(schema ? { options: `-c search_path=${schema}` } : {}),
     });
     const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
-    const database = new Database(db, 'postgres', async () => {
-      await db.destroy();
-    });
+    const database = new Database(
+      db,
+      'postgres',
+      async () => {
+        await db.destroy();
+      },
+      schema,
+    );
     await database.migrate();
     return database;
   }
@@ -97,7 +104,14 @@ export class Database {
         );
       },
     };
-    const { error, results } = await new Migrator({ db: this.db, provider }).migrateToLatest();
+    // An explicit schema for the migration tables: Kysely's existence check would otherwise see another
+    // schema's kysely_migration table (another test suite's, say) and skip creating this one's.
+    const migrator = new Migrator({
+      db: this.db,
+      provider,
+      ...(this.schema ? { migrationTableSchema: this.schema } : {}),
+    });
+    const { error, results } = await migrator.migrateToLatest();
     if (error) {
       const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
       throw new Error(

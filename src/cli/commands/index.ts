@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import type { CliIo } from '../io.js';
+import { registerBankCommand } from './bank.js';
 import { registerHashCommand } from './hash.js';
+import { registerMatchCommand } from './match.js';
 import { registerInitCommand } from './init.js';
 import { registerServeCommand } from './serve.js';
 
@@ -9,4 +11,6 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerInitCommand(program, io);
   registerServeCommand(program, io);
   registerHashCommand(program, io);
+  registerBankCommand(program, io);
+  registerMatchCommand(program, io);
 }

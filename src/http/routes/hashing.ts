@@ -2,9 +2,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { AppContext } from '../../context.js';
 import { ValidationError } from '../../core/errors.js';
-import { hashBuffer, type HashResult } from '../../hashing/hash-file.js';
+import { hashBuffer, signalsOf, type HashResult } from '../../hashing/hash-file.js';
 import { formatVpdqSignal } from '../../hashing/vpdq/format.js';
-import type { SignalInput } from '../../matching/match-service.js';
 import { principalOf } from '../plugins/auth.js';
 import { errorResponses, Signal } from '../schemas/common.js';
 import { matchView } from '../views.js';
@@ -30,17 +29,6 @@ export function hashOptions(ctx: AppContext) {
     maxVideoSeconds: ctx.config.hashing.maxVideoSeconds,
     maxBytes: ctx.config.http.maxUploadBytes,
   };
-}
-
-/** The matchable signals of a hash result (PDQ only when its quality is usable). */
-export function signalsOf(result: HashResult): SignalInput[] {
-  const signals: SignalInput[] = [];
-  if (result.pdq && result.pdqUsable) signals.push({ type: 'pdq', value: result.pdq });
-  if (result.vpdq && result.vpdq.length > 0)
-    signals.push({ type: 'vpdq', value: formatVpdqSignal(result.vpdq) });
-  if (result.md5) signals.push({ type: 'md5', value: result.md5 });
-  if (result.sha256) signals.push({ type: 'sha256', value: result.sha256 });
-  return signals;
 }
 
 function hashView(result: HashResult) {

@@ -8,13 +8,13 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { AppContext } from '../../context.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../core/errors.js';
-import { hashBuffer, type HashResult } from '../../hashing/hash-file.js';
+import { hashBuffer, signalsOf, type HashResult } from '../../hashing/hash-file.js';
 import { formatVpdqSignal } from '../../hashing/vpdq/format.js';
 import { getSignalType } from '../../signals/registry.js';
 import type { Bank } from '../../store/banks.js';
 import { prepareEntry } from '../../store/entries.js';
 import { principalOf } from '../plugins/auth.js';
-import { hashOptions, signalsOf, uploadedFile } from './hashing.js';
+import { hashOptions, uploadedFile } from './hashing.js';
 
 const tags = ['hma'];
 const TO_HMA: Record<string, string> = { md5: 'video_md5' };
