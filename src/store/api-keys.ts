@@ -100,13 +100,16 @@ export class ApiKeyService {
     // The lookup was by digest; compare again in constant time so no timing depends on how much matched.
     if (!timingSafeEqual(Buffer.from(row.key_hash, 'hex'), Buffer.from(digest, 'hex'))) return null;
     await this.markUsed(row.id);
-    return {
+    const principal: Principal = {
       orgId: row.org_id,
       role: row.role,
       permissions: permissionsOf(row.role),
       keyId: row.id,
       label: `key:${row.id}`,
     };
+    if (this.verified.size > 10_000) this.verified.clear();
+    this.verified.set(digest, { principal, until: Date.now() + AUTH_CACHE_MS });
+    return principal;
   }
 
   private async markUsed(id: number): Promise<void> {
