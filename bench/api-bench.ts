@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { initialise } from '../src/cli/commands/init.js';
+import { xorshift32 as xorshift } from '../src/core/random.js';
 import { readConfig } from '../src/config/config.js';
 import { AppContext } from '../src/context.js';
 import { pdqWordsToHex } from '../src/hashing/pdq/hash256.js';
@@ -20,16 +21,6 @@ import { prepareEntry } from '../src/store/entries.js';
 const BIN = new URL('../src/bin/kaitiaki.js', import.meta.url).pathname;
 const POSTGRES_ADMIN_URL =
   process.env.KAITIAKI_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-function xorshift(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return s >>> 0;
-  };
-}
 
 function randomWords(next: () => number): Uint32Array {
   return Uint32Array.from({ length: 8 }, () => next());
@@ -139,7 +130,8 @@ async function benchBackend(
     await admin.end();
     databaseUrl = new URL('/kaitiaki_bench', POSTGRES_ADMIN_URL).toString();
   }
-  const config = readConfig({}, { dataDir, databaseUrl });
+  // Seeding is not what is measured: skip the per-commit fsync while loading.
+  const config = readConfig({ KAITIAKI_SQLITE_SYNCHRONOUS: 'NORMAL' }, { dataDir, databaseUrl });
   const ctx = await AppContext.open(config);
   const seeded = await seed(ctx, size, log);
   await ctx.close();

@@ -3,18 +3,9 @@
  * the same hashes, on corpora like real lists (random hashes plus clusters of near-duplicates), with queries
  * half near-duplicates of indexed hashes and half random, at threshold 31.
  */
+import { xorshift32 as xorshift } from '../src/core/random.js';
 import { hammingWords } from '../src/hashing/pdq/hash256.js';
 import { PdqIndex, type PdqMatch } from '../src/index/pdq-index.js';
-
-function xorshift(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return s >>> 0;
-  };
-}
 
 function flip(words: Uint32Array, offset: number, bits: number, next: () => number): void {
   for (let i = 0; i < bits; i++) {

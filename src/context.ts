@@ -8,11 +8,23 @@ import { BankRules } from './matching/bank-rules.js';
 import { IndexSync } from './matching/index-sync.js';
 import { MatchService } from './matching/match-service.js';
 import { ApiKeyService } from './store/api-keys.js';
+import { AuditService, type AuditEvent } from './store/audit.js';
 import { BankService } from './store/banks.js';
-import { Database } from './store/database.js';
+import { Database, type Db } from './store/database.js';
 import { EntryService } from './store/entries.js';
 import { OrganisationService } from './store/organisations.js';
 import { UserService } from './store/users.js';
+
+/** Services bound to one transaction, plus the audit trail of that transaction. */
+export interface Mutation {
+  organisations: OrganisationService;
+  apiKeys: ApiKeyService;
+  users: UserService;
+  banks: BankService;
+  entries: EntryService;
+  /** Records an audit event in the same transaction as the change it describes. */
+  audit(event: Omit<AuditEvent, 'actor'> & { actor?: string }): Promise<void>;
+}
 
 export class AppContext {
   readonly organisations: OrganisationService;
@@ -20,6 +32,7 @@ export class AppContext {
   readonly users: UserService;
   readonly banks: BankService;
   readonly entries: EntryService;
+  readonly audit: AuditService;
   readonly index = new SignalIndexSet();
   readonly bankRules: BankRules;
   readonly indexSync: IndexSync;
@@ -36,9 +49,11 @@ export class AppContext {
     this.users = new UserService(db);
     this.banks = new BankService(db);
     this.entries = new EntryService(db);
+    this.audit = new AuditService(db);
     this.bankRules = new BankRules(db);
     this.indexSync = new IndexSync(this.index, this.entries, this.bankRules);
     this.matcher = new MatchService(this.index, this.bankRules, this.entries);
+    this.indexSync.onEntryChange = (id) => this.matcher.forget(id);
   }
 
   /** Opens the configured database (PostgreSQL if a URL is set, else the data directory's SQLite file). */
@@ -58,6 +73,28 @@ export class AppContext {
     const report = await this.indexSync.load(onProgress);
     this.indexSync.follow(this.config.index.pollIntervalMs);
     return report;
+  }
+
+  /**
+   * Runs a change and its audit records in one transaction: either both are stored or neither is. `actor` is who
+   * did it (`key:12`, `user:3`, `cli`). The index catches up after the commit (bank routes also reload the bank
+   * rules, with afterBankWrite).
+   */
+  async mutate<T>(actor: string, fn: (m: Mutation) => Promise<T>): Promise<T> {
+    const result = await this.database.db.transaction().execute((tx: Db) =>
+      fn({
+        organisations: new OrganisationService(tx),
+        apiKeys: new ApiKeyService(tx),
+        users: new UserService(tx),
+        banks: new BankService(tx),
+        entries: new EntryService(tx),
+        audit: async (event) => {
+          await this.audit.append(tx, { actor, ...event });
+        },
+      }),
+    );
+    await this.afterEntryWrite();
+    return result;
   }
 
   /** After a write through this process: bring the index and bank rules up to date before answering. */

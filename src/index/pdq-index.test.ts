@@ -3,18 +3,9 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PDQ_DATA } from '../../test/helpers/shared.js';
+import { xorshift32 as rng } from '../core/random.js';
 import { pdqWordsToHex } from '../hashing/pdq/hash256.js';
 import { LinearPdqIndex, PdqIndex } from './pdq-index.js';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return s >>> 0;
-  };
-}
 
 function randomHash(next: () => number): string {
   return pdqWordsToHex(Uint32Array.from({ length: 8 }, () => next()));

@@ -2,6 +2,7 @@
  * Keeps the in-memory index in step with the store: a streamed load at start-up, then the change feed
  * (EntryService.changesSince) after every local write and on a timer for writes made by other processes.
  */
+import { pdqHexToWordsUnchecked } from '../hashing/pdq/hash256.js';
 import type { SignalIndexSet } from '../index/signal-index.js';
 import type { EntryService } from '../store/entries.js';
 import type { BankRules } from './bank-rules.js';
@@ -16,6 +17,8 @@ export class IndexSync {
   private running: Promise<void> | null = null;
   lastError: string | null = null;
   loadedAt: string | null = null;
+  /** Told of every entry that changed (caches of entry details listen here). */
+  onEntryChange: (entryId: number) => void = () => undefined;
 
   constructor(
     private readonly index: SignalIndexSet,
@@ -33,7 +36,7 @@ export class IndexSync {
       for (const entry of batch) {
         if (entry.status !== 'active') continue;
         if (entry.signalType === 'pdq')
-          this.index.pdq.appendRaw(entry.id, entry.bankId, pdqWords(entry.value));
+          this.index.pdq.appendRaw(entry.id, entry.bankId, pdqHexToWordsUnchecked(entry.value));
         else this.index.upsert(entry);
         count++;
       }
@@ -62,6 +65,7 @@ export class IndexSync {
       for (const change of changes) {
         if (change.kind === 'delete') this.index.remove(change);
         else this.index.upsert(change);
+        this.onEntryChange(change.id);
         this.index.seq = change.seq;
       }
     }
@@ -82,10 +86,4 @@ export class IndexSync {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
   }
-}
-
-function pdqWords(hex: string): Uint32Array {
-  const words = new Uint32Array(8);
-  for (let w = 0; w < 8; w++) words[w] = parseInt(hex.slice(56 - 8 * w, 64 - 8 * w), 16) >>> 0;
-  return words;
 }

@@ -5,7 +5,7 @@
  */
 import type { SignalIndexSet } from '../index/signal-index.js';
 import { normalizeSignal } from '../signals/registry.js';
-import type { EntryService } from '../store/entries.js';
+import type { Entry, EntryService } from '../store/entries.js';
 import type { BankRules } from './bank-rules.js';
 
 export interface SignalInput {
@@ -30,7 +30,12 @@ export interface MatchEvidence {
   };
 }
 
+/** Entries read for evidence are kept (up to this many) so that content that matches again costs no store read. */
+const ENTRY_CACHE_SIZE = 100_000;
+
 export class MatchService {
+  private readonly entryCache = new Map<number, Entry>();
+
   constructor(
     private readonly index: SignalIndexSet,
     private readonly banks: BankRules,
@@ -46,7 +51,7 @@ export class MatchService {
     const normalized = signals.map((s) => normalizeSignal(s.type, s.value));
     const raw = this.rawMatches(orgId, normalized, options);
     if (raw.length === 0) return [];
-    const entries = await this.entries.getMany([...new Set(raw.map((m) => m.id))]);
+    const entries = await this.entriesById([...new Set(raw.map((m) => m.id))]);
     const evidence: MatchEvidence[] = [];
     for (const m of raw) {
       const entry = entries.get(m.id);
@@ -72,6 +77,30 @@ export class MatchService {
     return evidence.sort(
       (a, b) => a.signalIndex - b.signalIndex || a.distance - b.distance || a.entry.id - b.entry.id,
     );
+  }
+
+  /** Called by the index sync for every changed entry, so the cache never outlives a change it has seen. */
+  forget(entryId: number): void {
+    this.entryCache.delete(entryId);
+  }
+
+  private async entriesById(ids: number[]): Promise<Map<number, Entry>> {
+    const found = new Map<number, Entry>();
+    const missing: number[] = [];
+    for (const id of ids) {
+      const cached = this.entryCache.get(id);
+      if (cached) found.set(id, cached);
+      else missing.push(id);
+    }
+    if (missing.length > 0) {
+      for (const [id, entry] of await this.entries.getMany(missing)) {
+        found.set(id, entry);
+        if (this.entryCache.size >= ENTRY_CACHE_SIZE)
+          this.entryCache.delete(this.entryCache.keys().next().value!);
+        this.entryCache.set(id, entry);
+      }
+    }
+    return found;
   }
 
   /** Index hits (id, bank, distance) within each bank's threshold, before fetching entry details. */

@@ -145,4 +145,10 @@ export class ApiKeyService {
     this.verified.delete(row.key_hash);
     return toInfo(row);
   }
+
+  /** Drops a key from the verified-key cache (after it was revoked through another service instance). */
+  forget(id: number): void {
+    for (const [digest, entry] of this.verified)
+      if (entry.principal.keyId === id) this.verified.delete(digest);
+  }
 }

@@ -4,7 +4,7 @@
  */
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../core/errors.js';
 import { getSignalType } from '../signals/registry.js';
-import { nowIso, type Db } from './database.js';
+import { nowIso, withTx, type Db } from './database.js';
 import { tombstoneBankEntries } from './entries.js';
 import { validateLabels } from './labels.js';
 import { decodeCursor, pageLimit, toPage, type Page } from './pagination.js';
@@ -242,7 +242,7 @@ export class BankService {
   /** Deletes the bank and its entries, leaving tombstones so every process's index drops them too. */
   async delete(orgId: number, bankId: number): Promise<void> {
     await this.getOwned(orgId, bankId);
-    await this.db.transaction().execute(async (tx) => {
+    await withTx(this.db, async (tx) => {
       await tombstoneBankEntries(tx, bankId);
       await tx.deleteFrom('banks').where('id', '=', bankId).execute();
     });

@@ -20,7 +20,8 @@ import type { Schema } from './schema.js';
 pg.types.setTypeParser(20, (value: string) => Number(value));
 
 export type Db = Kysely<Schema>;
-export type Tx = Transaction<Schema>;
+/** A handle that is inside a transaction (type-level reminder; any Db may be one, see withTx). */
+export type Tx = Transaction<Schema> | Db;
 
 export interface SqliteOptions {
   /** 'FULL' (default) syncs the WAL on every commit: nothing accepted is lost, even on power loss. */
@@ -134,6 +135,14 @@ export class Database {
   async close(): Promise<void> {
     await this.closeHook();
   }
+}
+
+/**
+ * Runs fn in a transaction: the caller's, when `db` is one already (so services built on a transaction join it),
+ * else a new one.
+ */
+export async function withTx<T>(db: Db, fn: (tx: Db) => Promise<T>): Promise<T> {
+  return db.isTransaction ? fn(db) : db.transaction().execute(fn);
 }
 
 export function nowIso(): string {

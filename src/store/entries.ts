@@ -6,7 +6,7 @@
 import { NotFoundError, ValidationError } from '../core/errors.js';
 import { normalizeSignal } from '../signals/registry.js';
 import { validateLabels } from './labels.js';
-import { nowIso, type Db, type Tx } from './database.js';
+import { nowIso, withTx, type Db, type Tx } from './database.js';
 import { decodeCursor, pageLimit, toPage, type Page } from './pagination.js';
 import type { EntryRow, NewEntryRow } from './schema.js';
 
@@ -189,7 +189,7 @@ export class EntryService {
    */
   async insertMany(rows: Omit<NewEntryRow, 'seq'>[]): Promise<Entry[]> {
     if (rows.length === 0) return [];
-    return this.db.transaction().execute(async (tx) => {
+    return withTx(this.db, async (tx) => {
       const first = await allocateSeq(tx, rows.length);
       const inserted: EntryRow[] = [];
       // Chunks keep the statement under SQLite's bound-parameter limit.
@@ -251,7 +251,7 @@ export class EntryService {
     if (update.labels !== undefined) set.labels = JSON.stringify(validateLabels(update.labels));
     if (update.note !== undefined) set.note = validateNote(update.note);
     if (update.status !== undefined) set.status = validateStatus(update.status);
-    const row = await this.db.transaction().execute(async (tx) => {
+    const row = await withTx(this.db, async (tx) => {
       const seq = await allocateSeq(tx, 1);
       return tx
         .updateTable('entries')
@@ -267,7 +267,7 @@ export class EntryService {
   }
 
   async delete(bankId: number, entryId: number): Promise<Entry> {
-    const row = await this.db.transaction().execute(async (tx) => {
+    const row = await withTx(this.db, async (tx) => {
       const deleted = await tx
         .deleteFrom('entries')
         .where('id', '=', entryId)

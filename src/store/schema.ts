@@ -84,6 +84,21 @@ export interface EntryTombstonesTable {
   deleted_at: string;
 }
 
+export interface AuditLogTable {
+  id: Generated<number>;
+  org_id: number | null;
+  actor: string;
+  action: string;
+  subject_type: string;
+  subject_id: string;
+  /** JSON object. */
+  detail: string;
+  created_at: string;
+  /** Hash of the previous record ('0' x 64 for the first), so no record can change or vanish unnoticed. */
+  prev_hash: string;
+  hash: string;
+}
+
 export interface CountersTable {
   name: string;
   value: number;
@@ -98,6 +113,7 @@ export interface Schema {
   entries: EntriesTable;
   entry_tombstones: EntryTombstonesTable;
   counters: CountersTable;
+  audit_log: AuditLogTable;
 }
 
 export type OrganisationRow = Selectable<OrganisationsTable>;
@@ -106,3 +122,4 @@ export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type BankRow = Selectable<BanksTable>;
 export type EntryRow = Selectable<EntriesTable>;
 export type NewEntryRow = Insertable<EntriesTable>;
+export type AuditRow = Selectable<AuditLogTable>;

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { PDQ_DATA } from '../helpers/shared.js';
@@ -91,5 +92,17 @@ describe('kaitiaki init, bank and match on the embedded store', () => {
     expect(empty.stderr).toMatch(/run `kaitiaki init` first/);
     const missing = await runCli(['bank', 'export', 'NOPE', '--data-dir', dataDir]);
     expect(missing.stderr).toMatch(/bank "NOPE" not found/);
+  });
+
+  it('audit verify passes on an intact trail and names the first tampered record', async () => {
+    const intact = await runCli(['audit', 'verify', '--data-dir', dataDir]);
+    expect(intact.code).toBe(0);
+    expect(intact.stdout).toMatch(/audit trail intact: [1-9]\d* records/);
+    const sqlite = new Database(join(dataDir, 'kaitiaki.sqlite'));
+    sqlite.prepare("update audit_log set actor = 'someone-else' where id = 2").run();
+    sqlite.close();
+    const tampered = await runCli(['audit', 'verify', '--data-dir', dataDir, '--json']);
+    expect(tampered.code).toBe(1);
+    expect(JSON.parse(tampered.stdout)).toMatchObject({ ok: false, firstBadId: 2 });
   });
 });

@@ -439,3 +439,72 @@ describe.each(TEST_DIALECTS)('HTTP API on %s', (dialect) => {
     }
   });
 });
+
+describe.each(TEST_DIALECTS)('audit trail through the API on %s', (dialect) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp(dialect);
+  });
+  afterAll(() => t.close());
+
+  it('records every change with its actor, readable by admins, and the chain verifies', async () => {
+    const org = await t.organisation('Audited', 'admin');
+    const bank = await t.app.inject({
+      method: 'POST',
+      url: '/v1/banks',
+      headers: bearer(org.key),
+      payload: { name: 'AUDITED' },
+    });
+    const bankId = bank.json().id;
+    const entry = await t.app.inject({
+      method: 'POST',
+      url: `/v1/banks/${bankId}/entries`,
+      headers: bearer(org.key),
+      payload: { signal_type: 'md5', value: 'd41d8cd98f00b204e9800998ecf8427e' },
+    });
+    await t.app.inject({
+      method: 'DELETE',
+      url: `/v1/banks/${bankId}/entries/${entry.json().id}`,
+      headers: bearer(org.key),
+    });
+    const trail = await t.app.inject({ method: 'GET', url: '/v1/audit', headers: bearer(org.key) });
+    expect(trail.statusCode).toBe(200);
+    const actions = trail
+      .json()
+      .items.map((r: { action: string; actor: string; organisation_id: number }) => [
+        r.action,
+        r.organisation_id,
+      ]);
+    expect(actions).toEqual([
+      ['bank.create', org.id],
+      ['entry.create', org.id],
+      ['entry.delete', org.id],
+    ]);
+    expect(trail.json().items[0].actor).toMatch(/^key:\d+$/);
+    // The instance administrators see everything; others only their own.
+    const everything = await t.app.inject({
+      method: 'GET',
+      url: '/v1/audit?limit=1000',
+      headers: bearer(t.adminKey),
+    });
+    expect(everything.json().items.length).toBeGreaterThanOrEqual(3);
+    const viewer = await t.organisation('Viewer org', 'viewer');
+    expect(
+      (await t.app.inject({ method: 'GET', url: '/v1/audit', headers: bearer(viewer.key) })).statusCode,
+    ).toBe(403);
+    expect(await t.ctx.audit.verify()).toMatchObject({ ok: true });
+  });
+
+  it('a refused change leaves no audit record', async () => {
+    const before = (await t.ctx.audit.verify()) as { records: number };
+    const org = await t.organisation('Refused', 'admin');
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/v1/banks',
+      headers: bearer(org.key),
+      payload: { name: 'bad name!' },
+    });
+    expect(response.statusCode).toBe(400);
+    expect(await t.ctx.audit.verify()).toMatchObject({ records: before.records });
+  });
+});

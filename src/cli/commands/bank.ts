@@ -53,12 +53,23 @@ export function registerBankCommand(program: Command, io: CliIo): void {
       ) => {
         const { ctx, organisation } = await openStore(options);
         try {
-          const created = await ctx.banks.create(organisation.id, {
+          const input = {
             name,
             description: options.description,
             defaultLabels: options.labels ? options.labels.split(',').map((l) => l.trim()) : undefined,
             thresholds:
               options.pdqThreshold !== undefined ? { pdq: Number(options.pdqThreshold) } : undefined,
+          };
+          const created = await ctx.mutate('cli', async (m) => {
+            const bank = await m.banks.create(organisation.id, input);
+            await m.audit({
+              orgId: organisation.id,
+              action: 'bank.create',
+              subjectType: 'bank',
+              subjectId: bank.id,
+              detail: { name, via: 'cli' },
+            });
+            return bank;
           });
           io.stdout.write(
             options.json
@@ -140,6 +151,16 @@ export function registerBankCommand(program: Command, io: CliIo): void {
           });
           bar?.update(size);
           bar?.stop();
+          const { lines, inserted, duplicates, errors } = report;
+          await ctx.mutate('cli', (m) =>
+            m.audit({
+              orgId: target.orgId,
+              action: 'bank.import',
+              subjectType: 'bank',
+              subjectId: target.id,
+              detail: { file, format, lines, inserted, duplicates, errors },
+            }),
+          );
           for (const e of report.errorSamples) io.stderr.write(`${file}:${e.line}: ${e.message}\n`);
           if (report.errors > report.errorSamples.length)
             io.stderr.write(`... and ${report.errors - report.errorSamples.length} more bad lines\n`);

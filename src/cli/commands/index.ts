@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliIo } from '../io.js';
+import { registerAuditCommand } from './audit.js';
 import { registerBankCommand } from './bank.js';
 import { registerHashCommand } from './hash.js';
 import { registerMatchCommand } from './match.js';
@@ -13,4 +14,5 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerHashCommand(program, io);
   registerBankCommand(program, io);
   registerMatchCommand(program, io);
+  registerAuditCommand(program, io);
 }

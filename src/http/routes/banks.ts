@@ -51,9 +51,20 @@ export async function bankRoutes(app: FastifyInstance, ctx: AppContext): Promise
       schema: { tags, summary: 'Create a bank', body: CreateBank, response: errorResponses },
     },
     async (request, reply) => {
-      const bank = await ctx.banks.create(principalOf(request).orgId, {
-        ...toInput(request.body),
-        name: request.body.name,
+      const principal = principalOf(request);
+      const bank = await ctx.mutate(principal.label, async (m) => {
+        const created = await m.banks.create(principal.orgId, {
+          ...toInput(request.body),
+          name: request.body.name,
+        });
+        await m.audit({
+          orgId: principal.orgId,
+          action: 'bank.create',
+          subjectType: 'bank',
+          subjectId: created.id,
+          detail: { name: created.name },
+        });
+        return created;
       });
       await ctx.afterBankWrite();
       return reply.status(201).send(bankView(bank));
@@ -102,11 +113,18 @@ export async function bankRoutes(app: FastifyInstance, ctx: AppContext): Promise
       },
     },
     async (request) => {
-      const bank = await ctx.banks.update(
-        principalOf(request).orgId,
-        request.params.id,
-        toInput(request.body),
-      );
+      const principal = principalOf(request);
+      const bank = await ctx.mutate(principal.label, async (m) => {
+        const updated = await m.banks.update(principal.orgId, request.params.id, toInput(request.body));
+        await m.audit({
+          orgId: principal.orgId,
+          action: 'bank.update',
+          subjectType: 'bank',
+          subjectId: updated.id,
+          detail: { changes: request.body },
+        });
+        return updated;
+      });
       await ctx.afterBankWrite();
       return bankView(bank);
     },
@@ -124,7 +142,16 @@ export async function bankRoutes(app: FastifyInstance, ctx: AppContext): Promise
       },
     },
     async (request, reply) => {
-      await ctx.banks.delete(principalOf(request).orgId, request.params.id);
+      const principal = principalOf(request);
+      await ctx.mutate(principal.label, async (m) => {
+        await m.banks.delete(principal.orgId, request.params.id);
+        await m.audit({
+          orgId: principal.orgId,
+          action: 'bank.delete',
+          subjectType: 'bank',
+          subjectId: request.params.id,
+        });
+      });
       await ctx.afterBankWrite();
       return reply.status(204).send();
     },
@@ -159,12 +186,19 @@ export async function bankRoutes(app: FastifyInstance, ctx: AppContext): Promise
       },
     },
     async (request) => {
-      const shares = await ctx.banks.share(
-        principalOf(request).orgId,
-        request.params.id,
-        request.body.organisation_id,
-        request.body.can_contribute ?? false,
-      );
+      const principal = principalOf(request);
+      const { organisation_id: withOrg, can_contribute: canContribute = false } = request.body;
+      const shares = await ctx.mutate(principal.label, async (m) => {
+        const result = await m.banks.share(principal.orgId, request.params.id, withOrg, canContribute);
+        await m.audit({
+          orgId: principal.orgId,
+          action: 'bank.share',
+          subjectType: 'bank',
+          subjectId: request.params.id,
+          detail: { organisation_id: withOrg, can_contribute: canContribute },
+        });
+        return result;
+      });
       await ctx.afterBankWrite();
       return { items: shares.map(shareView) };
     },
@@ -182,11 +216,18 @@ export async function bankRoutes(app: FastifyInstance, ctx: AppContext): Promise
       },
     },
     async (request) => {
-      const shares = await ctx.banks.unshare(
-        principalOf(request).orgId,
-        request.params.id,
-        request.params.orgId,
-      );
+      const principal = principalOf(request);
+      const shares = await ctx.mutate(principal.label, async (m) => {
+        const result = await m.banks.unshare(principal.orgId, request.params.id, request.params.orgId);
+        await m.audit({
+          orgId: principal.orgId,
+          action: 'bank.unshare',
+          subjectType: 'bank',
+          subjectId: request.params.id,
+          detail: { organisation_id: request.params.orgId },
+        });
+        return result;
+      });
       await ctx.afterBankWrite();
       return { items: shares.map(shareView) };
     },

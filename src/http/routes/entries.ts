@@ -96,8 +96,19 @@ export async function entryRoutes(app: FastifyInstance, ctx: AppContext): Promis
           defaultLabels: bank.defaultLabels,
         },
       );
-      const { entry, created } = await ctx.entries.add(row);
-      await ctx.afterEntryWrite();
+      const { entry, created } = await ctx.mutate(principal.label, async (m) => {
+        const result = await m.entries.add(row);
+        if (result.created) {
+          await m.audit({
+            orgId: bank.orgId,
+            action: 'entry.create',
+            subjectType: 'entry',
+            subjectId: result.entry.id,
+            detail: { bank_id: bank.id, signal_type: result.entry.signalType },
+          });
+        }
+        return result;
+      });
       return reply.status(created ? 201 : 200).send({ ...entryView(entry), created });
     },
   );
@@ -153,9 +164,19 @@ export async function entryRoutes(app: FastifyInstance, ctx: AppContext): Promis
       },
     },
     async (request) => {
-      const bank = await ctx.banks.getOwned(principalOf(request).orgId, request.params.id);
-      const entry = await ctx.entries.update(bank.id, request.params.entryId, request.body);
-      await ctx.afterEntryWrite();
+      const principal = principalOf(request);
+      const bank = await ctx.banks.getOwned(principal.orgId, request.params.id);
+      const entry = await ctx.mutate(principal.label, async (m) => {
+        const updated = await m.entries.update(bank.id, request.params.entryId, request.body);
+        await m.audit({
+          orgId: bank.orgId,
+          action: 'entry.update',
+          subjectType: 'entry',
+          subjectId: updated.id,
+          detail: { bank_id: bank.id, changes: request.body },
+        });
+        return updated;
+      });
       return entryView(entry);
     },
   );
@@ -167,9 +188,18 @@ export async function entryRoutes(app: FastifyInstance, ctx: AppContext): Promis
       schema: { tags, summary: 'Delete an entry', params: BankEntryParams, response: errorResponses },
     },
     async (request, reply) => {
-      const bank = await ctx.banks.getOwned(principalOf(request).orgId, request.params.id);
-      await ctx.entries.delete(bank.id, request.params.entryId);
-      await ctx.afterEntryWrite();
+      const principal = principalOf(request);
+      const bank = await ctx.banks.getOwned(principal.orgId, request.params.id);
+      await ctx.mutate(principal.label, async (m) => {
+        const deleted = await m.entries.delete(bank.id, request.params.entryId);
+        await m.audit({
+          orgId: bank.orgId,
+          action: 'entry.delete',
+          subjectType: 'entry',
+          subjectId: deleted.id,
+          detail: { bank_id: bank.id, signal_type: deleted.signalType, value: deleted.value },
+        });
+      });
       return reply.status(204).send();
     },
   );
@@ -209,7 +239,22 @@ export async function entryRoutes(app: FastifyInstance, ctx: AppContext): Promis
         contributorOrgId: principal.orgId,
         stopOnError: request.query.stop_on_error,
       });
-      await ctx.afterEntryWrite();
+      // The entries commit in batches as they stream in; the import itself is recorded once, with its counts.
+      await ctx.mutate(principal.label, (m) =>
+        m.audit({
+          orgId: bank.orgId,
+          action: 'bank.import',
+          subjectType: 'bank',
+          subjectId: bank.id,
+          detail: {
+            format,
+            lines: report.lines,
+            inserted: report.inserted,
+            duplicates: report.duplicates,
+            errors: report.errors,
+          },
+        }),
+      );
       return {
         lines: report.lines,
         inserted: report.inserted,

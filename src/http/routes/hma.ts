@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type, type Static } from 'typebox';
+import type { Principal } from '../../auth/roles.js';
 import type { AppContext } from '../../context.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../core/errors.js';
 import { hashBuffer, signalsOf, type HashResult } from '../../hashing/hash-file.js';
@@ -289,9 +290,20 @@ export async function hmaRoutes(app: FastifyInstance, ctx: AppContext): Promise<
       if (!HMA_BANK_NAME.test(name))
         throw new ValidationError('bank names must be UPPER_WITH_UNDERSCORE ([A-Z_][A-Z0-9_]*)');
       try {
-        const bank = await ctx.banks.create(principalOf(request).orgId, {
-          name,
-          enabled: enabled ?? (enabled_ratio === undefined || enabled_ratio > 0),
+        const principal = principalOf(request);
+        const bank = await ctx.mutate(principal.label, async (m) => {
+          const created = await m.banks.create(principal.orgId, {
+            name,
+            enabled: enabled ?? (enabled_ratio === undefined || enabled_ratio > 0),
+          });
+          await m.audit({
+            orgId: principal.orgId,
+            action: 'bank.create',
+            subjectType: 'bank',
+            subjectId: created.id,
+            detail: { name, via: 'hma' },
+          });
+          return created;
         });
         await ctx.afterBankWrite();
         return reply.status(201).send(bankJson(bank));
@@ -314,15 +326,26 @@ export async function hmaRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     '/c/bank/:bank',
     { config: { permission: 'banks:write' }, schema: { tags, params: BankParams, body: UpdateBank } },
     async (request) => {
-      const orgId = principalOf(request).orgId;
-      const bank = await ctx.banks.getVisibleByName(orgId, request.params.bank);
+      const principal = principalOf(request);
+      const bank = await ctx.banks.getVisibleByName(principal.orgId, request.params.bank);
       const { name, enabled, enabled_ratio } = request.body;
       if (name !== undefined && !HMA_BANK_NAME.test(name))
         throw new ValidationError('bank names must be UPPER_WITH_UNDERSCORE');
       const nextEnabled = enabled ?? (enabled_ratio === undefined ? undefined : enabled_ratio > 0);
-      const updated = await ctx.banks.update(orgId, bank.id, {
+      const changes = {
         ...(name ? { name } : {}),
         ...(nextEnabled !== undefined ? { enabled: nextEnabled } : {}),
+      };
+      const updated = await ctx.mutate(principal.label, async (m) => {
+        const result = await m.banks.update(principal.orgId, bank.id, changes);
+        await m.audit({
+          orgId: principal.orgId,
+          action: 'bank.update',
+          subjectType: 'bank',
+          subjectId: bank.id,
+          detail: { changes, via: 'hma' },
+        });
+        return result;
       });
       await ctx.afterBankWrite();
       return bankJson(updated);
@@ -333,43 +356,63 @@ export async function hmaRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     '/c/bank/:bank',
     { config: { permission: 'banks:write' }, schema: { tags, params: BankParams } },
     async (request) => {
-      const orgId = principalOf(request).orgId;
-      const bank = await ctx.banks.getVisibleByName(orgId, request.params.bank);
-      await ctx.banks.delete(orgId, bank.id);
+      const principal = principalOf(request);
+      const bank = await ctx.banks.getVisibleByName(principal.orgId, request.params.bank);
+      await ctx.mutate(principal.label, async (m) => {
+        await m.banks.delete(principal.orgId, bank.id);
+        await m.audit({
+          orgId: principal.orgId,
+          action: 'bank.delete',
+          subjectType: 'bank',
+          subjectId: bank.id,
+          detail: { via: 'hma' },
+        });
+      });
       await ctx.afterBankWrite();
       return { message: `Bank ${bank.name} deleted` };
     },
   );
 
   const addSignals = async (
-    orgId: number,
+    principal: Principal,
     bankName: string,
     signals: { type: string; value: string }[],
     note?: string,
   ) => {
+    const orgId = principal.orgId;
     const bank = await ctx.banks.getVisibleByName(orgId, bankName);
     await ctx.banks.assertCanContribute(orgId, bank.id);
     if (signals.length === 0)
       throw new ValidationError('no signal to add (a photo too flat to hash gives none)');
-    let id = 0;
-    const added: Record<string, string> = {};
-    for (const signal of signals) {
-      const row = prepareEntry(
-        { signalType: signal.type, value: signal.value, note: note ?? null },
-        {
-          bankId: bank.id,
-          orgId: bank.orgId,
-          contributorOrgId: orgId,
-          source: 'manual',
-          defaultLabels: bank.defaultLabels,
-        },
-      );
-      const { entry } = await ctx.entries.add(row);
-      id ||= entry.id;
-      added[hmaType(entry.signalType)] = entry.value;
-    }
-    await ctx.afterEntryWrite();
-    return { id, signals: added };
+    const context = {
+      bankId: bank.id,
+      orgId: bank.orgId,
+      contributorOrgId: orgId,
+      source: 'manual' as const,
+      defaultLabels: bank.defaultLabels,
+    };
+    const rows = signals.map((signal) =>
+      prepareEntry({ signalType: signal.type, value: signal.value, note: note ?? null }, context),
+    );
+    return ctx.mutate(principal.label, async (m) => {
+      let id = 0;
+      const added: Record<string, string> = {};
+      for (const row of rows) {
+        const { entry, created } = await m.entries.add(row);
+        if (created) {
+          await m.audit({
+            orgId: bank.orgId,
+            action: 'entry.create',
+            subjectType: 'entry',
+            subjectId: entry.id,
+            detail: { bank_id: bank.id, signal_type: entry.signalType, via: 'hma' },
+          });
+        }
+        id ||= entry.id;
+        added[hmaType(entry.signalType)] = entry.value;
+      }
+      return { id, signals: added };
+    });
   };
 
   app.post<{ Params: Static<typeof BankParams> }>(
@@ -384,13 +427,12 @@ export async function hmaRoutes(app: FastifyInstance, ctx: AppContext): Promise<
       },
     },
     async (request) => {
-      const orgId = principalOf(request).orgId;
       const { buffer } = await uploadedFile(request);
       const hashed = await hashBuffer(buffer, hashOptions(ctx));
       const signals = signalsOf(hashed).filter(
         (s) => s.type === 'pdq' || s.type === 'vpdq' || (s.type === 'md5' && hashed.type === 'video'),
       );
-      return addSignals(orgId, request.params.bank, signals);
+      return addSignals(principalOf(request), request.params.bank, signals);
     },
   );
 
@@ -411,7 +453,7 @@ export async function hmaRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     async (request) => {
       const { note, ...hashes } = request.body;
       const signals = Object.entries(hashes).map(([type, value]) => ({ type: ourType(type), value }));
-      return addSignals(principalOf(request).orgId, request.params.bank, signals, note);
+      return addSignals(principalOf(request), request.params.bank, signals, note);
     },
   );
 
@@ -439,15 +481,27 @@ export async function hmaRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     '/c/bank/:bank/content/:id',
     { config: { permission: 'entries:write' }, schema: { tags, params: ContentParams, body: UpdateContent } },
     async (request) => {
-      const orgId = principalOf(request).orgId;
-      const bank = await ctx.banks.getVisibleByName(orgId, request.params.bank);
-      await ctx.banks.getOwned(orgId, bank.id);
+      const principal = principalOf(request);
+      const bank = await ctx.banks.getVisibleByName(principal.orgId, request.params.bank);
+      await ctx.banks.getOwned(principal.orgId, bank.id);
       const { disable_until_ts, note } = request.body;
-      const entry = await ctx.entries.update(bank.id, request.params.id, {
-        ...(disable_until_ts !== undefined ? { status: disable_until_ts === 1 ? 'active' : 'disabled' } : {}),
+      const changes = {
+        ...(disable_until_ts !== undefined
+          ? { status: disable_until_ts === 1 ? ('active' as const) : ('disabled' as const) }
+          : {}),
         ...(note !== undefined ? { note } : {}),
+      };
+      const entry = await ctx.mutate(principal.label, async (m) => {
+        const updated = await m.entries.update(bank.id, request.params.id, changes);
+        await m.audit({
+          orgId: bank.orgId,
+          action: 'entry.update',
+          subjectType: 'entry',
+          subjectId: updated.id,
+          detail: { bank_id: bank.id, changes, via: 'hma' },
+        });
+        return updated;
       });
-      await ctx.afterEntryWrite();
       return { id: entry.id, disable_until_ts: entry.status === 'active' ? 1 : 0, bank: bankJson(bank) };
     },
   );
@@ -456,11 +510,19 @@ export async function hmaRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     '/c/bank/:bank/content/:id',
     { config: { permission: 'entries:write' }, schema: { tags, params: ContentParams } },
     async (request) => {
-      const orgId = principalOf(request).orgId;
-      const bank = await ctx.banks.getVisibleByName(orgId, request.params.bank);
-      await ctx.banks.getOwned(orgId, bank.id);
-      await ctx.entries.delete(bank.id, request.params.id);
-      await ctx.afterEntryWrite();
+      const principal = principalOf(request);
+      const bank = await ctx.banks.getVisibleByName(principal.orgId, request.params.bank);
+      await ctx.banks.getOwned(principal.orgId, bank.id);
+      await ctx.mutate(principal.label, async (m) => {
+        const deleted = await m.entries.delete(bank.id, request.params.id);
+        await m.audit({
+          orgId: bank.orgId,
+          action: 'entry.delete',
+          subjectType: 'entry',
+          subjectId: deleted.id,
+          detail: { bank_id: bank.id, via: 'hma' },
+        });
+      });
       return { deleted: 1 };
     },
   );

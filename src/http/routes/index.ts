@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.js';
+import { auditRoutes } from './audit.js';
 import { bankRoutes } from './banks.js';
 import { entryRoutes } from './entries.js';
 import { hashingRoutes } from './hashing.js';
@@ -18,6 +19,7 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
     entryRoutes,
     hashingRoutes,
     hmaRoutes,
+    auditRoutes,
   ]) {
     await routes(app, ctx);
   }

@@ -28,9 +28,19 @@ export async function keyRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      const { key, info } = await ctx.apiKeys.create(principal.orgId, {
-        ...request.body,
-        createdBy: principal.label,
+      const { key, info } = await ctx.mutate(principal.label, async (m) => {
+        const created = await m.apiKeys.create(principal.orgId, {
+          ...request.body,
+          createdBy: principal.label,
+        });
+        await m.audit({
+          orgId: principal.orgId,
+          action: 'key.create',
+          subjectType: 'api_key',
+          subjectId: created.info.id,
+          detail: { name: created.info.name, role: created.info.role },
+        });
+        return created;
       });
       return reply.status(201).send({ key, ...apiKeyView(info) });
     },
@@ -53,6 +63,20 @@ export async function keyRoutes(app: FastifyInstance, ctx: AppContext): Promise<
       config: { permission: 'keys:manage' },
       schema: { tags: ['keys'], summary: 'Revoke an API key', params: IdParams, response: errorResponses },
     },
-    async (request) => apiKeyView(await ctx.apiKeys.revoke(principalOf(request).orgId, request.params.id)),
+    async (request) => {
+      const principal = principalOf(request);
+      const info = await ctx.mutate(principal.label, async (m) => {
+        const revoked = await m.apiKeys.revoke(principal.orgId, request.params.id);
+        await m.audit({
+          orgId: principal.orgId,
+          action: 'key.revoke',
+          subjectType: 'api_key',
+          subjectId: revoked.id,
+        });
+        return revoked;
+      });
+      ctx.apiKeys.forget(info.id);
+      return apiKeyView(info);
+    },
   );
 }

@@ -2,6 +2,7 @@
 import type { Kysely } from 'kysely';
 import type { DialectName } from '../dialect.js';
 import * as init from './20261124T204000Z-init.js';
+import * as audit from './20261124T220000Z-audit.js';
 
 export interface DialectMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -10,4 +11,5 @@ export interface DialectMigration {
 
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: DialectMigration]> = [
   ['20261124T204000Z-init', init],
+  ['20261124T220000Z-audit', audit],
 ];

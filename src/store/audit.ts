@@ -1,0 +1,181 @@
+/**
+ * The audit trail: append-only and hash-chained. Each record carries the SHA-256 of the previous record's hash
+ * and its own canonical content, so changing, removing or reordering any record breaks every hash after it;
+ * verify() walks the chain and names the first record that does not fit.
+ */
+import { createHash } from 'node:crypto';
+import { nowIso, type Db, type Tx } from './database.js';
+import { decodeCursor, pageLimit, toPage, type Page } from './pagination.js';
+import type { AuditRow } from './schema.js';
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+export interface AuditEvent {
+  orgId: number | null;
+  /** Who: `key:12`, `user:3`, `system`, `cli`. */
+  actor: string;
+  /** What, as a verb phrase: `bank.create`, `entry.delete`, `key.revoke`... */
+  action: string;
+  subjectType: string;
+  subjectId: string | number;
+  detail?: Record<string, unknown>;
+}
+
+export interface AuditRecord extends Required<Omit<AuditEvent, 'subjectId'>> {
+  id: number;
+  subjectId: string;
+  createdAt: string;
+  prevHash: string;
+  hash: string;
+}
+
+/** JSON with object keys sorted at every level: the same content always hashes the same. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+export function recordHash(
+  prevHash: string,
+  row: Omit<AuditRow, 'id' | 'hash' | 'prev_hash'> & { id: number },
+): string {
+  const content = canonicalJson({
+    id: row.id,
+    org_id: row.org_id,
+    actor: row.actor,
+    action: row.action,
+    subject_type: row.subject_type,
+    subject_id: row.subject_id,
+    detail: JSON.parse(row.detail) as unknown,
+    created_at: row.created_at,
+  });
+  return createHash('sha256').update(prevHash).update('\n').update(content).digest('hex');
+}
+
+function toRecord(row: AuditRow): AuditRecord {
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    actor: row.actor,
+    action: row.action,
+    subjectType: row.subject_type,
+    subjectId: row.subject_id,
+    detail: JSON.parse(row.detail) as Record<string, unknown>,
+    createdAt: row.created_at,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+export type VerifyResult =
+  | { ok: true; records: number; lastHash: string }
+  | { ok: false; records: number; firstBadId: number; reason: string };
+
+export class AuditService {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * Appends one record inside the caller's transaction (so the record and the change it describes commit
+   * together).
+   */
+  async append(tx: Tx, event: AuditEvent): Promise<AuditRecord> {
+    // Taking the next number locks the counter row until commit: appenders queue, and the chain stays a chain.
+    const counter = await tx
+      .updateTable('counters')
+      .set((eb) => ({ value: eb('value', '+', 1) }))
+      .where('name', '=', 'audit_chain')
+      .returning('value')
+      .executeTakeFirstOrThrow();
+    const id = Number(counter.value);
+    const last = await tx
+      .selectFrom('audit_log')
+      .select(['id', 'hash'])
+      .where('id', '=', id - 1)
+      .executeTakeFirst();
+    const prevHash = last?.hash ?? GENESIS_HASH;
+    const row = {
+      id,
+      org_id: event.orgId,
+      actor: event.actor,
+      action: event.action,
+      subject_type: event.subjectType,
+      subject_id: String(event.subjectId),
+      detail: canonicalJson(event.detail ?? {}),
+      created_at: nowIso(),
+    };
+    const hash = recordHash(prevHash, row);
+    await tx
+      .insertInto('audit_log')
+      .values({ ...row, prev_hash: prevHash, hash })
+      .execute();
+    return toRecord({ ...row, prev_hash: prevHash, hash });
+  }
+
+  /** Records in id order; an organisation's own records, or every record for instance administrators (orgId null). */
+  async list(
+    orgId: number | null,
+    options: { cursor?: string; limit?: number } = {},
+  ): Promise<Page<AuditRecord>> {
+    const limit = pageLimit(options.limit);
+    let query = this.db.selectFrom('audit_log').selectAll().where('id', '>', decodeCursor(options.cursor));
+    if (orgId !== null) query = query.where('org_id', '=', orgId);
+    return toPage(
+      await query
+        .orderBy('id')
+        .limit(limit + 1)
+        .execute(),
+      limit,
+      toRecord,
+    );
+  }
+
+  /** Walks the whole chain in batches; the first record whose links or content do not fit is reported. */
+  async verify(onProgress?: (records: number) => void): Promise<VerifyResult> {
+    let prevHash = GENESIS_HASH;
+    let expectedId = 1;
+    let count = 0;
+    for (;;) {
+      const rows = await this.db
+        .selectFrom('audit_log')
+        .selectAll()
+        .where('id', '>=', expectedId)
+        .orderBy('id')
+        .limit(5000)
+        .execute();
+      if (rows.length === 0) return { ok: true, records: count, lastHash: prevHash };
+      for (const row of rows) {
+        if (row.id !== expectedId)
+          return {
+            ok: false,
+            records: count,
+            firstBadId: expectedId,
+            reason: `record ${expectedId} is missing (next is ${row.id})`,
+          };
+        if (row.prev_hash !== prevHash)
+          return {
+            ok: false,
+            records: count,
+            firstBadId: row.id,
+            reason: 'its link to the previous record does not match',
+          };
+        if (recordHash(prevHash, row) !== row.hash)
+          return {
+            ok: false,
+            records: count,
+            firstBadId: row.id,
+            reason: 'its content does not match its hash (it was changed)',
+          };
+        prevHash = row.hash;
+        expectedId++;
+        count++;
+      }
+      onProgress?.(count);
+    }
+  }
+}
