@@ -3,10 +3,12 @@
  * Config, with overrides for tests.
  */
 import { readConfig, sqlitePath, type Config, type ConfigOverrides } from './config/config.js';
+import { ActionDeliverer, WebhookService } from './actions/webhooks.js';
 import { SignalIndexSet } from './index/signal-index.js';
 import { BankRules } from './matching/bank-rules.js';
 import { IndexSync } from './matching/index-sync.js';
 import { MatchService } from './matching/match-service.js';
+import { ReviewService } from './review/review-service.js';
 import { ApiKeyService } from './store/api-keys.js';
 import { AuditService, type AuditEvent } from './store/audit.js';
 import { BankService } from './store/banks.js';
@@ -17,6 +19,8 @@ import { UserService } from './store/users.js';
 
 /** Services bound to one transaction, plus the audit trail of that transaction. */
 export interface Mutation {
+  /** The transaction itself, for services that write several tables at once. */
+  db: Db;
   organisations: OrganisationService;
   apiKeys: ApiKeyService;
   users: UserService;
@@ -37,6 +41,9 @@ export class AppContext {
   readonly bankRules: BankRules;
   readonly indexSync: IndexSync;
   readonly matcher: MatchService;
+  readonly review: ReviewService;
+  readonly webhooks: WebhookService;
+  readonly deliverer: ActionDeliverer;
   readonly startedAt = new Date().toISOString();
 
   constructor(
@@ -54,6 +61,9 @@ export class AppContext {
     this.indexSync = new IndexSync(this.index, this.entries, this.bankRules);
     this.matcher = new MatchService(this.index, this.bankRules, this.entries);
     this.indexSync.onEntryChange = (id) => this.matcher.forget(id);
+    this.review = new ReviewService(this);
+    this.webhooks = new WebhookService(db);
+    this.deliverer = new ActionDeliverer(db);
   }
 
   /** Opens the configured database (PostgreSQL if a URL is set, else the data directory's SQLite file). */
@@ -72,6 +82,7 @@ export class AppContext {
   async start(onProgress?: (entries: number) => void): Promise<{ entries: number; seconds: number }> {
     const report = await this.indexSync.load(onProgress);
     this.indexSync.follow(this.config.index.pollIntervalMs);
+    this.deliverer.start();
     return report;
   }
 
@@ -83,6 +94,7 @@ export class AppContext {
   async mutate<T>(actor: string, fn: (m: Mutation) => Promise<T>): Promise<T> {
     const result = await this.database.db.transaction().execute((tx: Db) =>
       fn({
+        db: tx,
         organisations: new OrganisationService(tx),
         apiKeys: new ApiKeyService(tx),
         users: new UserService(tx),
@@ -109,6 +121,8 @@ export class AppContext {
 
   async close(): Promise<void> {
     this.indexSync.stop();
+    this.deliverer.stop();
+    await this.deliverer.runOnce().catch(() => undefined);
     await this.database.close();
   }
 }

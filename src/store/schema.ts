@@ -99,6 +99,104 @@ export interface AuditLogTable {
   hash: string;
 }
 
+export interface PoliciesTable {
+  id: Generated<number>;
+  org_id: number;
+  /** Null: any bank. */
+  bank_id: number | null;
+  /** Null: any label. */
+  label: string | null;
+  action: string;
+  created_at: string;
+}
+
+export interface SubmissionsTable {
+  id: Generated<number>;
+  org_id: number;
+  external_id: string;
+  idempotency_key: string | null;
+  request_hash: string;
+  signals: string;
+  uploader_id: string | null;
+  context: string;
+  verdict: string;
+  case_id: number | null;
+  created_at: string;
+}
+
+export interface CasesTable {
+  id: Generated<number>;
+  org_id: number;
+  submission_id: number | null;
+  external_id: string | null;
+  status: string;
+  priority: string;
+  due_at: string;
+  assignee: string | null;
+  /** JSON array of match evidence. */
+  evidence: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface DecisionsTable {
+  id: Generated<number>;
+  case_id: number;
+  org_id: number;
+  decision: string;
+  ground_type: string;
+  ground: string;
+  reason: string;
+  automated: number;
+  decided_by: string;
+  created_at: string;
+}
+
+export interface ActionsTable {
+  id: string;
+  org_id: number;
+  case_id: number;
+  decision_id: number;
+  type: string;
+  payload: string;
+  status: string;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: string;
+  last_error: string | null;
+  created_at: string;
+  delivered_at: string | null;
+}
+
+export interface StatementsTable {
+  id: string;
+  org_id: number;
+  case_id: number;
+  decision_id: number;
+  action_id: string;
+  body: string;
+  created_at: string;
+}
+
+export interface WebhooksTable {
+  id: Generated<number>;
+  org_id: number;
+  url: string;
+  secret: string;
+  enabled: ColumnType<number, number | undefined, number>;
+  created_at: string;
+}
+
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  action_id: string;
+  webhook_id: number;
+  attempt: number;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+  created_at: string;
+}
+
 export interface CountersTable {
   name: string;
   value: number;
@@ -114,6 +212,14 @@ export interface Schema {
   entry_tombstones: EntryTombstonesTable;
   counters: CountersTable;
   audit_log: AuditLogTable;
+  policies: PoliciesTable;
+  submissions: SubmissionsTable;
+  cases: CasesTable;
+  decisions: DecisionsTable;
+  actions: ActionsTable;
+  statements: StatementsTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export type OrganisationRow = Selectable<OrganisationsTable>;

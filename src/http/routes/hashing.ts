@@ -11,7 +11,7 @@ import { matchView } from '../views.js';
 /** The one uploaded file of a multipart request (any field name), read with the upload size limit. */
 export async function uploadedFile(
   request: FastifyRequest,
-): Promise<{ field: string; buffer: Buffer; filename: string }> {
+): Promise<{ field: string; buffer: Buffer; filename: string; fields: Record<string, string> }> {
   if (!request.isMultipart())
     throw new ValidationError(
       'send the media as multipart/form-data with one file part',
@@ -20,7 +20,13 @@ export async function uploadedFile(
   const file = await request.file();
   if (!file) throw new ValidationError('the multipart body has no file part', 'KAI_ERR_NO_FILE');
   const buffer = await file.toBuffer();
-  return { field: file.fieldname, buffer, filename: file.filename };
+  // Text fields sent before the file part (multipart is a stream: later ones are not read).
+  const fields: Record<string, string> = {};
+  for (const [name, value] of Object.entries(file.fields)) {
+    const part = Array.isArray(value) ? value[0] : value;
+    if (part && part.type === 'field' && typeof part.value === 'string') fields[name] = part.value;
+  }
+  return { field: file.fieldname, buffer, filename: file.filename, fields };
 }
 
 export function hashOptions(ctx: AppContext) {

@@ -8,6 +8,7 @@ import { healthRoutes } from './health.js';
 import { hmaRoutes } from './hma.js';
 import { keyRoutes } from './keys.js';
 import { organisationRoutes } from './organisations.js';
+import { reviewRoutes } from './review.js';
 
 /** Every route group, registered explicitly. */
 export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -20,6 +21,7 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
     hashingRoutes,
     hmaRoutes,
     auditRoutes,
+    reviewRoutes,
   ]) {
     await routes(app, ctx);
   }

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { DialectName } from '../dialect.js';
 import * as init from './20261124T204000Z-init.js';
 import * as audit from './20261124T220000Z-audit.js';
+import * as review from './20261124T230000Z-review.js';
 
 export interface DialectMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -12,4 +13,5 @@ export interface DialectMigration {
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: DialectMigration]> = [
   ['20261124T204000Z-init', init],
   ['20261124T220000Z-audit', audit],
+  ['20261124T230000Z-review', review],
 ];

@@ -1,0 +1,422 @@
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from 'typebox';
+import type { AppContext } from '../../context.js';
+import { ValidationError } from '../../core/errors.js';
+import { hashBuffer, signalsOf } from '../../hashing/hash-file.js';
+import { POLICY_ACTIONS } from '../../review/policy.js';
+import type { SubmissionInput, SubmissionResult } from '../../review/review-service.js';
+import { DECISIONS, GROUND_TYPES } from '../../review/statements.js';
+import { principalOf } from '../plugins/auth.js';
+import { errorResponses, IdParams, PageQuery, Signal } from '../schemas/common.js';
+import { matchView } from '../views.js';
+import { hashOptions, uploadedFile } from './hashing.js';
+
+const SubmissionBody = Type.Object(
+  {
+    external_id: Type.String({ minLength: 1, maxLength: 200 }),
+    signals: Type.Array(Signal, { minItems: 1, maxItems: 16 }),
+    uploader_id: Type.Optional(Type.String({ maxLength: 200 })),
+    content_type: Type.Optional(
+      Type.Union([Type.Literal('photo'), Type.Literal('video'), Type.Literal('other')]),
+    ),
+    context: Type.Optional(
+      Type.Object(
+        {
+          surface: Type.Optional(Type.String({ maxLength: 100 })),
+          time: Type.Optional(Type.String({ maxLength: 40 })),
+          country: Type.Optional(Type.String({ pattern: '^[A-Z]{2}$' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+const DecisionBody = Type.Object(
+  {
+    decision: Type.Union(DECISIONS.map((d) => Type.Literal(d))),
+    ground_type: Type.Union(GROUND_TYPES.map((g) => Type.Literal(g))),
+    ground: Type.String({ minLength: 3, maxLength: 500 }),
+    reason: Type.String({ minLength: 3, maxLength: 5000 }),
+    add_to_bank_id: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  { additionalProperties: false },
+);
+const CaseQuery = Type.Object(
+  {
+    ...PageQuery.properties,
+    status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('decided')])),
+  },
+  { additionalProperties: false },
+);
+const PoliciesBody = Type.Object(
+  {
+    policies: Type.Array(
+      Type.Object(
+        {
+          bank_id: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
+          label: Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()]),
+          action: Type.Union(POLICY_ACTIONS.map((a) => Type.Literal(a))),
+        },
+        { additionalProperties: false },
+      ),
+      { maxItems: 500 },
+    ),
+  },
+  { additionalProperties: false },
+);
+const WebhookBody = Type.Object(
+  { url: Type.String({ minLength: 8, maxLength: 2000 }) },
+  { additionalProperties: false },
+);
+const StatementParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
+
+function submissionView(result: SubmissionResult) {
+  return {
+    id: result.id,
+    external_id: result.externalId,
+    verdict: result.verdict,
+    policy_action: result.action,
+    case_id: result.caseId,
+    replayed: result.replayed,
+    created_at: result.createdAt,
+    matches: result.matches.map(matchView),
+  };
+}
+
+export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const tags = ['review'];
+
+  app.post<{ Body: Static<typeof SubmissionBody> }>(
+    '/v1/submissions',
+    {
+      config: { permission: 'submissions:write' },
+      schema: {
+        tags,
+        summary: 'Submit content a user uploaded; the verdict comes back at once when signals are given',
+        description:
+          'JSON with signals, or multipart with a `file` part plus `external_id` (and optional `uploader_id`) fields. An `Idempotency-Key` header makes retries safe.',
+        body: SubmissionBody,
+        response: errorResponses,
+      },
+      attachValidation: true,
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const key = request.headers['idempotency-key'];
+      if (Array.isArray(key)) throw new ValidationError('send one Idempotency-Key header');
+      let input: SubmissionInput;
+      if (request.isMultipart()) {
+        const file = await uploadedFile(request);
+        const fields = file.fields;
+        const externalId = fields.external_id;
+        if (!externalId)
+          throw new ValidationError('multipart submissions need an external_id field (before the file part)');
+        const hashed = await hashBuffer(file.buffer, hashOptions(ctx));
+        input = {
+          externalId,
+          signals: signalsOf(hashed),
+          uploaderId: fields.uploader_id,
+          contentType: hashed.type,
+        };
+      } else {
+        if (request.validationError) throw request.validationError;
+        const body = request.body;
+        input = {
+          externalId: body.external_id,
+          signals: body.signals,
+          uploaderId: body.uploader_id,
+          contentType: body.content_type,
+          context: body.context,
+        };
+      }
+      const result = await ctx.review.submit(principal.label, principal.orgId, input, key);
+      if (result.verdict === 'actioned') void ctx.deliverer.runOnce().catch(() => undefined);
+      return reply.status(result.replayed ? 200 : 201).send(submissionView(result));
+    },
+  );
+
+  app.get<{ Params: Static<typeof IdParams> }>(
+    '/v1/submissions/:id',
+    {
+      config: { permission: 'submissions:read' },
+      schema: { tags, summary: 'One submission and its verdict', params: IdParams, response: errorResponses },
+    },
+    async (request) => {
+      const s = await ctx.review.getSubmission(principalOf(request).orgId, request.params.id);
+      return {
+        id: s.id,
+        external_id: s.externalId,
+        verdict: s.verdict,
+        case_id: s.caseId,
+        signals: s.signals,
+        uploader_id: s.uploaderId,
+        context: s.context,
+        created_at: s.createdAt,
+      };
+    },
+  );
+
+  app.get<{ Querystring: Static<typeof CaseQuery> }>(
+    '/v1/cases',
+    {
+      config: { permission: 'cases:read' },
+      schema: {
+        tags,
+        summary: 'The review queue (filter with ?status=open)',
+        querystring: CaseQuery,
+        response: errorResponses,
+      },
+    },
+    async (request) => {
+      const orgId = principalOf(request).orgId;
+      const page = await ctx.review.listCases(orgId, request.query);
+      return {
+        items: page.items.map(caseView),
+        next_cursor: page.nextCursor,
+        counts: await ctx.review.countCases(orgId),
+      };
+    },
+  );
+
+  app.get<{ Params: Static<typeof IdParams> }>(
+    '/v1/cases/:id',
+    {
+      config: { permission: 'cases:read' },
+      schema: {
+        tags,
+        summary: 'One case with its evidence and decisions',
+        params: IdParams,
+        response: errorResponses,
+      },
+    },
+    async (request) => {
+      const orgId = principalOf(request).orgId;
+      const c = await ctx.review.getCase(orgId, request.params.id);
+      const decisions = await ctx.review.decisions(orgId, c.id);
+      return {
+        ...caseView(c),
+        decisions: decisions.map((d) => ({
+          id: d.id,
+          decision: d.decision,
+          ground_type: d.ground_type,
+          ground: d.ground,
+          reason: d.reason,
+          automated: d.automated === 1,
+          decided_by: d.decided_by,
+          created_at: d.created_at,
+        })),
+      };
+    },
+  );
+
+  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof DecisionBody> }>(
+    '/v1/cases/:id/decision',
+    {
+      config: { permission: 'cases:decide' },
+      schema: {
+        tags,
+        summary: 'Decide an open case: the action, statement of reasons and audit record are written with it',
+        params: IdParams,
+        body: DecisionBody,
+        response: errorResponses,
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const b = request.body;
+      const result = await ctx.review.decide(principal.label, principal.orgId, request.params.id, {
+        decision: b.decision,
+        groundType: b.ground_type,
+        ground: b.ground,
+        reason: b.reason,
+        addToBankId: b.add_to_bank_id,
+      });
+      void ctx.deliverer.runOnce().catch(() => undefined);
+      return reply
+        .status(201)
+        .send({
+          decision_id: result.decisionId,
+          action_id: result.actionId,
+          statement_id: result.statementId,
+        });
+    },
+  );
+
+  app.get<{ Params: Static<typeof StatementParams> }>(
+    '/v1/statements/:id',
+    {
+      config: { permission: 'cases:read' },
+      schema: {
+        tags,
+        summary: "A statement of reasons in the DSA transparency database's JSON form",
+        params: StatementParams,
+        response: errorResponses,
+      },
+    },
+    async (request) => ctx.review.statement(principalOf(request).orgId, request.params.id),
+  );
+
+  app.get(
+    '/v1/policies',
+    {
+      config: { permission: 'cases:read' },
+      schema: { tags, summary: 'Your match policies (none: the defaults apply)', response: errorResponses },
+    },
+    async (request) => ({
+      policies: (await ctx.review.policies(principalOf(request).orgId)).map((p) => ({
+        bank_id: p.bankId,
+        label: p.label,
+        action: p.action,
+      })),
+    }),
+  );
+
+  app.put<{ Body: Static<typeof PoliciesBody> }>(
+    '/v1/policies',
+    {
+      config: { permission: 'banks:write' },
+      schema: { tags, summary: 'Replace your match policies', body: PoliciesBody, response: errorResponses },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const policies = await ctx.review.setPolicies(
+        principal.label,
+        principal.orgId,
+        request.body.policies.map((p) => ({ bankId: p.bank_id, label: p.label, action: p.action })),
+      );
+      return { policies: policies.map((p) => ({ bank_id: p.bankId, label: p.label, action: p.action })) };
+    },
+  );
+
+  app.post<{ Body: Static<typeof WebhookBody> }>(
+    '/v1/webhooks',
+    {
+      config: { permission: 'webhooks:manage' },
+      schema: {
+        tags: ['webhooks'],
+        summary: 'Add a webhook; its signing secret is shown only in this response',
+        body: WebhookBody,
+        response: errorResponses,
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const { webhook, secret } = await ctx.webhooks.create(principal.orgId, request.body.url);
+      await ctx.mutate(principal.label, (m) =>
+        m.audit({
+          orgId: principal.orgId,
+          action: 'webhook.create',
+          subjectType: 'webhook',
+          subjectId: webhook.id,
+          detail: { url: webhook.url },
+        }),
+      );
+      return reply
+        .status(201)
+        .send({
+          id: webhook.id,
+          url: webhook.url,
+          enabled: webhook.enabled,
+          secret,
+          created_at: webhook.createdAt,
+        });
+    },
+  );
+
+  app.get(
+    '/v1/webhooks',
+    {
+      config: { permission: 'webhooks:manage' },
+      schema: { tags: ['webhooks'], summary: 'Your webhooks', response: errorResponses },
+    },
+    async (request) => ({
+      items: (await ctx.webhooks.list(principalOf(request).orgId)).map((w) => ({
+        id: w.id,
+        url: w.url,
+        enabled: w.enabled,
+        created_at: w.createdAt,
+      })),
+    }),
+  );
+
+  app.delete<{ Params: Static<typeof IdParams> }>(
+    '/v1/webhooks/:id',
+    {
+      config: { permission: 'webhooks:manage' },
+      schema: { tags: ['webhooks'], summary: 'Remove a webhook', params: IdParams, response: errorResponses },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      await ctx.webhooks.delete(principal.orgId, request.params.id);
+      await ctx.mutate(principal.label, (m) =>
+        m.audit({
+          orgId: principal.orgId,
+          action: 'webhook.delete',
+          subjectType: 'webhook',
+          subjectId: request.params.id,
+        }),
+      );
+      return reply.status(204).send();
+    },
+  );
+
+  app.get<{ Querystring: { status?: 'pending' | 'delivered' | 'dead' } }>(
+    '/v1/actions',
+    {
+      config: { permission: 'webhooks:manage' },
+      schema: {
+        tags: ['webhooks'],
+        summary: 'Actions and their delivery state (?status=dead for the dead-letter view)',
+        querystring: Type.Object(
+          {
+            status: Type.Optional(
+              Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('dead')]),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: errorResponses,
+      },
+    },
+    async (request) => ({
+      items: (await ctx.webhooks.actions(principalOf(request).orgId, request.query.status)).map((a) => ({
+        id: a.id,
+        type: a.type,
+        case_id: a.case_id,
+        status: a.status,
+        attempts: a.attempts,
+        next_attempt_at: a.next_attempt_at,
+        last_error: a.last_error,
+        created_at: a.created_at,
+        delivered_at: a.delivered_at,
+      })),
+    }),
+  );
+
+  app.get(
+    '/v1/webhooks/deliveries',
+    {
+      config: { permission: 'webhooks:manage' },
+      schema: { tags: ['webhooks'], summary: 'The delivery log (latest first)', response: errorResponses },
+    },
+    async (request) => ({
+      items: await ctx.webhooks.deliveries(principalOf(request).orgId),
+    }),
+  );
+}
+
+function caseView(c: Awaited<ReturnType<AppContext['review']['getCase']>>) {
+  return {
+    id: c.id,
+    submission_id: c.submissionId,
+    external_id: c.externalId,
+    status: c.status,
+    priority: c.priority,
+    due_at: c.dueAt,
+    assignee: c.assignee,
+    evidence: c.evidence,
+    created_at: c.createdAt,
+    updated_at: c.updatedAt,
+  };
+}

@@ -1,0 +1,572 @@
+/**
+ * Submissions, cases, decisions, actions and statements of reasons. A submission with signals gets its verdict
+ * in the same request: no match, matched and acted on (a `block` policy), queued for review, or logged. Every
+ * decision becomes an action in the outbox and a statement of reasons in the same transaction as the decision,
+ * so a crash can lose neither; the webhook deliverer sends the outbox.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { ConflictError, NotFoundError, ValidationError } from '../core/errors.js';
+import type { AppContext, Mutation } from '../context.js';
+import type { MatchEvidence, SignalInput } from '../matching/match-service.js';
+import { canonicalJson } from '../store/audit.js';
+import { nowIso } from '../store/database.js';
+import { prepareEntry } from '../store/entries.js';
+import { decodeCursor, pageLimit, toPage, type Page } from '../store/pagination.js';
+import type { Selectable } from 'kysely';
+import type { CasesTable } from '../store/schema.js';
+import { actionForMatches, POLICY_ACTIONS, type Policy, type PolicyAction } from './policy.js';
+import { statementOfReasons, type Decision, type GroundType } from './statements.js';
+
+export type Verdict = 'no-match' | 'actioned' | 'queued' | 'logged';
+
+export interface SubmissionInput {
+  externalId: string;
+  signals: SignalInput[];
+  uploaderId?: string;
+  contentType?: 'photo' | 'video' | 'other';
+  context?: { surface?: string; time?: string; country?: string };
+}
+
+export interface SubmissionResult {
+  id: number;
+  externalId: string;
+  verdict: Verdict;
+  action: PolicyAction | null;
+  caseId: number | null;
+  matches: MatchEvidence[];
+  createdAt: string;
+  /** True when this answer is the stored one for a repeated Idempotency-Key. */
+  replayed: boolean;
+}
+
+export interface CaseView {
+  id: number;
+  orgId: number;
+  submissionId: number | null;
+  externalId: string | null;
+  status: string;
+  priority: string;
+  dueAt: string;
+  assignee: string | null;
+  evidence: unknown[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface DecisionInput {
+  decision: Decision;
+  groundType: GroundType;
+  ground: string;
+  reason: string;
+  /** Hash the submission's signals into this bank, so one decision protects everyone downstream. */
+  addToBankId?: number;
+}
+
+/** Review deadlines: urgent cases within an hour (the TCO Regulation's removal-order deadline), others a day. */
+const SLA_MS: Record<string, number> = { urgent: 3_600_000, normal: 86_400_000 };
+const DEFAULT_TERMS_GROUND = 'Terms of service: terrorist and violent extremist content';
+
+function toCase(row: Selectable<CasesTable>): CaseView {
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    submissionId: row.submission_id,
+    externalId: row.external_id,
+    status: row.status,
+    priority: row.priority,
+    dueAt: row.due_at,
+    assignee: row.assignee,
+    evidence: JSON.parse(row.evidence) as unknown[],
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function verdictOf(action: PolicyAction | null): Verdict {
+  if (action === null) return 'no-match';
+  if (action === 'block') return 'actioned';
+  return action === 'log' ? 'logged' : 'queued';
+}
+
+export class ReviewService {
+  constructor(private readonly ctx: AppContext) {}
+
+  private get db() {
+    return this.ctx.database.db;
+  }
+
+  async policies(orgId: number): Promise<Policy[]> {
+    const rows = await this.db
+      .selectFrom('policies')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => ({ bankId: r.bank_id, label: r.label, action: r.action as PolicyAction }));
+  }
+
+  /** Replaces the organisation's policies (an empty list restores the defaults). */
+  async setPolicies(actor: string, orgId: number, policies: Policy[]): Promise<Policy[]> {
+    for (const p of policies) {
+      if (!(POLICY_ACTIONS as readonly string[]).includes(p.action))
+        throw new ValidationError(`policy action must be one of ${POLICY_ACTIONS.join(', ')}`);
+      if (p.bankId !== null) await this.ctx.banks.getVisible(orgId, p.bankId);
+    }
+    await this.ctx.mutate(actor, async (m) => {
+      await m.db.deleteFrom('policies').where('org_id', '=', orgId).execute();
+      if (policies.length > 0) {
+        await m.db
+          .insertInto('policies')
+          .values(
+            policies.map((p) => ({
+              org_id: orgId,
+              bank_id: p.bankId,
+              label: p.label,
+              action: p.action,
+              created_at: nowIso(),
+            })),
+          )
+          .execute();
+      }
+      await m.audit({
+        orgId,
+        action: 'policies.set',
+        subjectType: 'organisation',
+        subjectId: orgId,
+        detail: { policies },
+      });
+    });
+    return this.policies(orgId);
+  }
+
+  async submit(
+    actor: string,
+    orgId: number,
+    input: SubmissionInput,
+    idempotencyKey?: string,
+  ): Promise<SubmissionResult> {
+    if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,200}$/.test(idempotencyKey)) {
+      throw new ValidationError(
+        'Idempotency-Key must be 1-200 visible ASCII characters',
+        'KAI_ERR_BAD_IDEMPOTENCY_KEY',
+      );
+    }
+    const requestHash = createHash('sha256').update(canonicalJson(input)).digest('hex');
+    if (idempotencyKey) {
+      const replay = await this.replay(orgId, idempotencyKey, requestHash);
+      if (replay) return replay;
+    }
+    const matches = await this.ctx.matcher.match(orgId, input.signals);
+    const policyAction = actionForMatches(
+      matches.map((m) => ({
+        bankId: m.bank.id,
+        labels: m.entry.labels,
+        signalType: m.signalType,
+        distance: m.distance,
+      })),
+      await this.policies(orgId),
+    );
+    const verdict = verdictOf(policyAction);
+    try {
+      return await this.ctx.mutate(actor, async (m) => {
+        const createdAt = nowIso();
+        const submission = await m.db
+          .insertInto('submissions')
+          .values({
+            org_id: orgId,
+            external_id: input.externalId,
+            idempotency_key: idempotencyKey ?? null,
+            request_hash: requestHash,
+            signals: JSON.stringify(input.signals),
+            uploader_id: input.uploaderId ?? null,
+            context: JSON.stringify({ ...(input.context ?? {}), content_type: input.contentType ?? null }),
+            verdict,
+            case_id: null,
+            created_at: createdAt,
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        let caseId: number | null = null;
+        if (verdict === 'queued' || verdict === 'actioned') {
+          caseId = await this.openCase(
+            m,
+            orgId,
+            submission.id,
+            input.externalId,
+            policyAction === 'review-urgent' || policyAction === 'block' ? 'urgent' : 'normal',
+            matches,
+          );
+          await m.db
+            .updateTable('submissions')
+            .set({ case_id: caseId })
+            .where('id', '=', submission.id)
+            .execute();
+        }
+        await m.audit({
+          orgId,
+          action: 'submission.create',
+          subjectType: 'submission',
+          subjectId: submission.id,
+          detail: { external_id: input.externalId, verdict, matches: matches.length },
+        });
+        if (verdict === 'actioned' && caseId !== null) {
+          await this.recordDecision(
+            m,
+            orgId,
+            caseId,
+            {
+              decision: 'remove',
+              groundType: 'terms',
+              ground: DEFAULT_TERMS_GROUND,
+              reason: `Identical or near-identical to known content in ${[...new Set(matches.map((x) => x.bank.name))].join(', ')}.`,
+            },
+            'system:policy',
+            true,
+          );
+        }
+        return {
+          id: submission.id,
+          externalId: input.externalId,
+          verdict,
+          action: policyAction,
+          caseId,
+          matches,
+          createdAt,
+          replayed: false,
+        };
+      });
+    } catch (err) {
+      // Two retries raced with the same key: the loser answers with the winner's stored result.
+      if (idempotencyKey && /unique|constraint/i.test(err instanceof Error ? err.message : '')) {
+        const replay = await this.replay(orgId, idempotencyKey, requestHash);
+        if (replay) return replay;
+      }
+      throw err;
+    }
+  }
+
+  private async replay(orgId: number, key: string, requestHash: string): Promise<SubmissionResult | null> {
+    const row = await this.db
+      .selectFrom('submissions')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('idempotency_key', '=', key)
+      .executeTakeFirst();
+    if (!row) return null;
+    if (row.request_hash !== requestHash) {
+      throw new ConflictError(
+        'this Idempotency-Key was used before with a different request body',
+        'KAI_ERR_IDEMPOTENCY_MISMATCH',
+      );
+    }
+    const evidence = row.case_id ? (await this.getCase(orgId, row.case_id)).evidence : [];
+    return {
+      id: row.id,
+      externalId: row.external_id,
+      verdict: row.verdict as Verdict,
+      action: null,
+      caseId: row.case_id,
+      matches: evidence as MatchEvidence[],
+      createdAt: row.created_at,
+      replayed: true,
+    };
+  }
+
+  async getSubmission(orgId: number, id: number) {
+    const row = await this.db
+      .selectFrom('submissions')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!row) throw new NotFoundError(`submission ${id} not found`, 'KAI_ERR_SUBMISSION_NOT_FOUND');
+    return {
+      id: row.id,
+      externalId: row.external_id,
+      verdict: row.verdict as Verdict,
+      caseId: row.case_id,
+      signals: JSON.parse(row.signals) as SignalInput[],
+      uploaderId: row.uploader_id,
+      context: JSON.parse(row.context) as Record<string, unknown>,
+      createdAt: row.created_at,
+    };
+  }
+
+  private async openCase(
+    m: Mutation,
+    orgId: number,
+    submissionId: number,
+    externalId: string,
+    priority: string,
+    evidence: MatchEvidence[],
+  ): Promise<number> {
+    const now = new Date();
+    const row = await m.db
+      .insertInto('cases')
+      .values({
+        org_id: orgId,
+        submission_id: submissionId,
+        external_id: externalId,
+        status: 'open',
+        priority,
+        due_at: new Date(now.getTime() + SLA_MS[priority]).toISOString(),
+        assignee: null,
+        evidence: JSON.stringify(evidence),
+        created_at: now.toISOString(),
+        updated_at: now.toISOString(),
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await m.audit({
+      orgId,
+      action: 'case.open',
+      subjectType: 'case',
+      subjectId: row.id,
+      detail: { submission_id: submissionId, priority },
+    });
+    return row.id;
+  }
+
+  async listCases(
+    orgId: number,
+    options: { status?: string; cursor?: string; limit?: number } = {},
+  ): Promise<Page<CaseView>> {
+    const limit = pageLimit(options.limit);
+    let query = this.db
+      .selectFrom('cases')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('id', '>', decodeCursor(options.cursor));
+    if (options.status) query = query.where('status', '=', options.status);
+    return toPage(
+      await query
+        .orderBy('id')
+        .limit(limit + 1)
+        .execute(),
+      limit,
+      toCase,
+    );
+  }
+
+  async countCases(orgId: number): Promise<Record<string, number>> {
+    const rows = await this.db
+      .selectFrom('cases')
+      .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('org_id', '=', orgId)
+      .groupBy('status')
+      .execute();
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  }
+
+  async getCase(orgId: number, id: number): Promise<CaseView> {
+    const row = await this.db
+      .selectFrom('cases')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!row) throw new NotFoundError(`case ${id} not found`, 'KAI_ERR_CASE_NOT_FOUND');
+    return toCase(row);
+  }
+
+  async decisions(orgId: number, caseId: number) {
+    return this.db
+      .selectFrom('decisions')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('case_id', '=', caseId)
+      .orderBy('id')
+      .execute();
+  }
+
+  /** A person's decision on an open case: recorded with its action, statement and audit records in one transaction. */
+  async decide(
+    actor: string,
+    orgId: number,
+    caseId: number,
+    input: DecisionInput,
+  ): Promise<{ decisionId: number; actionId: string | null; statementId: string | null }> {
+    const current = await this.getCase(orgId, caseId);
+    if (current.status !== 'open')
+      throw new ConflictError(`case ${caseId} is ${current.status}, not open`, 'KAI_ERR_CASE_CLOSED');
+    if (input.reason.trim().length < 3) throw new ValidationError('a decision needs a reason');
+    const bank =
+      input.addToBankId !== undefined
+        ? await this.ctx.banks.assertCanContribute(orgId, input.addToBankId)
+        : null;
+    const submission = current.submissionId ? await this.getSubmission(orgId, current.submissionId) : null;
+    return this.ctx.mutate(actor, async (m) => {
+      const result = await this.recordDecision(m, orgId, caseId, input, actor, false);
+      if (bank && submission) {
+        for (const signal of submission.signals) {
+          const row = prepareEntry(
+            {
+              signalType: signal.type,
+              value: signal.value,
+              note: `from case ${caseId}`,
+              externalId: submission.externalId,
+            },
+            {
+              bankId: bank.id,
+              orgId: bank.orgId,
+              contributorOrgId: orgId,
+              source: 'submission',
+              defaultLabels: bank.defaultLabels,
+            },
+          );
+          const { entry, created } = await m.entries.add(row);
+          if (created)
+            await m.audit({
+              orgId: bank.orgId,
+              action: 'entry.create',
+              subjectType: 'entry',
+              subjectId: entry.id,
+              detail: { bank_id: bank.id, case_id: caseId },
+            });
+        }
+      }
+      return result;
+    });
+  }
+
+  private async recordDecision(
+    m: Mutation,
+    orgId: number,
+    caseId: number,
+    input: DecisionInput,
+    decidedBy: string,
+    automated: boolean,
+  ) {
+    const now = nowIso();
+    const decision = await m.db
+      .insertInto('decisions')
+      .values({
+        case_id: caseId,
+        org_id: orgId,
+        decision: input.decision,
+        ground_type: input.groundType,
+        ground: input.ground,
+        reason: input.reason,
+        automated: automated ? 1 : 0,
+        decided_by: decidedBy,
+        created_at: now,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const status = input.decision === 'escalate' ? 'open' : 'decided';
+    await m.db
+      .updateTable('cases')
+      .set({ status, priority: input.decision === 'escalate' ? 'urgent' : undefined, updated_at: now })
+      .where('id', '=', caseId)
+      .execute();
+    await m.audit({
+      orgId,
+      action: 'case.decide',
+      subjectType: 'case',
+      subjectId: caseId,
+      detail: { decision: input.decision, ground_type: input.groundType, ground: input.ground, automated },
+    });
+    if (input.decision === 'escalate' || input.decision === 'no-violation')
+      return { decisionId: decision.id, actionId: null, statementId: null };
+
+    const caseRow = await m.db
+      .selectFrom('cases')
+      .selectAll()
+      .where('id', '=', caseId)
+      .executeTakeFirstOrThrow();
+    const submission = caseRow.submission_id
+      ? await m.db
+          .selectFrom('submissions')
+          .selectAll()
+          .where('id', '=', caseRow.submission_id)
+          .executeTakeFirst()
+      : undefined;
+    const context = submission
+      ? (JSON.parse(submission.context) as { content_type?: 'photo' | 'video' | 'other'; country?: string })
+      : {};
+    const evidence = JSON.parse(caseRow.evidence) as MatchEvidence[];
+    const org = await m.organisations.get(orgId);
+    const actionId = randomUUID();
+    const statementId = randomUUID();
+    const statement = statementOfReasons({
+      statementId,
+      decision: input.decision,
+      groundType: input.groundType,
+      ground: input.ground,
+      reason: input.reason,
+      automatedDetection: evidence.length > 0,
+      automatedDecision: automated ? 'fully' : evidence.length > 0 ? 'partially' : 'not',
+      contentType: context.content_type ?? 'other',
+      contentId: caseRow.external_id ?? String(caseId),
+      labels: [...new Set(evidence.flatMap((e) => e.entry.labels))],
+      territorialScope: context.country ? [context.country] : ['EU'],
+      decidedAt: now,
+      contentDate: submission?.created_at ?? now,
+      platformName: org.name,
+    });
+    const payload = {
+      action_id: actionId,
+      type: `content.${input.decision}`,
+      case_id: caseId,
+      content: { external_id: caseRow.external_id, uploader_id: submission?.uploader_id ?? null },
+      decision: {
+        id: decision.id,
+        decision: input.decision,
+        ground_type: input.groundType,
+        ground: input.ground,
+        automated,
+      },
+      statement_id: statementId,
+      statement_text: statement.plain_language,
+      created_at: now,
+    };
+    await m.db
+      .insertInto('actions')
+      .values({
+        id: actionId,
+        org_id: orgId,
+        case_id: caseId,
+        decision_id: decision.id,
+        type: payload.type,
+        payload: JSON.stringify(payload),
+        status: 'pending',
+        attempts: 0,
+        next_attempt_at: now,
+        last_error: null,
+        created_at: now,
+        delivered_at: null,
+      })
+      .execute();
+    await m.db
+      .insertInto('statements')
+      .values({
+        id: statementId,
+        org_id: orgId,
+        case_id: caseId,
+        decision_id: decision.id,
+        action_id: actionId,
+        body: JSON.stringify(statement),
+        created_at: now,
+      })
+      .execute();
+    await m.audit({
+      orgId,
+      action: 'action.create',
+      subjectType: 'action',
+      subjectId: actionId,
+      detail: { case_id: caseId, type: payload.type, statement_id: statementId },
+    });
+    return { decisionId: decision.id, actionId, statementId };
+  }
+
+  async statement(orgId: number, id: string): Promise<Record<string, unknown>> {
+    const row = await this.db
+      .selectFrom('statements')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!row) throw new NotFoundError(`statement ${id} not found`, 'KAI_ERR_STATEMENT_NOT_FOUND');
+    return JSON.parse(row.body) as Record<string, unknown>;
+  }
+}
