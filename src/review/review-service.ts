@@ -53,6 +53,18 @@ export interface CaseView {
   updatedAt: string;
 }
 
+export interface ReportInput {
+  kind: 'report' | 'alert';
+  /** The platform's content id (reports), or absent for a URL alert about content not yet known. */
+  externalId?: string;
+  url?: string;
+  /** Who says so: 'user', or an alert source such as 'tcap'. */
+  source: string;
+  /** E.g. a GIFCT behavioural label, or the group an alert attributes. */
+  category?: string;
+  detail?: Record<string, unknown>;
+}
+
 export interface DecisionInput {
   decision: Decision;
   groundType: GroundType;
@@ -325,6 +337,107 @@ export class ReviewService {
       detail: { submission_id: submissionId, priority },
     });
     return row.id;
+  }
+
+  /**
+   * A user report or an alert: added to the open case for the same content when there is one, else a new case.
+   * Alerts are urgent (a hub or authority flagged the URL); user reports are normal priority.
+   */
+  async report(
+    actor: string,
+    orgId: number,
+    input: ReportInput,
+  ): Promise<{ reportId: number; caseId: number; newCase: boolean }> {
+    if (!input.externalId && !input.url)
+      throw new ValidationError('a report names the content: external_id or url');
+    return this.ctx.mutate(actor, async (m) => {
+      const ref = input.externalId ?? input.url!;
+      const open = await m.db
+        .selectFrom('cases')
+        .select('id')
+        .where('org_id', '=', orgId)
+        .where('external_id', '=', ref)
+        .where('status', '=', 'open')
+        .executeTakeFirst();
+      const priority = input.kind === 'alert' ? 'urgent' : 'normal';
+      let caseId = open?.id;
+      if (caseId === undefined) {
+        const now = new Date();
+        const created = await m.db
+          .insertInto('cases')
+          .values({
+            org_id: orgId,
+            submission_id: null,
+            external_id: ref,
+            status: 'open',
+            priority,
+            due_at: new Date(now.getTime() + SLA_MS[priority]).toISOString(),
+            assignee: null,
+            evidence: '[]',
+            created_at: now.toISOString(),
+            updated_at: now.toISOString(),
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        caseId = created.id;
+        await m.audit({
+          orgId,
+          action: 'case.open',
+          subjectType: 'case',
+          subjectId: caseId,
+          detail: { from: input.kind, priority },
+        });
+      } else if (priority === 'urgent') {
+        await m.db
+          .updateTable('cases')
+          .set({ priority: 'urgent', updated_at: nowIso() })
+          .where('id', '=', caseId)
+          .execute();
+      }
+      const report = await m.db
+        .insertInto('reports')
+        .values({
+          org_id: orgId,
+          case_id: caseId,
+          kind: input.kind,
+          external_id: input.externalId ?? null,
+          url: input.url ?? null,
+          source: input.source,
+          category: input.category ?? null,
+          detail: JSON.stringify(input.detail ?? {}),
+          created_at: nowIso(),
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await m.audit({
+        orgId,
+        action: `${input.kind}.create`,
+        subjectType: input.kind,
+        subjectId: report.id,
+        detail: { case_id: caseId, source: input.source, category: input.category ?? null },
+      });
+      return { reportId: report.id, caseId, newCase: open === undefined };
+    });
+  }
+
+  async reports(orgId: number, caseId: number) {
+    const rows = await this.db
+      .selectFrom('reports')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('case_id', '=', caseId)
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      external_id: r.external_id,
+      url: r.url,
+      source: r.source,
+      category: r.category,
+      detail: JSON.parse(r.detail) as unknown,
+      created_at: r.created_at,
+    }));
   }
 
   async listCases(

@@ -197,6 +197,20 @@ export interface WebhookDeliveriesTable {
   created_at: string;
 }
 
+export interface ReportsTable {
+  id: Generated<number>;
+  org_id: number;
+  case_id: number;
+  /** 'report' (a user of the platform) or 'alert' (a URL-level alert, e.g. from a TCAP-style feed). */
+  kind: string;
+  external_id: string | null;
+  url: string | null;
+  source: string;
+  category: string | null;
+  detail: string;
+  created_at: string;
+}
+
 export interface CountersTable {
   name: string;
   value: number;
@@ -220,6 +234,7 @@ export interface Schema {
   statements: StatementsTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  reports: ReportsTable;
 }
 
 export type OrganisationRow = Selectable<OrganisationsTable>;

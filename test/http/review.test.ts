@@ -368,4 +368,67 @@ describe.each(TEST_DIALECTS)('submissions, review and actions on %s', (dialect) 
     expect(later.json().matches.map((m: { bank: { name: string } }) => m.bank.name)).toContain('FROM_REVIEW');
     expect(fresh).not.toBe(UNRELATED);
   });
+
+  it('user reports join the open case of the same content; alerts open urgent cases', async () => {
+    const s = await submit({ external_id: 'post-20', signals: [{ type: 'pdq', value: NEAR }] });
+    const report = await t.app.inject({
+      method: 'POST',
+      url: '/v1/reports',
+      headers: bearer(platform.key),
+      payload: {
+        external_id: 'post-20',
+        reporter_id: 'r-1',
+        category: 'glorification',
+        text: 'celebrates an attack',
+      },
+    });
+    expect(report.statusCode).toBe(201);
+    expect(report.json()).toMatchObject({ case_id: s.json().case_id, new_case: false });
+    const alone = await t.app.inject({
+      method: 'POST',
+      url: '/v1/reports',
+      headers: bearer(platform.key),
+      payload: { external_id: 'post-21' },
+    });
+    expect(alone.json()).toMatchObject({ new_case: true });
+    const alert = await t.app.inject({
+      method: 'POST',
+      url: '/v1/alerts',
+      headers: bearer(platform.key),
+      payload: {
+        url: 'https://example.org/p/1',
+        source: 'tcap',
+        group: 'Example group',
+        category: 'islamist',
+      },
+    });
+    expect(alert.statusCode).toBe(201);
+    const view = await t.app.inject({
+      method: 'GET',
+      url: `/v1/cases/${alert.json().case_id}`,
+      headers: bearer(moderator.key),
+    });
+    expect(view.json()).toMatchObject({
+      priority: 'urgent',
+      status: 'open',
+      reports: [
+        { kind: 'alert', source: 'tcap', url: 'https://example.org/p/1', detail: { group: 'Example group' } },
+      ],
+    });
+    const withReport = await t.app.inject({
+      method: 'GET',
+      url: `/v1/cases/${s.json().case_id}`,
+      headers: bearer(moderator.key),
+    });
+    expect(withReport.json().reports).toMatchObject([
+      { kind: 'report', category: 'glorification', detail: { reporter_id: 'r-1' } },
+    ]);
+    const bad = await t.app.inject({
+      method: 'POST',
+      url: '/v1/alerts',
+      headers: bearer(platform.key),
+      payload: { url: 'ftp://x', source: 'tcap' },
+    });
+    expect(bad.statusCode).toBe(400);
+  });
 });

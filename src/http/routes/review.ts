@@ -65,6 +65,25 @@ const PoliciesBody = Type.Object(
   },
   { additionalProperties: false },
 );
+const ReportBody = Type.Object(
+  {
+    external_id: Type.String({ minLength: 1, maxLength: 200 }),
+    reporter_id: Type.Optional(Type.String({ maxLength: 200 })),
+    category: Type.Optional(Type.String({ maxLength: 100 })),
+    text: Type.Optional(Type.String({ maxLength: 5000 })),
+  },
+  { additionalProperties: false },
+);
+const AlertBody = Type.Object(
+  {
+    url: Type.String({ minLength: 8, maxLength: 4000, pattern: '^https?://' }),
+    source: Type.String({ minLength: 1, maxLength: 100 }),
+    external_id: Type.Optional(Type.String({ maxLength: 200 })),
+    group: Type.Optional(Type.String({ maxLength: 200 })),
+    category: Type.Optional(Type.String({ maxLength: 100 })),
+  },
+  { additionalProperties: false },
+);
 const WebhookBody = Type.Object(
   { url: Type.String({ minLength: 8, maxLength: 2000 }) },
   { additionalProperties: false },
@@ -136,6 +155,62 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
     },
   );
 
+  app.post<{ Body: Static<typeof ReportBody> }>(
+    '/v1/reports',
+    {
+      config: { permission: 'submissions:write' },
+      schema: {
+        tags,
+        summary: "A user's report about content; joins the content's open case or opens one",
+        body: ReportBody,
+        response: errorResponses,
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const b = request.body;
+      const result = await ctx.review.report(principal.label, principal.orgId, {
+        kind: 'report',
+        externalId: b.external_id,
+        source: 'user',
+        category: b.category,
+        detail: { reporter_id: b.reporter_id ?? null, text: b.text ?? null },
+      });
+      return reply
+        .status(201)
+        .send({ report_id: result.reportId, case_id: result.caseId, new_case: result.newCase });
+    },
+  );
+
+  app.post<{ Body: Static<typeof AlertBody> }>(
+    '/v1/alerts',
+    {
+      config: { permission: 'submissions:write' },
+      schema: {
+        tags,
+        summary:
+          'A URL-level alert (e.g. from a TCAP-style feed) with the group or category it attributes; opens an urgent case',
+        body: AlertBody,
+        response: errorResponses,
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const b = request.body;
+      const result = await ctx.review.report(principal.label, principal.orgId, {
+        kind: 'alert',
+        externalId: b.external_id,
+        url: b.url,
+        source: b.source,
+        category: b.category,
+        detail: { group: b.group ?? null },
+      });
+      return reply
+        .status(201)
+        .send({ alert_id: result.reportId, case_id: result.caseId, new_case: result.newCase });
+    },
+  );
+
   app.get<{ Params: Static<typeof IdParams> }>(
     '/v1/submissions/:id',
     {
@@ -196,6 +271,7 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
       const decisions = await ctx.review.decisions(orgId, c.id);
       return {
         ...caseView(c),
+        reports: await ctx.review.reports(orgId, c.id),
         decisions: decisions.map((d) => ({
           id: d.id,
           decision: d.decision,
@@ -233,13 +309,11 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
         addToBankId: b.add_to_bank_id,
       });
       void ctx.deliverer.runOnce().catch(() => undefined);
-      return reply
-        .status(201)
-        .send({
-          decision_id: result.decisionId,
-          action_id: result.actionId,
-          statement_id: result.statementId,
-        });
+      return reply.status(201).send({
+        decision_id: result.decisionId,
+        action_id: result.actionId,
+        statement_id: result.statementId,
+      });
     },
   );
 
@@ -312,15 +386,13 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
           detail: { url: webhook.url },
         }),
       );
-      return reply
-        .status(201)
-        .send({
-          id: webhook.id,
-          url: webhook.url,
-          enabled: webhook.enabled,
-          secret,
-          created_at: webhook.createdAt,
-        });
+      return reply.status(201).send({
+        id: webhook.id,
+        url: webhook.url,
+        enabled: webhook.enabled,
+        secret,
+        created_at: webhook.createdAt,
+      });
     },
   );
 
