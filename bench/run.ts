@@ -12,6 +12,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   hashing: () => import('./hashing.js').then((m) => m.run),
   index: () => import('./index-bench.js').then((m) => m.run),
   api: () => import('./api-bench.js').then((m) => m.run),
+  submissions: () => import('./submissions-bench.js').then((m) => m.run),
 };
 
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'results');

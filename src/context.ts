@@ -9,6 +9,7 @@ import { BankRules } from './matching/bank-rules.js';
 import { IndexSync } from './matching/index-sync.js';
 import { MatchService } from './matching/match-service.js';
 import { ReviewService } from './review/review-service.js';
+import { GroupCommitter } from './core/group-commit.js';
 import { ApiKeyService } from './store/api-keys.js';
 import { AuditService, type AuditEvent } from './store/audit.js';
 import { BankService } from './store/banks.js';
@@ -92,21 +93,39 @@ export class AppContext {
    * rules, with afterBankWrite).
    */
   async mutate<T>(actor: string, fn: (m: Mutation) => Promise<T>): Promise<T> {
-    const result = await this.database.db.transaction().execute((tx: Db) =>
-      fn({
-        db: tx,
-        organisations: new OrganisationService(tx),
-        apiKeys: new ApiKeyService(tx),
-        users: new UserService(tx),
-        banks: new BankService(tx),
-        entries: new EntryService(tx),
-        audit: async (event) => {
-          await this.audit.append(tx, { actor, ...event });
-        },
-      }),
+    const result = await this.database.db.transaction().execute((tx: Db) => fn(this.mutation(tx, actor)));
+    await this.afterEntryWrite();
+    return result;
+  }
+
+  /**
+   * Like mutate, but committed together with other writes that arrive at the same time (group commit): for hot
+   * paths such as submissions, where a platform sends a burst and each write must be durable before it is answered.
+   */
+  async mutateGrouped<T>(actor: string, fn: (m: Mutation) => Promise<T>): Promise<T> {
+    const result = await this.groupCommitter.run((m) =>
+      fn({ ...m, audit: (event) => m.audit({ actor, ...event }) }),
     );
     await this.afterEntryWrite();
     return result;
+  }
+
+  private readonly groupCommitter = new GroupCommitter<Mutation>((work) =>
+    this.database.db.transaction().execute((tx: Db) => work(this.mutation(tx, 'system'))),
+  );
+
+  private mutation(tx: Db, actor: string): Mutation {
+    return {
+      db: tx,
+      organisations: new OrganisationService(tx),
+      apiKeys: new ApiKeyService(tx),
+      users: new UserService(tx),
+      banks: new BankService(tx),
+      entries: new EntryService(tx),
+      audit: async (event) => {
+        await this.audit.append(tx, { actor, ...event });
+      },
+    };
   }
 
   /** After a write through this process: bring the index and bank rules up to date before answering. */

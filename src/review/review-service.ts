@@ -180,7 +180,7 @@ export class ReviewService {
     );
     const verdict = verdictOf(policyAction);
     try {
-      return await this.ctx.mutate(actor, async (m) => {
+      return await this.ctx.mutateGrouped(actor, async (m) => {
         const createdAt = nowIso();
         const submission = await m.db
           .insertInto('submissions')
