@@ -16,7 +16,7 @@ import { BankService } from './store/banks.js';
 import { Database, type Db } from './store/database.js';
 import { EntryService } from './store/entries.js';
 import { OrganisationService } from './store/organisations.js';
-import { UserService } from './store/users.js';
+import { SessionService, UserService } from './store/users.js';
 
 /** Services bound to one transaction, plus the audit trail of that transaction. */
 export interface Mutation {
@@ -35,6 +35,7 @@ export class AppContext {
   readonly organisations: OrganisationService;
   readonly apiKeys: ApiKeyService;
   readonly users: UserService;
+  readonly sessions: SessionService;
   readonly banks: BankService;
   readonly entries: EntryService;
   readonly audit: AuditService;
@@ -55,6 +56,7 @@ export class AppContext {
     this.organisations = new OrganisationService(db);
     this.apiKeys = new ApiKeyService(db);
     this.users = new UserService(db);
+    this.sessions = new SessionService(db);
     this.banks = new BankService(db);
     this.entries = new EntryService(db);
     this.audit = new AuditService(db);

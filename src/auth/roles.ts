@@ -10,6 +10,7 @@ export const PERMISSIONS = [
   'entries:read',
   'entries:write',
   'keys:manage', // create and revoke API keys of the own organisation
+  'users:manage', // create people's accounts in the own organisation
   'orgs:manage', // create organisations (instance administrators)
   'index:read',
   'audit:read',

@@ -22,6 +22,8 @@ export interface Config {
     maxUploadBytes: number;
     rateLimitPerMinute: number;
     trustProxy: boolean;
+    /** Mark the session cookie Secure when the request came over HTTPS (default true). */
+    secureCookies: boolean;
   };
   hashing: {
     maxPixels: number;
@@ -71,6 +73,7 @@ export function readConfig(env: Env = process.env, overrides: ConfigOverrides = 
       maxUploadBytes: int(env, 'KAITIAKI_MAX_UPLOAD_BYTES', 100 * 1024 * 1024, 1024, 4 * 1024 * 1024 * 1024),
       rateLimitPerMinute: int(env, 'KAITIAKI_RATE_LIMIT_PER_MINUTE', 1_200_000, 1, 100_000_000),
       trustProxy: env.KAITIAKI_TRUST_PROXY === 'true',
+      secureCookies: env.KAITIAKI_SECURE_COOKIES !== 'false',
     },
     hashing: {
       maxPixels: int(env, 'KAITIAKI_MAX_PIXELS', 100_000_000, 1, 1_000_000_000),

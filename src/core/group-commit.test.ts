@@ -19,7 +19,9 @@ describe('GroupCommitter', () => {
   it('commits writes that arrive together in one transaction, each caller getting its own result', async () => {
     const r = recorder();
     const group = new GroupCommitter<string[]>(r.runner);
-    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => group.run(async (items) => (items.push(`w${i}`), i * 2))));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => group.run(async (items) => (items.push(`w${i}`), i * 2))),
+    );
     expect(results).toEqual(Array.from({ length: 10 }, (_, i) => i * 2));
     expect(r.committed.flat().sort()).toEqual(Array.from({ length: 10 }, (_, i) => `w${i}`).sort());
     expect(r.committed.length).toBeLessThan(10);
@@ -29,7 +31,9 @@ describe('GroupCommitter', () => {
     const r = recorder();
     r.fail((items) => items.includes('bad'));
     const group = new GroupCommitter<string[]>(r.runner);
-    const outcomes = await Promise.allSettled(['a', 'bad', 'c'].map((name) => group.run(async (items) => (items.push(name), name))));
+    const outcomes = await Promise.allSettled(
+      ['a', 'bad', 'c'].map((name) => group.run(async (items) => (items.push(name), name))),
+    );
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(r.committed.flat().sort()).toEqual(['a', 'c']);
   });

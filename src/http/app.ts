@@ -2,6 +2,7 @@
  * buildApp(ctx): the Fastify application over one AppContext. Routes are registered explicitly (routes/index.ts);
  * every route declares the permission it needs (`config.permission`), and the auth hook refuses the rest.
  */
+import fastifyCookie from '@fastify/cookie';
 import fastifyMultipart from '@fastify/multipart';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
@@ -58,6 +59,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
     app.swagger(),
   );
 
+  await app.register(fastifyCookie);
   await app.register(fastifyMultipart, {
     limits: { fileSize: http.maxUploadBytes, files: 1, fields: 20, parts: 25, fieldSize: 1024 * 1024 },
   });

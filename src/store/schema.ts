@@ -211,6 +211,16 @@ export interface ReportsTable {
   created_at: string;
 }
 
+export interface SessionsTable {
+  /** SHA-256 of the cookie's token; the token itself is never stored. */
+  token_hash: string;
+  user_id: number;
+  csrf_token: string;
+  created_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+}
+
 export interface CountersTable {
   name: string;
   value: number;
@@ -235,6 +245,7 @@ export interface Schema {
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
   reports: ReportsTable;
+  sessions: SessionsTable;
 }
 
 export type OrganisationRow = Selectable<OrganisationsTable>;

@@ -1,5 +1,11 @@
 /** People who sign in to the web UI. Passwords are hashed with scrypt (N=2^15, r=8, p=1) and a per-user salt. */
-import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import {
+  createHash,
+  randomBytes,
+  scrypt as scryptCallback,
+  timingSafeEqual,
+  type ScryptOptions,
+} from 'node:crypto';
 import { isRole } from '../auth/roles.js';
 import { ConflictError, ValidationError } from '../core/errors.js';
 import { nowIso, type Db } from './database.js';
@@ -114,4 +120,61 @@ export class UserService {
     const row = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
     return row && toUser(row);
   }
+}
+
+/** Sessions for people signed in to the web UI: an HttpOnly cookie carries the token, a CSRF token guards writes. */
+export interface SessionInfo {
+  user: User;
+  csrfToken: string;
+  expiresAt: string;
+}
+
+export const SESSION_TTL_MS = 12 * 3_600_000;
+
+export class SessionService {
+  constructor(private readonly db: Db) {}
+
+  async create(user: User): Promise<{ token: string; session: SessionInfo }> {
+    const token = randomBytes(32).toString('base64url');
+    const csrfToken = randomBytes(24).toString('base64url');
+    const now = new Date();
+    const expiresAt = new Date(now.getTime() + SESSION_TTL_MS).toISOString();
+    await this.db
+      .insertInto('sessions')
+      .values({
+        token_hash: sessionDigest(token),
+        user_id: user.id,
+        csrf_token: csrfToken,
+        created_at: now.toISOString(),
+        expires_at: expiresAt,
+      })
+      .execute();
+    return { token, session: { user, csrfToken, expiresAt } };
+  }
+
+  /** The live session behind a cookie token, or null (unknown, expired, revoked, or the account disabled). */
+  async lookup(token: string): Promise<SessionInfo | null> {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
+    const row = await this.db
+      .selectFrom('sessions')
+      .innerJoin('users', 'users.id', 'sessions.user_id')
+      .selectAll('users')
+      .select(['sessions.csrf_token', 'sessions.expires_at', 'sessions.revoked_at'])
+      .where('sessions.token_hash', '=', sessionDigest(token))
+      .executeTakeFirst();
+    if (!row || row.revoked_at || row.disabled || Date.parse(row.expires_at) < Date.now()) return null;
+    return { user: toUser(row), csrfToken: row.csrf_token, expiresAt: row.expires_at };
+  }
+
+  async revoke(token: string): Promise<void> {
+    await this.db
+      .updateTable('sessions')
+      .set({ revoked_at: nowIso() })
+      .where('token_hash', '=', sessionDigest(token))
+      .execute();
+  }
+}
+
+function sessionDigest(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
 }

@@ -1,10 +1,15 @@
 /**
  * Authentication and authorisation for every route. A route declares `config: { permission }`: a permission
  * string the caller's role must grant, or null for a public route (health, OpenAPI, docs). A route that
- * declares nothing still requires a valid key: forgetting to declare fails closed.
+ * declares nothing still requires a caller: forgetting to declare fails closed.
+ *
+ * Callers are machines with an API key (`Authorization: Bearer ...`) or people with a session cookie. A request
+ * authenticated by cookie that changes anything must also carry the session's CSRF token in `X-CSRF-Token`
+ * (the cookie is SameSite=Strict as well).
  */
+import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Permission, Principal } from '../../auth/roles.js';
+import { permissionsOf, type Permission, type Principal } from '../../auth/roles.js';
 import { AuthError, ForbiddenError } from '../../core/errors.js';
 import type { AppContext } from '../../context.js';
 
@@ -18,6 +23,9 @@ declare module 'fastify' {
   }
 }
 
+export const SESSION_COOKIE = 'kaitiaki_session';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 function bearerToken(request: FastifyRequest): string | null {
   const header = request.headers.authorization;
   if (!header) return null;
@@ -27,20 +35,62 @@ function bearerToken(request: FastifyRequest): string | null {
   return match[1];
 }
 
+function sameToken(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+async function sessionPrincipal(
+  ctx: AppContext,
+  request: FastifyRequest,
+  cookie: string,
+): Promise<Principal> {
+  const session = await ctx.sessions.lookup(cookie);
+  if (!session)
+    throw new AuthError('your session has expired or was ended; sign in again', 'KAI_ERR_SESSION_INVALID');
+  if (!SAFE_METHODS.has(request.method)) {
+    const csrf = request.headers['x-csrf-token'];
+    if (typeof csrf !== 'string' || !sameToken(csrf, session.csrfToken)) {
+      throw new ForbiddenError(
+        'missing or wrong X-CSRF-Token for a change made with a session cookie',
+        'KAI_ERR_CSRF',
+      );
+    }
+  }
+  const { user } = session;
+  return {
+    orgId: user.orgId,
+    role: user.role,
+    permissions: permissionsOf(user.role),
+    userId: user.id,
+    label: `user:${user.id}`,
+  };
+}
+
 export function registerAuth(app: FastifyInstance, ctx: AppContext): void {
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request) => {
     const permission = request.routeOptions.config?.permission;
     if (permission === null || request.url.startsWith('/docs')) return;
     const token = bearerToken(request);
-    if (!token)
+    const cookie = request.cookies?.[SESSION_COOKIE];
+    let principal: Principal | null;
+    if (token) {
+      principal = await ctx.apiKeys.authenticate(token);
+      if (!principal)
+        throw new AuthError(
+          'the API key is not valid (unknown, malformed or revoked)',
+          'KAI_ERR_BAD_API_KEY',
+        );
+    } else if (cookie) {
+      principal = await sessionPrincipal(ctx, request, cookie);
+    } else {
       throw new AuthError(
-        'this route needs an API key: send "Authorization: Bearer <api key>"',
+        'this route needs an API key ("Authorization: Bearer <api key>") or a signed-in session',
         'KAI_ERR_UNAUTHENTICATED',
       );
-    const principal = await ctx.apiKeys.authenticate(token);
-    if (!principal)
-      throw new AuthError('the API key is not valid (unknown, malformed or revoked)', 'KAI_ERR_BAD_API_KEY');
+    }
     request.principal = principal;
     if (permission && !principal.permissions.has(permission)) {
       throw new ForbiddenError(

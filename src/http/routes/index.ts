@@ -8,6 +8,7 @@ import { healthRoutes } from './health.js';
 import { hmaRoutes } from './hma.js';
 import { keyRoutes } from './keys.js';
 import { organisationRoutes } from './organisations.js';
+import { peopleRoutes } from './people.js';
 import { reviewRoutes } from './review.js';
 
 /** Every route group, registered explicitly. */
@@ -22,6 +23,7 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
     hmaRoutes,
     auditRoutes,
     reviewRoutes,
+    peopleRoutes,
   ]) {
     await routes(app, ctx);
   }

@@ -5,6 +5,7 @@ import * as init from './20261124T204000Z-init.js';
 import * as audit from './20261124T220000Z-audit.js';
 import * as review from './20261124T230000Z-review.js';
 import * as reports from './20261124T231500Z-reports.js';
+import * as sessions from './20261124T233000Z-sessions.js';
 
 export interface DialectMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -16,4 +17,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Dialec
   ['20261124T220000Z-audit', audit],
   ['20261124T230000Z-review', review],
   ['20261124T231500Z-reports', reports],
+  ['20261124T233000Z-sessions', sessions],
 ];

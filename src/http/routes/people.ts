@@ -1,0 +1,144 @@
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from 'typebox';
+import { ROLES } from '../../auth/roles.js';
+import type { AppContext } from '../../context.js';
+import { AuthError } from '../../core/errors.js';
+import { SESSION_TTL_MS } from '../../store/users.js';
+import { principalOf, SESSION_COOKIE } from '../plugins/auth.js';
+import { errorResponses } from '../schemas/common.js';
+
+const SignIn = Type.Object(
+  {
+    email: Type.String({ minLength: 3, maxLength: 320 }),
+    password: Type.String({ minLength: 1, maxLength: 1024 }),
+  },
+  { additionalProperties: false },
+);
+const CreateUser = Type.Object(
+  {
+    email: Type.String({ minLength: 3, maxLength: 320 }),
+    display_name: Type.Optional(Type.String({ maxLength: 200 })),
+    role: Type.Union(ROLES.map((r) => Type.Literal(r))),
+    password: Type.String({ minLength: 12, maxLength: 1024 }),
+  },
+  { additionalProperties: false },
+);
+
+/** People: accounts in an organisation, and sign-in sessions for the web UI. */
+export async function peopleRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const tags = ['people'];
+
+  app.post<{ Body: Static<typeof SignIn> }>(
+    '/v1/session',
+    {
+      config: { permission: null, rateLimit: { max: 10, timeWindow: 60_000 } },
+      schema: {
+        tags,
+        summary: 'Sign in (sets an HttpOnly session cookie; answers the CSRF token for changes)',
+        body: SignIn,
+        response: errorResponses,
+      },
+    },
+    async (request, reply) => {
+      const user = await ctx.users.verify(request.body.email, request.body.password);
+      // The same answer for an unknown email and a wrong password: no account enumeration.
+      if (!user) throw new AuthError('email or password is wrong', 'KAI_ERR_SIGN_IN_FAILED');
+      const { token, session } = await ctx.sessions.create(user);
+      await ctx.mutate(`user:${user.id}`, (m) =>
+        m.audit({ orgId: user.orgId, action: 'session.create', subjectType: 'user', subjectId: user.id }),
+      );
+      reply.setCookie(SESSION_COOKIE, token, {
+        httpOnly: true,
+        sameSite: 'strict',
+        secure: ctx.config.http.secureCookies && request.protocol === 'https',
+        path: '/',
+        maxAge: SESSION_TTL_MS / 1000,
+      });
+      return {
+        user: {
+          id: user.id,
+          email: user.email,
+          display_name: user.displayName,
+          role: user.role,
+          organisation_id: user.orgId,
+        },
+        csrf_token: session.csrfToken,
+        expires_at: session.expiresAt,
+      };
+    },
+  );
+
+  app.get(
+    '/v1/session',
+    {
+      config: {},
+      schema: { tags, summary: 'The signed-in person (session cookie)', response: errorResponses },
+    },
+    async (request) => {
+      const cookie = request.cookies[SESSION_COOKIE];
+      const session = cookie ? await ctx.sessions.lookup(cookie) : null;
+      if (!session) throw new AuthError('not signed in', 'KAI_ERR_SESSION_INVALID');
+      const u = session.user;
+      return {
+        user: {
+          id: u.id,
+          email: u.email,
+          display_name: u.displayName,
+          role: u.role,
+          organisation_id: u.orgId,
+        },
+        csrf_token: session.csrfToken,
+        expires_at: session.expiresAt,
+      };
+    },
+  );
+
+  app.delete('/v1/session', { config: {}, schema: { tags, summary: 'Sign out' } }, async (request, reply) => {
+    const cookie = request.cookies[SESSION_COOKIE];
+    if (cookie) await ctx.sessions.revoke(cookie);
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    return reply.status(204).send();
+  });
+
+  app.post<{ Body: Static<typeof CreateUser> }>(
+    '/v1/users',
+    {
+      config: { permission: 'users:manage' },
+      schema: {
+        tags,
+        summary: 'Create an account for a person in your organisation',
+        body: CreateUser,
+        response: errorResponses,
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const b = request.body;
+      const user = await ctx.mutate(principal.label, async (m) => {
+        const created = await m.users.create(principal.orgId, {
+          email: b.email,
+          displayName: b.display_name,
+          role: b.role,
+          password: b.password,
+        });
+        await m.audit({
+          orgId: principal.orgId,
+          action: 'user.create',
+          subjectType: 'user',
+          subjectId: created.id,
+          detail: { email: created.email, role: created.role },
+        });
+        return created;
+      });
+      return reply
+        .status(201)
+        .send({
+          id: user.id,
+          email: user.email,
+          display_name: user.displayName,
+          role: user.role,
+          organisation_id: user.orgId,
+        });
+    },
+  );
+}
