@@ -4,7 +4,9 @@
  */
 import { readConfig, sqlitePath, type Config, type ConfigOverrides } from './config/config.js';
 import { ActionDeliverer, WebhookService } from './actions/webhooks.js';
+import { join } from 'node:path';
 import { SignalIndexSet } from './index/signal-index.js';
+import { MediaStore } from './media/media-store.js';
 import { BankRules } from './matching/bank-rules.js';
 import { IndexSync } from './matching/index-sync.js';
 import { MatchService } from './matching/match-service.js';
@@ -46,6 +48,7 @@ export class AppContext {
   readonly review: ReviewService;
   readonly webhooks: WebhookService;
   readonly deliverer: ActionDeliverer;
+  readonly media: MediaStore;
   readonly startedAt = new Date().toISOString();
 
   constructor(
@@ -67,6 +70,7 @@ export class AppContext {
     this.review = new ReviewService(this);
     this.webhooks = new WebhookService(db);
     this.deliverer = new ActionDeliverer(db);
+    this.media = new MediaStore(join(config.dataDir, 'media'));
   }
 
   /** Opens the configured database (PostgreSQL if a URL is set, else the data directory's SQLite file). */
@@ -86,6 +90,11 @@ export class AppContext {
     const report = await this.indexSync.load(onProgress);
     this.indexSync.follow(this.config.index.pollIntervalMs);
     this.deliverer.start();
+    this.retentionTimer = setInterval(
+      () => void this.review.purgeExpired().catch(() => undefined),
+      6 * 3_600_000,
+    );
+    this.retentionTimer.unref();
     return report;
   }
 
@@ -140,7 +149,10 @@ export class AppContext {
     await this.indexSync.catchUp();
   }
 
+  private retentionTimer: NodeJS.Timeout | null = null;
+
   async close(): Promise<void> {
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
     this.indexSync.stop();
     this.deliverer.stop();
     await this.deliverer.runOnce().catch(() => undefined);

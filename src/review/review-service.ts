@@ -25,6 +25,8 @@ export interface SubmissionInput {
   uploaderId?: string;
   contentType?: 'photo' | 'video' | 'other';
   context?: { surface?: string; time?: string; country?: string };
+  /** The uploaded file, kept for review when the platform sent it. */
+  media?: Buffer;
 }
 
 export interface SubmissionResult {
@@ -163,7 +165,11 @@ export class ReviewService {
         'KAI_ERR_BAD_IDEMPOTENCY_KEY',
       );
     }
-    const requestHash = createHash('sha256').update(canonicalJson(input)).digest('hex');
+    const { media, ...described } = input;
+    const mediaSha256 = media ? createHash('sha256').update(media).digest('hex') : null;
+    const requestHash = createHash('sha256')
+      .update(canonicalJson({ ...described, mediaSha256 }))
+      .digest('hex');
     if (idempotencyKey) {
       const replay = await this.replay(orgId, idempotencyKey, requestHash);
       if (replay) return replay;
@@ -179,6 +185,7 @@ export class ReviewService {
       await this.policies(orgId),
     );
     const verdict = verdictOf(policyAction);
+    if (media) await this.ctx.media.put(orgId, media);
     try {
       return await this.ctx.mutateGrouped(actor, async (m) => {
         const createdAt = nowIso();
@@ -195,6 +202,7 @@ export class ReviewService {
             verdict,
             case_id: null,
             created_at: createdAt,
+            media_sha256: mediaSha256,
           })
           .returning('id')
           .executeTakeFirstOrThrow();
@@ -301,7 +309,68 @@ export class ReviewService {
       uploaderId: row.uploader_id,
       context: JSON.parse(row.context) as Record<string, unknown>,
       createdAt: row.created_at,
+      mediaSha256: row.media_purged_at ? null : row.media_sha256,
+      mediaPurgedAt: row.media_purged_at,
     };
+  }
+
+  /**
+   * Retention: media and uploader ids of submissions older than the retention period are deleted (files removed,
+   * ids cleared), with one audit record per run. Signals, verdicts, decisions and statements stay: they are the
+   * record that transparency reports and appeals rely on.
+   */
+  async purgeExpired(now = new Date()): Promise<{ media: number; uploaderIds: number; cutoff: string }> {
+    const cutoff = new Date(now.getTime() - this.ctx.config.retention.mediaDays * 86_400_000).toISOString();
+    const due = await this.db
+      .selectFrom('submissions')
+      .select(['id', 'org_id', 'media_sha256', 'uploader_id'])
+      .where('created_at', '<', cutoff)
+      .where('media_purged_at', 'is', null)
+      .where((eb) => eb.or([eb('media_sha256', 'is not', null), eb('uploader_id', 'is not', null)]))
+      .limit(10_000)
+      .execute();
+    let media = 0;
+    let uploaderIds = 0;
+    for (const row of due) {
+      if (row.media_sha256) {
+        // The same file may belong to a newer submission still within the period: keep it then.
+        const newer = await this.db
+          .selectFrom('submissions')
+          .select('id')
+          .where('org_id', '=', row.org_id)
+          .where('media_sha256', '=', row.media_sha256)
+          .where('created_at', '>=', cutoff)
+          .executeTakeFirst();
+        if (!newer && (await this.ctx.media.delete(row.org_id, row.media_sha256))) media++;
+      }
+      if (row.uploader_id) uploaderIds++;
+    }
+    if (due.length > 0) {
+      await this.ctx.mutate('system:retention', async (m) => {
+        await m.db
+          .updateTable('submissions')
+          .set({ media_purged_at: now.toISOString(), uploader_id: null })
+          .where(
+            'id',
+            'in',
+            due.map((r) => r.id),
+          )
+          .execute();
+        await m.audit({
+          orgId: null,
+          action: 'retention.purge',
+          subjectType: 'submissions',
+          subjectId: `before ${cutoff}`,
+          detail: {
+            submissions: due.length,
+            media,
+            uploader_ids: uploaderIds,
+            retention_days: this.ctx.config.retention.mediaDays,
+          },
+        });
+      });
+    }
+    return { media, uploaderIds, cutoff };
   }
 
   private async openCase(

@@ -122,6 +122,9 @@ export interface SubmissionsTable {
   verdict: string;
   case_id: number | null;
   created_at: string;
+  /** The uploaded media, when the platform sent the file (kept in the media store for review). */
+  media_sha256: ColumnType<string | null, string | null | undefined, string | null>;
+  media_purged_at: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface CasesTable {

@@ -1,4 +1,7 @@
 /** A whole Kaitiaki (context + Fastify app) on a fresh database, for HTTP tests with app.inject. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { readConfig } from '../../src/config/config.js';
 import { AppContext } from '../../src/context.js';
@@ -19,7 +22,8 @@ export interface TestApp {
 
 export async function startTestApp(dialect: DialectName, env: Record<string, string> = {}): Promise<TestApp> {
   const test = await freshDatabase(dialect);
-  const config = readConfig({ KAITIAKI_INDEX_POLL_MS: '100', ...env }, { dataDir: '/nonexistent-not-used' });
+  const dataDir = mkdtempSync(join(tmpdir(), 'kaitiaki-app-'));
+  const config = readConfig({ KAITIAKI_INDEX_POLL_MS: '100', ...env }, { dataDir });
   const ctx = new AppContext(config, test.db);
   const init = await initialise(ctx);
   await ctx.start();
@@ -38,6 +42,7 @@ export async function startTestApp(dialect: DialectName, env: Record<string, str
       await app.close();
       await ctx.close();
       await test.cleanup();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -2,7 +2,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySignature } from '../../src/actions/webhooks.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { bearer, startTestApp, type TestApp } from '../helpers/app.js';
+import { PDQ_DATA } from '../helpers/shared.js';
 import { TEST_DIALECTS } from '../helpers/databases.js';
 
 const KNOWN = 'f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22';
@@ -430,5 +433,72 @@ describe.each(TEST_DIALECTS)('submissions, review and actions on %s', (dialect) 
       payload: { url: 'ftp://x', source: 'tcap' },
     });
     expect(bad.statusCode).toBe(400);
+  });
+
+  it('keeps uploaded media for reviewers only, and deletes it at the end of the retention period', async () => {
+    const photo = readFileSync(join(PDQ_DATA, 'images', 'bridge-mods', 'blur-a-lot.jpg'));
+    const boundary = '----kaitiaki-submission';
+    const payload = Buffer.concat([
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="external_id"\r\n\r\npost-media\r\n`,
+      ),
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="uploader_id"\r\n\r\nu-77\r\n`),
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="photo.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`,
+      ),
+      photo,
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]);
+    const submitted = await t.app.inject({
+      method: 'POST',
+      url: '/v1/submissions',
+      headers: { ...bearer(platform.key), 'content-type': `multipart/form-data; boundary=${boundary}` },
+      payload,
+    });
+    expect(submitted.statusCode).toBe(201);
+    expect(submitted.json()).toMatchObject({ verdict: 'queued' });
+    const id = submitted.json().id;
+    const view = await t.app.inject({
+      method: 'GET',
+      url: `/v1/submissions/${id}`,
+      headers: bearer(moderator.key),
+    });
+    expect(view.json()).toMatchObject({ has_media: true, uploader_id: 'u-77' });
+    const media = await t.app.inject({
+      method: 'GET',
+      url: `/v1/submissions/${id}/media`,
+      headers: bearer(moderator.key),
+    });
+    expect(media.statusCode).toBe(200);
+    expect(media.headers['content-type']).toBe('image/jpeg');
+    expect(media.headers['cache-control']).toBe('private, no-store');
+    expect(Buffer.compare(media.rawPayload, photo)).toBe(0);
+    // The platform's machine key may not see media; neither may viewers.
+    expect(
+      (
+        await t.app.inject({
+          method: 'GET',
+          url: `/v1/submissions/${id}/media`,
+          headers: bearer(platform.key),
+        })
+      ).statusCode,
+    ).toBe(403);
+
+    const result = await t.ctx.review.purgeExpired(new Date(Date.now() + 400 * 86_400_000));
+    expect(result.media).toBeGreaterThanOrEqual(1);
+    const gone = await t.app.inject({
+      method: 'GET',
+      url: `/v1/submissions/${id}/media`,
+      headers: bearer(moderator.key),
+    });
+    expect(gone.statusCode).toBe(404);
+    expect(gone.json().detail).toMatch(/retention/);
+    expect(
+      (
+        await t.app.inject({ method: 'GET', url: `/v1/submissions/${id}`, headers: bearer(moderator.key) })
+      ).json(),
+    ).toMatchObject({ has_media: false, uploader_id: null });
+    const trail = await t.ctx.audit.list(null, { limit: 1000 });
+    expect(trail.items.some((r) => r.action === 'retention.purge')).toBe(true);
   });
 });

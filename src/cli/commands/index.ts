@@ -4,6 +4,7 @@ import { registerAuditCommand } from './audit.js';
 import { registerBankCommand } from './bank.js';
 import { registerHashCommand } from './hash.js';
 import { registerMatchCommand } from './match.js';
+import { registerRetentionCommand } from './retention.js';
 import { registerInitCommand } from './init.js';
 import { registerServeCommand } from './serve.js';
 
@@ -15,4 +16,5 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerBankCommand(program, io);
   registerMatchCommand(program, io);
   registerAuditCommand(program, io);
+  registerRetentionCommand(program, io);
 }

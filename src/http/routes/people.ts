@@ -130,15 +130,13 @@ export async function peopleRoutes(app: FastifyInstance, ctx: AppContext): Promi
         });
         return created;
       });
-      return reply
-        .status(201)
-        .send({
-          id: user.id,
-          email: user.email,
-          display_name: user.displayName,
-          role: user.role,
-          organisation_id: user.orgId,
-        });
+      return reply.status(201).send({
+        id: user.id,
+        email: user.email,
+        display_name: user.displayName,
+        role: user.role,
+        organisation_id: user.orgId,
+      });
     },
   );
 }

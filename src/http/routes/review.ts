@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { AppContext } from '../../context.js';
-import { ValidationError } from '../../core/errors.js';
+import { NotFoundError, ValidationError } from '../../core/errors.js';
 import { hashBuffer, signalsOf } from '../../hashing/hash-file.js';
 import { POLICY_ACTIONS } from '../../review/policy.js';
 import type { SubmissionInput, SubmissionResult } from '../../review/review-service.js';
@@ -137,6 +137,7 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
           signals: signalsOf(hashed),
           uploaderId: fields.uploader_id,
           contentType: hashed.type,
+          media: file.buffer,
         };
       } else {
         if (request.validationError) throw request.validationError;
@@ -228,7 +229,38 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
         uploader_id: s.uploaderId,
         context: s.context,
         created_at: s.createdAt,
+        has_media: s.mediaSha256 !== null,
+        media_purged_at: s.mediaPurgedAt,
       };
+    },
+  );
+
+  app.get<{ Params: Static<typeof IdParams> }>(
+    '/v1/submissions/:id/media',
+    {
+      config: { permission: 'media:view' },
+      schema: {
+        tags,
+        summary: 'The uploaded media of a submission (for reviewers; never cached)',
+        params: IdParams,
+        response: errorResponses,
+      },
+    },
+    async (request, reply) => {
+      const orgId = principalOf(request).orgId;
+      const s = await ctx.review.getSubmission(orgId, request.params.id);
+      if (!s.mediaSha256)
+        throw new NotFoundError(
+          s.mediaPurgedAt
+            ? 'the media was deleted at the end of its retention period'
+            : 'no media was sent with this submission',
+        );
+      const { bytes, type } = await ctx.media.get(orgId, s.mediaSha256);
+      return reply
+        .type(type)
+        .header('cache-control', 'private, no-store')
+        .header('x-content-type-options', 'nosniff')
+        .send(bytes);
     },
   );
 
