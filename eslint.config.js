@@ -6,6 +6,7 @@ export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'web/dist/**', 'data/**'] },
   js.configs.recommended,
   { languageOptions: { globals: { ...globals.node } } },
+  { files: ['web/src/**'], languageOptions: { globals: { ...globals.browser } } },
   ...tseslint.configs.recommended,
   {
     rules: {

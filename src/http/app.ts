@@ -4,6 +4,9 @@
  */
 import fastifyCookie from '@fastify/cookie';
 import fastifyMultipart from '@fastify/multipart';
+import fastifyStatic from '@fastify/static';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -74,7 +77,34 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
 
   registerAuth(app, ctx);
   await registerRoutes(app, ctx);
+  await registerWebUi(app);
   return app;
+}
+
+/**
+ * The review UI (web/, built by `npm run build`) at /ui/. Its own page needs no key: it signs people in, and every
+ * call it makes goes through the same authenticated API.
+ */
+async function registerWebUi(app: FastifyInstance): Promise<void> {
+  const root = ['../../web/dist', '../../../web/dist']
+    .map((rel) => fileURLToPath(new URL(rel, import.meta.url)))
+    .find((path) => existsSync(`${path}/index.html`));
+  if (!root) return;
+  await app.register(fastifyStatic, {
+    root,
+    prefix: '/ui/',
+    setHeaders: (res) => {
+      res.setHeader('x-frame-options', 'DENY');
+      res.setHeader('x-content-type-options', 'nosniff');
+      res.setHeader(
+        'content-security-policy',
+        "default-src 'self'; img-src 'self' blob:; style-src 'self'; frame-ancestors 'none'",
+      );
+    },
+  });
+  app.get('/', { config: { permission: null }, schema: { hide: true } }, async (_request, reply) =>
+    reply.redirect('/ui/'),
+  );
 }
 
 declare module 'fastify' {

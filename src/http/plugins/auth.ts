@@ -72,7 +72,8 @@ export function registerAuth(app: FastifyInstance, ctx: AppContext): void {
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request) => {
     const permission = request.routeOptions.config?.permission;
-    if (permission === null || request.url.startsWith('/docs')) return;
+    // Public: routes declared so, the API docs and the UI's static files (which hold no data).
+    if (permission === null || request.url.startsWith('/docs') || request.url.startsWith('/ui/')) return;
     const token = bearerToken(request);
     const cookie = request.cookies?.[SESSION_COOKIE];
     let principal: Principal | null;

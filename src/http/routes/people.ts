@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
-import { ROLES } from '../../auth/roles.js';
+import { permissionsOf, ROLES } from '../../auth/roles.js';
 import type { AppContext } from '../../context.js';
 import { AuthError } from '../../core/errors.js';
-import { SESSION_TTL_MS } from '../../store/users.js';
+import { SESSION_TTL_MS, type User } from '../../store/users.js';
 import { principalOf, SESSION_COOKIE } from '../plugins/auth.js';
 import { errorResponses } from '../schemas/common.js';
 
@@ -23,6 +23,17 @@ const CreateUser = Type.Object(
   },
   { additionalProperties: false },
 );
+
+function userView(u: User) {
+  return {
+    id: u.id,
+    email: u.email,
+    display_name: u.displayName,
+    role: u.role,
+    organisation_id: u.orgId,
+    permissions: [...permissionsOf(u.role)].sort(),
+  };
+}
 
 /** People: accounts in an organisation, and sign-in sessions for the web UI. */
 export async function peopleRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -55,13 +66,7 @@ export async function peopleRoutes(app: FastifyInstance, ctx: AppContext): Promi
         maxAge: SESSION_TTL_MS / 1000,
       });
       return {
-        user: {
-          id: user.id,
-          email: user.email,
-          display_name: user.displayName,
-          role: user.role,
-          organisation_id: user.orgId,
-        },
+        user: userView(user),
         csrf_token: session.csrfToken,
         expires_at: session.expiresAt,
       };
@@ -80,13 +85,7 @@ export async function peopleRoutes(app: FastifyInstance, ctx: AppContext): Promi
       if (!session) throw new AuthError('not signed in', 'KAI_ERR_SESSION_INVALID');
       const u = session.user;
       return {
-        user: {
-          id: u.id,
-          email: u.email,
-          display_name: u.displayName,
-          role: u.role,
-          organisation_id: u.orgId,
-        },
+        user: userView(u),
         csrf_token: session.csrfToken,
         expires_at: session.expiresAt,
       };
