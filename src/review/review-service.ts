@@ -109,7 +109,18 @@ export class ReviewService {
     return this.ctx.database.db;
   }
 
+  /** Policies per organisation, kept briefly: every submission reads them. */
+  private readonly policyCache = new Map<number, { policies: Policy[]; until: number }>();
+
   async policies(orgId: number): Promise<Policy[]> {
+    const cached = this.policyCache.get(orgId);
+    if (cached && cached.until > Date.now()) return cached.policies;
+    const policies = await this.loadPolicies(orgId);
+    this.policyCache.set(orgId, { policies, until: Date.now() + 5_000 });
+    return policies;
+  }
+
+  private async loadPolicies(orgId: number): Promise<Policy[]> {
     const rows = await this.db
       .selectFrom('policies')
       .selectAll()
@@ -150,6 +161,7 @@ export class ReviewService {
         detail: { policies },
       });
     });
+    this.policyCache.delete(orgId);
     return this.policies(orgId);
   }
 
@@ -170,10 +182,8 @@ export class ReviewService {
     const requestHash = createHash('sha256')
       .update(canonicalJson({ ...described, mediaSha256 }))
       .digest('hex');
-    if (idempotencyKey) {
-      const replay = await this.replay(orgId, idempotencyKey, requestHash);
-      if (replay) return replay;
-    }
+    // A repeated Idempotency-Key is caught by the unique index when the write commits (see the catch below):
+    // retries are rare, so the common path costs no extra read.
     const matches = await this.ctx.matcher.match(orgId, input.signals);
     const policyAction = actionForMatches(
       matches.map((m) => ({

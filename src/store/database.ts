@@ -20,6 +20,31 @@ import type { Schema } from './schema.js';
 pg.types.setTypeParser(20, (value: string) => Number(value));
 
 export type Db = Kysely<Schema>;
+
+/**
+ * better-sqlite3 compiles a statement on every prepare(); Kysely prepares each query afresh. The same SQL text
+ * recurs (the queries are built from code, values are parameters), so compiled statements are kept, up to a bound.
+ */
+function withStatementCache(sqlite: BetterSqlite3.Database, limit = 1000): BetterSqlite3.Database {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return new Proxy(sqlite, {
+    get(target, property, receiver) {
+      if (property === 'prepare') {
+        return (sql: string) => {
+          let statement = cache.get(sql);
+          if (!statement) {
+            statement = target.prepare(sql);
+            if (cache.size >= limit) cache.delete(cache.keys().next().value!);
+            cache.set(sql, statement);
+          }
+          return statement;
+        };
+      }
+      const value = Reflect.get(target, property, receiver) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
 /** A handle that is inside a transaction (type-level reminder; any Db may be one, see withTx). */
 export type Tx = Transaction<Schema> | Db;
 
@@ -53,7 +78,7 @@ export class Database {
     sqlite.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 10000');
-    const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     const database = new Database(db, 'sqlite', async () => {
       await db.destroy();
     });

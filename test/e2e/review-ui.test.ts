@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * End to end in a real browser (Debian's chromium driven by playwright-core; no browser is downloaded): a
  * moderator signs in, sees a matched submission in the queue, reveals the blurred media, decides with the
