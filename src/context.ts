@@ -90,6 +90,7 @@ export class AppContext {
     const report = await this.indexSync.load(onProgress);
     this.indexSync.follow(this.config.index.pollIntervalMs);
     this.deliverer.start();
+    void this.review.resumePending().catch(() => undefined);
     this.retentionTimer = setInterval(
       () => void this.review.purgeExpired().catch(() => undefined),
       6 * 3_600_000,

@@ -11,13 +11,14 @@ import type { MatchEvidence, SignalInput } from '../matching/match-service.js';
 import { canonicalJson } from '../store/audit.js';
 import { nowIso } from '../store/database.js';
 import { prepareEntry } from '../store/entries.js';
+import { hashBuffer, signalsOf } from '../hashing/hash-file.js';
 import { decodeCursor, pageLimit, toPage, type Page } from '../store/pagination.js';
 import type { Selectable } from 'kysely';
 import type { CasesTable } from '../store/schema.js';
 import { actionForMatches, POLICY_ACTIONS, type Policy, type PolicyAction } from './policy.js';
 import { statementOfReasons, type Decision, type GroundType } from './statements.js';
 
-export type Verdict = 'no-match' | 'actioned' | 'queued' | 'logged';
+export type Verdict = 'no-match' | 'actioned' | 'queued' | 'logged' | 'pending' | 'failed';
 
 export interface SubmissionInput {
   externalId: string;
@@ -216,22 +217,14 @@ export class ReviewService {
           })
           .returning('id')
           .executeTakeFirstOrThrow();
-        let caseId: number | null = null;
-        if (verdict === 'queued' || verdict === 'actioned') {
-          caseId = await this.openCase(
-            m,
-            orgId,
-            submission.id,
-            input.externalId,
-            policyAction === 'review-urgent' || policyAction === 'block' ? 'urgent' : 'normal',
-            matches,
-          );
-          await m.db
-            .updateTable('submissions')
-            .set({ case_id: caseId })
-            .where('id', '=', submission.id)
-            .execute();
-        }
+        const caseId = await this.applyVerdict(
+          m,
+          orgId,
+          submission.id,
+          input.externalId,
+          matches,
+          policyAction,
+        );
         await m.audit({
           orgId,
           action: 'submission.create',
@@ -239,21 +232,6 @@ export class ReviewService {
           subjectId: submission.id,
           detail: { external_id: input.externalId, verdict, matches: matches.length },
         });
-        if (verdict === 'actioned' && caseId !== null) {
-          await this.recordDecision(
-            m,
-            orgId,
-            caseId,
-            {
-              decision: 'remove',
-              groundType: 'terms',
-              ground: DEFAULT_TERMS_GROUND,
-              reason: `Identical or near-identical to known content in ${[...new Set(matches.map((x) => x.bank.name))].join(', ')}.`,
-            },
-            'system:policy',
-            true,
-          );
-        }
         return {
           id: submission.id,
           externalId: input.externalId,
@@ -273,6 +251,209 @@ export class ReviewService {
       }
       throw err;
     }
+  }
+
+  /** Opens a case for a queued or actioned verdict, and acts automatically on a block; returns the case id. */
+  private async applyVerdict(
+    m: Mutation,
+    orgId: number,
+    submissionId: number,
+    externalId: string,
+    matches: MatchEvidence[],
+    policyAction: PolicyAction | null,
+  ): Promise<number | null> {
+    const verdict = verdictOf(policyAction);
+    if (verdict !== 'queued' && verdict !== 'actioned') return null;
+    const priority = policyAction === 'review-urgent' || policyAction === 'block' ? 'urgent' : 'normal';
+    const caseId = await this.openCase(m, orgId, submissionId, externalId, priority, matches);
+    await m.db.updateTable('submissions').set({ case_id: caseId }).where('id', '=', submissionId).execute();
+    if (verdict === 'actioned') {
+      const banks = [...new Set(matches.map((x) => x.bank.name))].join(', ');
+      await this.recordDecision(
+        m,
+        orgId,
+        caseId,
+        {
+          decision: 'remove',
+          groundType: 'terms',
+          ground: DEFAULT_TERMS_GROUND,
+          reason: `Identical or near-identical to known content in ${banks}.`,
+        },
+        'system:policy',
+        true,
+      );
+    }
+    return caseId;
+  }
+
+  /**
+   * A video upload: stored, answered at once with verdict `pending`, then hashed (vPDQ, MD5, SHA-256) and
+   * matched in the background; the verdict goes to the platform's webhooks as a `submission.verdict` action.
+   * Pending work survives a restart: `resumePending` picks it up at start-up.
+   */
+  async submitMedia(
+    actor: string,
+    orgId: number,
+    input: Omit<SubmissionInput, 'signals'> & { media: Buffer },
+    idempotencyKey?: string,
+  ): Promise<SubmissionResult> {
+    const { media, ...described } = input;
+    const mediaSha256 = createHash('sha256').update(media).digest('hex');
+    const requestHash = createHash('sha256')
+      .update(canonicalJson({ ...described, signals: [], mediaSha256 }))
+      .digest('hex');
+    await this.ctx.media.put(orgId, media);
+    let result: SubmissionResult;
+    try {
+      result = await this.ctx.mutateGrouped(actor, async (m) => {
+        const createdAt = nowIso();
+        const submission = await m.db
+          .insertInto('submissions')
+          .values({
+            org_id: orgId,
+            external_id: input.externalId,
+            idempotency_key: idempotencyKey ?? null,
+            request_hash: requestHash,
+            signals: '[]',
+            uploader_id: input.uploaderId ?? null,
+            context: JSON.stringify({ ...(input.context ?? {}), content_type: input.contentType ?? null }),
+            verdict: 'pending',
+            case_id: null,
+            created_at: createdAt,
+            media_sha256: mediaSha256,
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        await m.audit({
+          orgId,
+          action: 'submission.create',
+          subjectType: 'submission',
+          subjectId: submission.id,
+          detail: { external_id: input.externalId, verdict: 'pending' },
+        });
+        return {
+          id: submission.id,
+          externalId: input.externalId,
+          verdict: 'pending' as Verdict,
+          action: null,
+          caseId: null,
+          matches: [],
+          createdAt,
+          replayed: false,
+        };
+      });
+    } catch (err) {
+      if (idempotencyKey && /unique|constraint/i.test(err instanceof Error ? err.message : '')) {
+        const replay = await this.replay(orgId, idempotencyKey, requestHash);
+        if (replay) return replay;
+      }
+      throw err;
+    }
+    void this.processPending(result.id).catch(() => undefined);
+    return result;
+  }
+
+  private readonly processing = new Set<number>();
+
+  /** Hashes and matches one pending submission, records its verdict and tells the platform. */
+  async processPending(id: number): Promise<Verdict | null> {
+    if (this.processing.has(id)) return null;
+    this.processing.add(id);
+    try {
+      const row = await this.db.selectFrom('submissions').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!row || row.verdict !== 'pending' || !row.media_sha256) return null;
+      let signals: SignalInput[] = [];
+      let failure: string | null = null;
+      try {
+        const { bytes } = await this.ctx.media.get(row.org_id, row.media_sha256);
+        const config = this.ctx.config;
+        signals = signalsOf(
+          await hashBuffer(bytes, {
+            maxPixels: config.hashing.maxPixels,
+            maxVideoSeconds: config.hashing.maxVideoSeconds,
+          }),
+        );
+      } catch (err) {
+        failure = err instanceof Error ? err.message : String(err);
+      }
+      const matches = failure ? [] : await this.ctx.matcher.match(row.org_id, signals);
+      const policyAction = failure
+        ? null
+        : actionForMatches(
+            matches.map((x) => ({
+              bankId: x.bank.id,
+              labels: x.entry.labels,
+              signalType: x.signalType,
+              distance: x.distance,
+            })),
+            await this.policies(row.org_id),
+          );
+      const verdict: Verdict = failure ? 'failed' : verdictOf(policyAction);
+      await this.ctx.mutate('system:hasher', async (m) => {
+        const updated = await m.db
+          .updateTable('submissions')
+          .set({ signals: JSON.stringify(signals), verdict })
+          .where('id', '=', id)
+          .where('verdict', '=', 'pending')
+          .executeTakeFirst();
+        if (Number(updated.numUpdatedRows) === 0) return; // another process got there first
+        const caseId = await this.applyVerdict(m, row.org_id, id, row.external_id, matches, policyAction);
+        const now = nowIso();
+        const actionId = randomUUID();
+        const payload = {
+          action_id: actionId,
+          type: 'submission.verdict',
+          submission_id: id,
+          external_id: row.external_id,
+          verdict,
+          case_id: caseId,
+          matches: matches.length,
+          ...(failure ? { error: failure } : {}),
+          created_at: now,
+        };
+        // A verdict is not a decision: case and decision ids are 0 when there is none.
+        await m.db
+          .insertInto('actions')
+          .values({
+            id: actionId,
+            org_id: row.org_id,
+            case_id: caseId ?? 0,
+            decision_id: 0,
+            type: payload.type,
+            payload: JSON.stringify(payload),
+            status: 'pending',
+            attempts: 0,
+            next_attempt_at: now,
+            last_error: null,
+            created_at: now,
+            delivered_at: null,
+          })
+          .execute();
+        await m.audit({
+          orgId: row.org_id,
+          action: 'submission.verdict',
+          subjectType: 'submission',
+          subjectId: id,
+          detail: { verdict, matches: matches.length, ...(failure ? { error: failure } : {}) },
+        });
+      });
+      void this.ctx.deliverer.runOnce().catch(() => undefined);
+      return verdict;
+    } finally {
+      this.processing.delete(id);
+    }
+  }
+
+  /** At start-up: finish the media submissions a stop or crash interrupted. */
+  async resumePending(): Promise<number> {
+    const rows = await this.db
+      .selectFrom('submissions')
+      .select('id')
+      .where('verdict', '=', 'pending')
+      .orderBy('id')
+      .execute();
+    for (const row of rows) await this.processPending(row.id);
+    return rows.length;
   }
 
   private async replay(orgId: number, key: string, requestHash: string): Promise<SubmissionResult | null> {

@@ -508,3 +508,35 @@ describe.each(TEST_DIALECTS)('audit trail through the API on %s', (dialect) => {
     expect(await t.ctx.audit.verify()).toMatchObject({ records: before.records });
   });
 });
+
+describe('upload limits', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp('sqlite', { KAITIAKI_MAX_UPLOAD_BYTES: '50000' });
+  });
+  afterAll(() => t.close());
+
+  it('refuses an upload over the limit with 413 and a clear code', async () => {
+    const org = await t.organisation('Uploader', 'integration');
+    const big = multipart(
+      'file',
+      'big.jpg',
+      readFileSync(join(PDQ_DATA, 'images', 'dih', 'bridge-1-original.jpg')),
+    );
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/v1/hash',
+      headers: { ...bearer(org.key), ...big.headers },
+      payload: big.payload,
+    });
+    expect(response.statusCode).toBe(413);
+    expect(response.json().code).toBe('KAI_ERR_UPLOAD_TOO_LARGE');
+    const submission = await t.app.inject({
+      method: 'POST',
+      url: '/v1/submissions',
+      headers: { ...bearer(org.key), ...big.headers },
+      payload: big.payload,
+    });
+    expect(submission.statusCode).toBe(413);
+  });
+});

@@ -5,7 +5,9 @@ import { verifySignature } from '../../src/actions/webhooks.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bearer, startTestApp, type TestApp } from '../helpers/app.js';
-import { PDQ_DATA } from '../helpers/shared.js';
+import { PDQ_DATA, VPDQ_DATA } from '../helpers/shared.js';
+import { hashVideoFile } from '../../src/hashing/vpdq/vpdq.js';
+import { formatVpdqSignal } from '../../src/hashing/vpdq/format.js';
 import { TEST_DIALECTS } from '../helpers/databases.js';
 
 const KNOWN = 'f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22';
@@ -500,5 +502,72 @@ describe.each(TEST_DIALECTS)('submissions, review and actions on %s', (dialect) 
     ).toMatchObject({ has_media: false, uploader_id: null });
     const trail = await t.ctx.audit.list(null, { limit: 1000 });
     expect(trail.items.some((r) => r.action === 'retention.purge')).toBe(true);
+  });
+
+  it('answers a video upload at once (202, pending), hashes it in the background and sends the verdict by webhook', async () => {
+    const clip = join(VPDQ_DATA, 'videos', 'doorknob-hd-no-bar.mp4');
+    const adminKey = (await t.ctx.apiKeys.create(platform.id, { name: 'a4', role: 'admin' })).key;
+    const bank = (
+      await t.app.inject({
+        method: 'POST',
+        url: '/v1/banks',
+        headers: bearer(adminKey),
+        payload: { name: 'KNOWN_VIDEOS' },
+      })
+    ).json();
+    const signal = formatVpdqSignal((await hashVideoFile(clip)).frames);
+    await t.app.inject({
+      method: 'POST',
+      url: `/v1/banks/${bank.id}/entries`,
+      headers: bearer(adminKey),
+      payload: { signal_type: 'vpdq', value: signal },
+    });
+    hook.received.length = 0;
+    const boundary = '----kaitiaki-video';
+    const payload = Buffer.concat([
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="external_id"\r\n\r\nvideo-1\r\n`),
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="clip.mp4"\r\nContent-Type: video/mp4\r\n\r\n`,
+      ),
+      readFileSync(clip),
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]);
+    const started = await t.app.inject({
+      method: 'POST',
+      url: '/v1/submissions',
+      headers: {
+        ...bearer(platform.key),
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+        'idempotency-key': 'video-1',
+      },
+      payload,
+    });
+    expect(started.statusCode).toBe(202);
+    expect(started.json()).toMatchObject({ verdict: 'pending', case_id: null });
+    const id = started.json().id;
+    await expect
+      .poll(
+        async () =>
+          (
+            await t.app.inject({
+              method: 'GET',
+              url: `/v1/submissions/${id}`,
+              headers: bearer(moderator.key),
+            })
+          ).json().verdict,
+        { timeout: 20_000 },
+      )
+      .toBe('queued');
+    await t.ctx.deliverer.runOnce();
+    const verdicts = hook.received
+      .map((r) => JSON.parse(r.body))
+      .filter((b) => b.type === 'submission.verdict');
+    expect(verdicts).toEqual([
+      expect.objectContaining({ submission_id: id, external_id: 'video-1', verdict: 'queued', matches: 1 }),
+    ]);
+    const submission = (
+      await t.app.inject({ method: 'GET', url: `/v1/submissions/${id}`, headers: bearer(moderator.key) })
+    ).json();
+    expect(submission.signals.map((x: { type: string }) => x.type).sort()).toEqual(['md5', 'sha256', 'vpdq']);
   });
 });

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { AppContext } from '../../context.js';
 import { NotFoundError, ValidationError } from '../../core/errors.js';
+import { sniffContentType } from '../../hashing/content-type.js';
 import { hashBuffer, signalsOf } from '../../hashing/hash-file.js';
 import { POLICY_ACTIONS } from '../../review/policy.js';
 import type { SubmissionInput, SubmissionResult } from '../../review/review-service.js';
@@ -131,6 +132,16 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
         const externalId = fields.external_id;
         if (!externalId)
           throw new ValidationError('multipart submissions need an external_id field (before the file part)');
+        if (sniffContentType(file.buffer.subarray(0, 512)) === 'video') {
+          // Videos take seconds to hash: answered now (202, pending), verdict by webhook when done.
+          const pending = await ctx.review.submitMedia(
+            principal.label,
+            principal.orgId,
+            { externalId, uploaderId: fields.uploader_id, contentType: 'video', media: file.buffer },
+            key,
+          );
+          return reply.status(pending.replayed ? 200 : 202).send(submissionView(pending));
+        }
         const hashed = await hashBuffer(file.buffer, hashOptions(ctx));
         input = {
           externalId,
