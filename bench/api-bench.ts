@@ -6,7 +6,7 @@
  */
 import { readConfig } from '../src/config/config.js';
 import { AppContext } from '../src/context.js';
-import { cleanup, freshStore, load, queryHashes, seed, startServer } from './server-harness.js';
+import { benchArgs, cleanup, freshStore, load, queryHashes, seed, startServer } from './server-harness.js';
 
 async function benchBackend(
   backend: 'sqlite' | 'postgres',
@@ -50,14 +50,11 @@ async function benchBackend(
 }
 
 export async function run(args: string[]): Promise<unknown> {
-  const get = (name: string, fallback: string) => {
-    const i = args.indexOf(name);
-    return i >= 0 ? args[i + 1] : fallback;
-  };
-  const size = Number(get('--size', '1000000'));
-  const seconds = Number(get('--seconds', '15'));
-  const connections = Number(get('--connections', '50'));
-  const backends = get('--backends', 'sqlite,postgres').split(',') as ('sqlite' | 'postgres')[];
+  const { size, seconds, connections, backends } = benchArgs(args, {
+    size: 1_000_000,
+    seconds: 15,
+    connections: 50,
+  });
   const runs = [];
   for (const backend of backends) runs.push(await benchBackend(backend, size, seconds, connections));
   return runs;

@@ -147,3 +147,19 @@ export async function freshStore(
 export function cleanup(dataDir: string): void {
   rmSync(dataDir, { recursive: true, force: true });
 }
+
+export type Backend = 'sqlite' | 'postgres';
+
+/** `--size N --seconds N --connections N --backends sqlite,postgres`, with the benchmark's own defaults. */
+export function benchArgs(args: string[], defaults: { size: number; seconds: number; connections: number }) {
+  const get = (name: string, fallback: string) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : fallback;
+  };
+  return {
+    size: Number(get('--size', String(defaults.size))),
+    seconds: Number(get('--seconds', String(defaults.seconds))),
+    connections: Number(get('--connections', String(defaults.connections))),
+    backends: get('--backends', 'sqlite,postgres').split(',') as Backend[],
+  };
+}

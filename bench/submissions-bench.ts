@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { readConfig } from '../src/config/config.js';
 import { AppContext } from '../src/context.js';
-import { cleanup, freshStore, load, queryHashes, seed, startServer } from './server-harness.js';
+import { benchArgs, cleanup, freshStore, load, queryHashes, seed, startServer } from './server-harness.js';
 
 async function benchBackend(
   backend: 'sqlite' | 'postgres',
@@ -66,14 +66,11 @@ async function benchBackend(
 }
 
 export async function run(args: string[]): Promise<unknown> {
-  const get = (name: string, fallback: string) => {
-    const i = args.indexOf(name);
-    return i >= 0 ? args[i + 1] : fallback;
-  };
-  const size = Number(get('--size', '100000'));
-  const seconds = Number(get('--seconds', '15'));
-  const connections = Number(get('--connections', '20'));
-  const backends = get('--backends', 'sqlite,postgres').split(',') as ('sqlite' | 'postgres')[];
+  const { size, seconds, connections, backends } = benchArgs(args, {
+    size: 100_000,
+    seconds: 15,
+    connections: 20,
+  });
   const runs = [];
   for (const backend of backends) runs.push(await benchBackend(backend, size, seconds, connections));
   return runs;

@@ -244,13 +244,25 @@ export class ReviewService {
         };
       });
     } catch (err) {
-      // Two retries raced with the same key: the loser answers with the winner's stored result.
-      if (idempotencyKey && /unique|constraint/i.test(err instanceof Error ? err.message : '')) {
-        const replay = await this.replay(orgId, idempotencyKey, requestHash);
-        if (replay) return replay;
-      }
-      throw err;
+      return this.replayOnConflict(err, orgId, idempotencyKey, requestHash);
     }
+  }
+
+  /**
+   * A write refused by the unique (organisation, Idempotency-Key) index is a retry, or a race between two
+   * retries: answer with the stored result (or refuse a different body under the same key).
+   */
+  private async replayOnConflict(
+    err: unknown,
+    orgId: number,
+    idempotencyKey: string | undefined,
+    requestHash: string,
+  ): Promise<SubmissionResult> {
+    if (idempotencyKey && /unique|constraint/i.test(err instanceof Error ? err.message : '')) {
+      const replay = await this.replay(orgId, idempotencyKey, requestHash);
+      if (replay) return replay;
+    }
+    throw err;
   }
 
   /** Opens a case for a queued or actioned verdict, and acts automatically on a block; returns the case id. */
@@ -343,11 +355,7 @@ export class ReviewService {
         };
       });
     } catch (err) {
-      if (idempotencyKey && /unique|constraint/i.test(err instanceof Error ? err.message : '')) {
-        const replay = await this.replay(orgId, idempotencyKey, requestHash);
-        if (replay) return replay;
-      }
-      throw err;
+      return this.replayOnConflict(err, orgId, idempotencyKey, requestHash);
     }
     void this.processPending(result.id).catch(() => undefined);
     return result;
