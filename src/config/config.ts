@@ -33,6 +33,10 @@ export interface Config {
     /** How often the index polls the store for changes made by other processes (ms). */
     pollIntervalMs: number;
   };
+  fetch: {
+    /** Hosts (host or host:port) whose media may be fetched for URL submissions; empty = URL submissions off. */
+    allowedHosts: string[];
+  };
   retention: {
     /** Days submitted media and uploader ids are kept (the TCO Regulation asks for six months after removal). */
     mediaDays: number;
@@ -84,6 +88,12 @@ export function readConfig(env: Env = process.env, overrides: ConfigOverrides = 
       maxVideoSeconds: int(env, 'KAITIAKI_MAX_VIDEO_SECONDS', 3 * 3600, 1, 48 * 3600),
     },
     index: { pollIntervalMs: int(env, 'KAITIAKI_INDEX_POLL_MS', 1000, 50, 3_600_000) },
+    fetch: {
+      allowedHosts: (env.KAITIAKI_FETCH_ALLOWED_HOSTS ?? '')
+        .split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
+    },
     retention: { mediaDays: int(env, 'KAITIAKI_MEDIA_RETENTION_DAYS', 183, 1, 3650) },
   };
 }

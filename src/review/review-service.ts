@@ -5,7 +5,8 @@
  * so a crash can lose neither; the webhook deliverer sends the outbox.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { ConflictError, NotFoundError, ValidationError } from '../core/errors.js';
+import { ConflictError, MediaError, NotFoundError, ValidationError } from '../core/errors.js';
+import { checkFetchable, fetchMedia } from '../media/fetch-media.js';
 import type { AppContext, Mutation } from '../context.js';
 import type { MatchEvidence, SignalInput } from '../matching/match-service.js';
 import { canonicalJson } from '../store/audit.js';
@@ -25,7 +26,7 @@ export interface SubmissionInput {
   signals: SignalInput[];
   uploaderId?: string;
   contentType?: 'photo' | 'video' | 'other';
-  context?: { surface?: string; time?: string; country?: string };
+  context?: { surface?: string; time?: string; country?: string; url?: string };
   /** The uploaded file, kept for review when the platform sent it. */
   media?: Buffer;
 }
@@ -310,11 +311,21 @@ export class ReviewService {
     idempotencyKey?: string,
   ): Promise<SubmissionResult> {
     const { media, ...described } = input;
-    const mediaSha256 = createHash('sha256').update(media).digest('hex');
+    const mediaSha256 = await this.ctx.media.put(orgId, media);
+    return this.insertPending(actor, orgId, described, mediaSha256, idempotencyKey);
+  }
+
+  /** Records a submission whose signals are still to be computed, answers `pending`, and starts the work. */
+  private async insertPending(
+    actor: string,
+    orgId: number,
+    input: Omit<SubmissionInput, 'signals' | 'media'>,
+    mediaSha256: string | null,
+    idempotencyKey?: string,
+  ): Promise<SubmissionResult> {
     const requestHash = createHash('sha256')
-      .update(canonicalJson({ ...described, signals: [], mediaSha256 }))
+      .update(canonicalJson({ ...input, signals: [], mediaSha256 }))
       .digest('hex');
-    await this.ctx.media.put(orgId, media);
     let result: SubmissionResult;
     try {
       result = await this.ctx.mutateGrouped(actor, async (m) => {
@@ -369,11 +380,16 @@ export class ReviewService {
     this.processing.add(id);
     try {
       const row = await this.db.selectFrom('submissions').selectAll().where('id', '=', id).executeTakeFirst();
-      if (!row || row.verdict !== 'pending' || !row.media_sha256) return null;
+      if (!row || row.verdict !== 'pending') return null;
       let signals: SignalInput[] = [];
       let failure: string | null = null;
       try {
-        const { bytes } = await this.ctx.media.get(row.org_id, row.media_sha256);
+        const bytes = await this.pendingMedia(
+          row.id,
+          row.org_id,
+          row.media_sha256,
+          JSON.parse(row.context) as { url?: string },
+        );
         const config = this.ctx.config;
         signals = signalsOf(
           await hashBuffer(bytes, {
@@ -450,6 +466,47 @@ export class ReviewService {
     } finally {
       this.processing.delete(id);
     }
+  }
+
+  /** The stored upload, or for a URL submission the fetched media (stored, so review can show it). */
+  private async pendingMedia(
+    id: number,
+    orgId: number,
+    sha256: string | null,
+    context: { url?: string },
+  ): Promise<Buffer> {
+    if (sha256) return (await this.ctx.media.get(orgId, sha256)).bytes;
+    if (!context.url) throw new MediaError('nothing to hash: no media and no URL', 'KAI_ERR_MEDIA_MISSING');
+    const bytes = await fetchMedia(context.url, {
+      allowedHosts: this.ctx.config.fetch.allowedHosts,
+      maxBytes: this.ctx.config.http.maxUploadBytes,
+    });
+    const stored = await this.ctx.media.put(orgId, bytes);
+    await this.db.updateTable('submissions').set({ media_sha256: stored }).where('id', '=', id).execute();
+    return bytes;
+  }
+
+  /**
+   * A URL submission: checked against the allowed media hosts now, fetched, hashed and matched in the background
+   * like a video upload, with the verdict by webhook.
+   */
+  async submitUrl(
+    actor: string,
+    orgId: number,
+    input: Omit<SubmissionInput, 'signals'> & { url: string },
+    idempotencyKey?: string,
+  ): Promise<SubmissionResult> {
+    checkFetchable(input.url, {
+      allowedHosts: this.ctx.config.fetch.allowedHosts,
+      maxBytes: this.ctx.config.http.maxUploadBytes,
+    });
+    return this.insertPending(
+      actor,
+      orgId,
+      { ...input, context: { ...(input.context ?? {}), url: input.url } as SubmissionInput['context'] },
+      null,
+      idempotencyKey,
+    );
   }
 
   /** At start-up: finish the media submissions a stop or crash interrupted. */
@@ -938,6 +995,50 @@ export class ReviewService {
       detail: { case_id: caseId, type: payload.type, statement_id: statementId },
     });
     return { decisionId: decision.id, actionId, statementId };
+  }
+
+  async assign(actor: string, orgId: number, caseId: number, assignee: string | null): Promise<CaseView> {
+    await this.getCase(orgId, caseId);
+    await this.ctx.mutate(actor, async (m) => {
+      await m.db
+        .updateTable('cases')
+        .set({ assignee, updated_at: nowIso() })
+        .where('id', '=', caseId)
+        .execute();
+      await m.audit({
+        orgId,
+        action: 'case.assign',
+        subjectType: 'case',
+        subjectId: caseId,
+        detail: { assignee },
+      });
+    });
+    return this.getCase(orgId, caseId);
+  }
+
+  /** Every statement of the organisation in creation order, in batches (for the transparency database). */
+  async *statements(orgId: number, since = ''): AsyncGenerator<Record<string, unknown>[]> {
+    let after = { createdAt: since, id: '' };
+    for (;;) {
+      const rows = await this.db
+        .selectFrom('statements')
+        .select(['id', 'body', 'created_at'])
+        .where('org_id', '=', orgId)
+        .where((eb) =>
+          eb.or([
+            eb('created_at', '>', after.createdAt),
+            eb.and([eb('created_at', '=', after.createdAt), eb('id', '>', after.id)]),
+          ]),
+        )
+        .orderBy('created_at')
+        .orderBy('id')
+        .limit(1000)
+        .execute();
+      if (rows.length === 0) return;
+      const last = rows[rows.length - 1];
+      after = { createdAt: last.created_at, id: last.id };
+      yield rows.map((r) => JSON.parse(r.body) as Record<string, unknown>);
+    }
   }
 
   async statement(orgId: number, id: string): Promise<Record<string, unknown>> {

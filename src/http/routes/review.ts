@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { AppContext } from '../../context.js';
@@ -15,7 +17,9 @@ import { hashOptions, uploadedFile } from './hashing.js';
 const SubmissionBody = Type.Object(
   {
     external_id: Type.String({ minLength: 1, maxLength: 200 }),
-    signals: Type.Array(Signal, { minItems: 1, maxItems: 16 }),
+    /** The signals, computed by the platform; or instead a `url` for Kaitiaki to fetch (allowed hosts only). */
+    signals: Type.Optional(Type.Array(Signal, { minItems: 1, maxItems: 16 })),
+    url: Type.Optional(Type.String({ minLength: 8, maxLength: 4000 })),
     uploader_id: Type.Optional(Type.String({ maxLength: 200 })),
     content_type: Type.Optional(
       Type.Union([Type.Literal('photo'), Type.Literal('video'), Type.Literal('other')]),
@@ -153,9 +157,27 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
       } else {
         if (request.validationError) throw request.validationError;
         const body = request.body;
+        if ((body.signals === undefined) === (body.url === undefined)) {
+          throw new ValidationError('send either signals or a url', 'KAI_ERR_SIGNALS_OR_URL');
+        }
+        if (body.url !== undefined) {
+          const pending = await ctx.review.submitUrl(
+            principal.label,
+            principal.orgId,
+            {
+              externalId: body.external_id,
+              url: body.url,
+              uploaderId: body.uploader_id,
+              contentType: body.content_type,
+              context: body.context,
+            },
+            key,
+          );
+          return reply.status(pending.replayed ? 200 : 202).send(submissionView(pending));
+        }
         input = {
           externalId: body.external_id,
-          signals: body.signals,
+          signals: body.signals!,
           uploaderId: body.uploader_id,
           contentType: body.content_type,
           context: body.context,
@@ -357,6 +379,59 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
         action_id: result.actionId,
         statement_id: result.statementId,
       });
+    },
+  );
+
+  app.post<{ Params: Static<typeof IdParams>; Body: { assignee: string | null } }>(
+    '/v1/cases/:id/assign',
+    {
+      config: { permission: 'cases:decide' },
+      schema: {
+        tags,
+        summary: 'Assign a case to a reviewer (null to unassign)',
+        params: IdParams,
+        body: Type.Object(
+          { assignee: Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Null()]) },
+          { additionalProperties: false },
+        ),
+        response: errorResponses,
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      return caseView(
+        await ctx.review.assign(principal.label, principal.orgId, request.params.id, request.body.assignee),
+      );
+    },
+  );
+
+  app.get<{ Querystring: { since?: string } }>(
+    '/v1/statements',
+    {
+      config: { permission: 'cases:read' },
+      schema: {
+        tags,
+        summary:
+          "Every statement of reasons, as JSON lines in the DSA transparency database's form (streamed)",
+        querystring: Type.Object(
+          { since: Type.Optional(Type.String({ format: 'date-time' })) },
+          { additionalProperties: false },
+        ),
+        response: errorResponses,
+      },
+    },
+    async (request, reply) => {
+      const orgId = principalOf(request).orgId;
+      const stream = new PassThrough();
+      reply.type('application/x-ndjson');
+      (async () => {
+        for await (const batch of ctx.review.statements(orgId, request.query.since)) {
+          if (!stream.write(batch.map((b) => JSON.stringify(b)).join('\n') + '\n'))
+            await once(stream, 'drain');
+        }
+        stream.end();
+      })().catch((err: Error) => stream.destroy(err));
+      return reply.send(stream);
     },
   );
 
