@@ -199,6 +199,9 @@ describe.skipIf(!haveChromium)('review UI in a real browser', () => {
     await page.getByRole('link', { name: 'Banks' }).click();
     await expect.poll(() => page.getByRole('cell', { name: 'KNOWN_TVEC' }).isVisible()).toBe(true);
     await page.screenshot({ path: join(SCREENSHOTS, 'banks.png') });
+    await page.getByRole('link', { name: 'KNOWN_TVEC' }).click();
+    await expect.poll(() => page.getByRole('cell', { name: 'pdq' }).isVisible()).toBe(true);
+    expect(await page.getByRole('cell', { name: 'glorification' }).count()).toBe(1);
     await page.close();
   }, 60_000);
 
@@ -233,6 +236,14 @@ describe.skipIf(!haveChromium)('review UI in a real browser', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'audit.png') });
     await page.getByRole('link', { name: 'API keys' }).click();
     await expect.poll(() => page.getByRole('cell', { name: /kaitiaki init/ }).isVisible()).toBe(true);
+    await page.getByLabel('Name').fill('second platform client');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    await expect.poll(() => page.getByTestId('new-key').isVisible()).toBe(true);
+    expect(await page.getByTestId('new-key').textContent()).toMatch(/^kt_[A-Za-z0-9]{8}_[A-Za-z0-9_-]{32}$/);
+    await expect
+      .poll(() => page.getByRole('cell', { name: 'second platform client' }).isVisible())
+      .toBe(true);
+    await page.screenshot({ path: join(SCREENSHOTS, 'keys.png') });
     await page.getByRole('button', { name: 'Sign out' }).click();
 
     await page.getByLabel('Email').fill('viewer@platform.example');

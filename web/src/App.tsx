@@ -5,6 +5,7 @@ type Route =
   | { page: 'queue' }
   | { page: 'case'; id: number }
   | { page: 'banks' }
+  | { page: 'bank'; id: number }
   | { page: 'keys' }
   | { page: 'webhooks' }
   | { page: 'audit' };
@@ -12,6 +13,8 @@ type Route =
 function parseRoute(hash: string): Route {
   const caseMatch = /^#\/cases\/(\d+)$/.exec(hash);
   if (caseMatch) return { page: 'case', id: Number(caseMatch[1]) };
+  const bankMatch = /^#\/banks\/(\d+)$/.exec(hash);
+  if (bankMatch) return { page: 'bank', id: Number(bankMatch[1]) };
   const page = hash.replace(/^#\//, '');
   if (page === 'banks' || page === 'keys' || page === 'webhooks' || page === 'audit') return { page };
   return { page: 'queue' };
@@ -154,6 +157,7 @@ function Shell({ user, onSignedOut }: { user: SessionUser; onSignedOut: () => vo
           <CaseView id={route.id} canSeeMedia={can('media:view')} canDecide={can('cases:decide')} />
         )}
         {route.page === 'banks' && <Banks />}
+        {route.page === 'bank' && <BankEntries id={route.id} />}
         {route.page === 'keys' && <Keys />}
         {route.page === 'webhooks' && <Webhooks />}
         {route.page === 'audit' && <Audit />}
@@ -437,7 +441,9 @@ function Banks() {
         <tbody>
           {data?.items.map((b) => (
             <tr key={b.id}>
-              <td>{b.name}</td>
+              <td>
+                <a href={`#/banks/${b.id}`}>{b.name}</a>
+              </td>
               <td>{b.sharing}</td>
               <td>{b.enabled ? 'yes' : 'no'}</td>
               <td>{b.default_labels.join(', ')}</td>
@@ -449,8 +455,84 @@ function Banks() {
   );
 }
 
+function BankEntries({ id }: { id: number }) {
+  const bank = useLoad(() => api<{ name: string; entry_count: number }>('GET', `/v1/banks/${id}`), [id]);
+  const entries = useLoad(
+    () =>
+      api<{
+        items: {
+          id: number;
+          signal_type: string;
+          value: string;
+          labels: string[];
+          status: string;
+          source: string;
+        }[];
+      }>('GET', `/v1/banks/${id}/entries?limit=200`),
+    [id],
+  );
+  return (
+    <section aria-labelledby="entries-title">
+      <p>
+        <a href="#/banks">← All banks</a>
+      </p>
+      <h1 id="entries-title">
+        {bank.data?.name ?? 'Bank'} <span className="count">{bank.data?.entry_count ?? ''}</span>
+      </h1>
+      {(bank.error || entries.error) && (
+        <p role="alert" className="error">
+          {bank.error ?? entries.error}
+        </p>
+      )}
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Entry</th>
+            <th scope="col">Type</th>
+            <th scope="col">Signal</th>
+            <th scope="col">Labels</th>
+            <th scope="col">Source</th>
+            <th scope="col">Status</th>
+          </tr>
+        </thead>
+        <tbody>
+          {entries.data?.items.map((e) => (
+            <tr key={e.id}>
+              <td>{e.id}</td>
+              <td>{e.signal_type}</td>
+              <td>
+                <code>{e.value.length > 40 ? `${e.value.slice(0, 40)}…` : e.value}</code>
+              </td>
+              <td>{e.labels.join(', ')}</td>
+              <td>{e.source}</td>
+              <td>{e.status}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
 function Keys() {
-  const { data, error } = useLoad(
+  const [created, setCreated] = useState<string | null>(null);
+  const [failure, setFailure] = useState<string | null>(null);
+  const create = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    try {
+      const result = await api<{ key: string }>('POST', '/v1/keys', {
+        name: form.get('name'),
+        role: form.get('role'),
+      });
+      setCreated(result.key);
+      setFailure(null);
+      reload();
+    } catch (e) {
+      setFailure(e instanceof Error ? e.message : String(e));
+    }
+  };
+  const { data, error, reload } = useLoad(
     () =>
       api<{
         items: {
@@ -470,6 +552,28 @@ function Keys() {
       {error && (
         <p role="alert" className="error">
           {error}
+        </p>
+      )}
+      <form className="inline" onSubmit={create} aria-label="Create an API key">
+        <label htmlFor="key-name">Name</label>
+        <input id="key-name" name="name" required maxLength={100} />
+        <label htmlFor="key-role">Role</label>
+        <select id="key-role" name="role" defaultValue="integration">
+          <option value="integration">integration (a platform's machine client)</option>
+          <option value="viewer">viewer</option>
+          <option value="moderator">moderator</option>
+          <option value="admin">admin</option>
+        </select>
+        <button type="submit">Create key</button>
+      </form>
+      {failure && (
+        <p role="alert" className="error">
+          {failure}
+        </p>
+      )}
+      {created && (
+        <p role="status" className="notice">
+          New key (shown once; store it now): <code data-testid="new-key">{created}</code>
         </p>
       )}
       <table>
