@@ -105,4 +105,29 @@ describe('kaitiaki init, bank and match on the embedded store', () => {
     expect(tampered.code).toBe(1);
     expect(JSON.parse(tampered.stdout)).toMatchObject({ ok: false, firstBadId: 2 });
   });
+
+  it('user create makes an account whose printed password signs in', async () => {
+    const created = await runCli([
+      'user',
+      'create',
+      'Reviewer@Example.org',
+      '--role',
+      'moderator',
+      '--data-dir',
+      dataDir,
+    ]);
+    expect(created.code).toBe(0);
+    const password = /password \(shown once\): (\S+)/.exec(created.stdout)?.[1];
+    expect(password).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    const { readConfig } = await import('../../src/config/config.js');
+    const { AppContext } = await import('../../src/context.js');
+    const ctx = await AppContext.open(readConfig({}, { dataDir }));
+    try {
+      expect(await ctx.users.verify('reviewer@example.org', password!)).toMatchObject({ role: 'moderator' });
+    } finally {
+      await ctx.close();
+    }
+    const bad = await runCli(['user', 'create', 'x@example.org', '--role', 'root', '--data-dir', dataDir]);
+    expect(bad.code).toBe(2);
+  });
 });

@@ -5,6 +5,7 @@ import { registerBankCommand } from './bank.js';
 import { registerHashCommand } from './hash.js';
 import { registerMatchCommand } from './match.js';
 import { registerRetentionCommand } from './retention.js';
+import { registerUserCommand } from './user.js';
 import { registerInitCommand } from './init.js';
 import { registerServeCommand } from './serve.js';
 
@@ -17,4 +18,5 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerMatchCommand(program, io);
   registerAuditCommand(program, io);
   registerRetentionCommand(program, io);
+  registerUserCommand(program, io);
 }

@@ -49,7 +49,8 @@ export function printInit(result: InitResult, io: CliIo, json: boolean, dataDesc
   io.stdout.write(
     `Initialised Kaitiaki in ${dataDescription}.\n` +
       `Admin organisation: ${result.organisation.name} (id ${result.organisation.id})\n` +
-      `Admin API key (shown once; store it safely):\n\n  ${result.adminKey}\n\n`,
+      `Admin API key (shown once; store it safely):\n\n  ${result.adminKey}\n\n` +
+      `To sign in to the web UI (/ui/), create an account: kaitiaki user create you@example.org --role admin\n`,
   );
 }
 
