@@ -2,7 +2,7 @@
  * AppContext: the composition root. Everything the HTTP layer, the CLI and jobs use is built here once, from a
  * Config, with overrides for tests.
  */
-import { readConfig, sqlitePath, type Config, type ConfigOverrides } from './config/config.js';
+import { sqlitePath, type Config } from './config/config.js';
 import { ActionDeliverer, WebhookService } from './actions/webhooks.js';
 import { join } from 'node:path';
 import { SignalIndexSet } from './index/signal-index.js';
@@ -79,10 +79,6 @@ export class AppContext {
       ? await Database.postgres(config.databaseUrl)
       : await Database.sqlite(sqlitePath(config), { synchronous: config.sqliteSynchronous });
     return new AppContext(config, database);
-  }
-
-  static async fromEnv(overrides: ConfigOverrides = {}): Promise<AppContext> {
-    return AppContext.open(readConfig(process.env, overrides));
   }
 
   /** Loads the index and starts following changes; the server calls this before it listens. */

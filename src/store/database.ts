@@ -149,14 +149,6 @@ export class Database {
     }
   }
 
-  /** Runs fn in one transaction; callbacks registered with onCommit run after it commits. */
-  async transaction<T>(fn: (tx: Tx, onCommit: (hook: () => void) => void) => Promise<T>): Promise<T> {
-    const hooks: (() => void)[] = [];
-    const result = await this.db.transaction().execute((tx) => fn(tx, (hook) => hooks.push(hook)));
-    for (const hook of hooks) hook();
-    return result;
-  }
-
   async close(): Promise<void> {
     await this.closeHook();
   }
