@@ -13,6 +13,7 @@ async function benchBackend(
   size: number,
   seconds: number,
   connections: number,
+  workers: number,
 ) {
   const log = (m: string) => process.stderr.write(`bench api ${backend}: ${m}\n`);
   const { dataDir, databaseUrl } = await freshStore(backend, 'api');
@@ -22,9 +23,16 @@ async function benchBackend(
   );
   const seeded = await seed(ctx, size, log);
   await ctx.close();
-  const server = await startServer(databaseUrl ? ['--database-url', databaseUrl] : ['--data-dir', dataDir], {
-    KAITIAKI_RATE_LIMIT_PER_MINUTE: '100000000',
-  });
+  const server = await startServer(
+    [
+      ...(databaseUrl ? ['--database-url', databaseUrl] : ['--data-dir', dataDir]),
+      '--workers',
+      String(workers),
+    ],
+    {
+      KAITIAKI_RATE_LIMIT_PER_MINUTE: '100000000',
+    },
+  );
   log(`server up in ${server.startupSeconds.toFixed(1)} s with ${size} hashes`);
   try {
     const payloads = queryHashes(seeded.sample, 10_000).map((value) =>
@@ -56,6 +64,10 @@ export async function run(args: string[]): Promise<unknown> {
     connections: 50,
   });
   const runs = [];
-  for (const backend of backends) runs.push(await benchBackend(backend, size, seconds, connections));
+  const i = args.indexOf('--server-workers');
+  const workerCounts = (i >= 0 ? args[i + 1] : '1').split(',').map(Number);
+  for (const backend of backends)
+    for (const workers of workerCounts)
+      runs.push(await benchBackend(backend, size, seconds, connections, workers));
   return runs;
 }

@@ -1,4 +1,5 @@
 /** `kaitiaki serve`: the main job. Opens the store, loads the index, serves the API on 127.0.0.1 by default. */
+import cluster from 'node:cluster';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { readConfig } from '../../config/config.js';
@@ -14,6 +15,39 @@ function parsePort(value: string): number {
   return port;
 }
 
+function parseWorkers(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError('a whole number from 1 to 64');
+  return n;
+}
+
+/**
+ * With --workers N, this process only forks N servers sharing the port (each with its own index, all following
+ * the same store through its change feed), restarts none, and stops them on SIGINT/SIGTERM.
+ */
+async function runPrimary(workers: number, io: CliIo): Promise<void> {
+  let announced = false;
+  cluster.on('listening', (_worker, address) => {
+    if (announced) return;
+    announced = true;
+    const url = `http://${address.address ?? '127.0.0.1'}:${address.port}`;
+    io.stdout.write(`Kaitiaki is serving on ${url} with ${workers} workers (API docs: ${url}/docs)\n`);
+  });
+  for (let i = 0; i < workers; i++) cluster.fork();
+  const stop = () => {
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  await new Promise<void>((resolve) => {
+    let alive = workers;
+    cluster.on('exit', () => {
+      alive--;
+      if (alive === 0) resolve();
+    });
+  });
+}
+
 export function registerServeCommand(program: Command, io: CliIo): void {
   program
     .command('serve')
@@ -25,6 +59,7 @@ export function registerServeCommand(program: Command, io: CliIo): void {
     .option('-p, --port <port>', 'port (default $KAITIAKI_PORT or 8080)', parsePort)
     .option('--host <host>', 'address to listen on (default 127.0.0.1)')
     .option('--quiet', 'no request log')
+    .option('-w, --workers <n>', 'server processes sharing the port (default 1)', parseWorkers, 1)
     .action(
       async (options: {
         dataDir?: string;
@@ -32,6 +67,7 @@ export function registerServeCommand(program: Command, io: CliIo): void {
         port?: number;
         host?: string;
         quiet?: boolean;
+        workers: number;
       }) => {
         const config = readConfig(process.env, {
           dataDir: options.dataDir,
@@ -42,13 +78,19 @@ export function registerServeCommand(program: Command, io: CliIo): void {
         const ctx = await AppContext.open(config);
         const init = await initialise(ctx);
         if (init.created) printInit(init, io, false, config.databaseUrl ? 'PostgreSQL' : config.dataDir);
+        if (options.workers > 1 && cluster.isPrimary) {
+          await ctx.close();
+          await runPrimary(options.workers, io);
+          return;
+        }
         io.stderr.write('loading the index...\n');
         const report = await ctx.start((n) => {
           if (n % 1_000_000 === 0) io.stderr.write(`  ${n} entries\n`);
         });
         io.stderr.write(`index loaded: ${report.entries} entries in ${report.seconds.toFixed(1)} s\n`);
         const server = await startServer(ctx, { logger: !options.quiet });
-        io.stdout.write(`Kaitiaki is serving on ${server.url} (API docs: ${server.url}/docs)\n`);
+        if (!cluster.isWorker)
+          io.stdout.write(`Kaitiaki is serving on ${server.url} (API docs: ${server.url}/docs)\n`);
         await new Promise<void>((resolve) => {
           const stop = () => {
             io.stderr.write('shutting down...\n');
@@ -57,6 +99,8 @@ export function registerServeCommand(program: Command, io: CliIo): void {
           process.once('SIGINT', stop);
           process.once('SIGTERM', stop);
         });
+        // A worker's channel to the primary would keep it alive: let go of it so the process can end.
+        if (cluster.isWorker) cluster.worker?.disconnect();
       },
     );
 }
