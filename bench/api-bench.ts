@@ -45,6 +45,7 @@ async function benchBackend(
     );
     return {
       backend,
+      server_workers: workers,
       index_size: size,
       connections,
       duration_s: seconds,
