@@ -3,7 +3,7 @@
  * to interleaved 8-bit pixels, exactly as the hash-sharing programmes' reference pipeline sees them:
  * decoded sRGB bytes as they are (no ICC transform, no gamma), alpha ignored, no EXIF rotation unless asked.
  */
-import sharp, { type Metadata, type OutputInfo, type Sharp, type SharpOptions } from 'sharp';
+import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
 import { MediaError } from '../core/errors.js';
 
 export interface DecodedImage {
@@ -52,28 +52,12 @@ export async function decodeImage(
     let pipeline = open();
     if (options.exifRotate) pipeline = pipeline.rotate();
     const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
-    const pixels = is16Bit(data, info)
-      ? to8Bit(data)
-      : new Uint8Array(data.buffer, data.byteOffset, data.length);
+    // 16-bit images arrive scaled to 8 bits by libvips; ImageMagick rounds some samples one step differently.
+    const pixels = new Uint8Array(data.buffer, data.byteOffset, data.length);
     return { pixels, width: info.width, height: info.height, channels: info.channels };
   } catch (err) {
     throw describeDecodeFailure(err);
   }
-}
-
-function is16Bit(data: Buffer, info: OutputInfo): boolean {
-  return data.length === info.width * info.height * info.channels * 2;
-}
-
-/** 16-bit samples to 8 bits the way ImageMagick's Q16 ScaleQuantumToChar does (rounding, not truncation). */
-function to8Bit(data: Buffer): Uint8Array {
-  const words = new Uint16Array(data.buffer, data.byteOffset, data.length / 2);
-  const out = new Uint8Array(words.length);
-  for (let i = 0; i < words.length; i++) {
-    const q = words[i] + 128;
-    out[i] = (q - (q >>> 8)) >>> 8;
-  }
-  return out;
 }
 
 /**
