@@ -468,6 +468,13 @@ export class ReviewService {
     }
   }
 
+  private fetchPolicy() {
+    return {
+      allowedHosts: this.ctx.config.fetch.allowedHosts,
+      maxBytes: this.ctx.config.http.maxUploadBytes,
+    };
+  }
+
   /** The stored upload, or for a URL submission the fetched media (stored, so review can show it). */
   private async pendingMedia(
     id: number,
@@ -477,10 +484,7 @@ export class ReviewService {
   ): Promise<Buffer> {
     if (sha256) return (await this.ctx.media.get(orgId, sha256)).bytes;
     if (!context.url) throw new MediaError('nothing to hash: no media and no URL', 'KAI_ERR_MEDIA_MISSING');
-    const bytes = await fetchMedia(context.url, {
-      allowedHosts: this.ctx.config.fetch.allowedHosts,
-      maxBytes: this.ctx.config.http.maxUploadBytes,
-    });
+    const bytes = await fetchMedia(context.url, this.fetchPolicy());
     const stored = await this.ctx.media.put(orgId, bytes);
     await this.db.updateTable('submissions').set({ media_sha256: stored }).where('id', '=', id).execute();
     return bytes;
@@ -496,10 +500,7 @@ export class ReviewService {
     input: Omit<SubmissionInput, 'signals'> & { url: string },
     idempotencyKey?: string,
   ): Promise<SubmissionResult> {
-    checkFetchable(input.url, {
-      allowedHosts: this.ctx.config.fetch.allowedHosts,
-      maxBytes: this.ctx.config.http.maxUploadBytes,
-    });
+    checkFetchable(input.url, this.fetchPolicy());
     return this.insertPending(
       actor,
       orgId,
