@@ -18,6 +18,7 @@ import { BankService } from './store/banks.js';
 import { Database, type Db } from './store/database.js';
 import { EntryService } from './store/entries.js';
 import { OrganisationService } from './store/organisations.js';
+import { SignInFailureService } from './store/sign-in-failures.js';
 import { SessionService, UserService } from './store/users.js';
 
 /** Services bound to one transaction, plus the audit trail of that transaction. */
@@ -27,6 +28,7 @@ export interface Mutation {
   organisations: OrganisationService;
   apiKeys: ApiKeyService;
   users: UserService;
+  signInFailures: SignInFailureService;
   banks: BankService;
   entries: EntryService;
   /** Records an audit event in the same transaction as the change it describes. */
@@ -37,6 +39,7 @@ export class AppContext {
   readonly organisations: OrganisationService;
   readonly apiKeys: ApiKeyService;
   readonly users: UserService;
+  readonly signInFailures: SignInFailureService;
   readonly sessions: SessionService;
   readonly banks: BankService;
   readonly entries: EntryService;
@@ -59,6 +62,7 @@ export class AppContext {
     this.organisations = new OrganisationService(db);
     this.apiKeys = new ApiKeyService(db);
     this.users = new UserService(db);
+    this.signInFailures = new SignInFailureService(db);
     this.sessions = new SessionService(db);
     this.banks = new BankService(db);
     this.entries = new EntryService(db);
@@ -68,8 +72,8 @@ export class AppContext {
     this.matcher = new MatchService(this.index, this.bankRules, this.entries);
     this.indexSync.onEntryChange = (id) => this.matcher.forget(id);
     this.review = new ReviewService(this);
-    this.webhooks = new WebhookService(db);
-    this.deliverer = new ActionDeliverer(db);
+    this.webhooks = new WebhookService(db, config.webhooks);
+    this.deliverer = new ActionDeliverer(db, { policy: config.webhooks });
     this.media = new MediaStore(join(config.dataDir, 'media'));
   }
 
@@ -126,6 +130,7 @@ export class AppContext {
       organisations: new OrganisationService(tx),
       apiKeys: new ApiKeyService(tx),
       users: new UserService(tx),
+      signInFailures: new SignInFailureService(tx),
       banks: new BankService(tx),
       entries: new EntryService(tx),
       audit: async (event) => {

@@ -9,7 +9,8 @@
  * time, and refuse timestamps more than 5 minutes old.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { NotFoundError, ValidationError } from '../core/errors.js';
+import { NotFoundError } from '../core/errors.js';
+import { assertOutboundUrl, postOutbound, type OutboundPolicy } from '../core/outbound.js';
 import type { Db } from '../store/database.js';
 import { nowIso } from '../store/database.js';
 
@@ -55,17 +56,13 @@ export interface Webhook {
 }
 
 export class WebhookService {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly policy: OutboundPolicy = { allowedHosts: [] },
+  ) {}
 
   async create(orgId: number, url: string): Promise<{ webhook: Webhook; secret: string }> {
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      throw new ValidationError(`"${url}" is not a URL`);
-    }
-    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
-      throw new ValidationError('webhook URLs are http or https');
+    const parsed = await assertOutboundUrl(url, this.policy);
     const secret = `whsec_${randomBytes(24).toString('base64url')}`;
     const row = await this.db
       .insertInto('webhooks')
@@ -134,7 +131,7 @@ export class ActionDeliverer {
 
   constructor(
     private readonly db: Db,
-    private readonly options: { timeoutMs?: number } = {},
+    private readonly options: { timeoutMs?: number; policy?: OutboundPolicy } = {},
   ) {}
 
   start(intervalMs = 1000): void {
@@ -194,23 +191,36 @@ export class ActionDeliverer {
       .execute();
     const attempt = action.attempts + 1;
     const errors: string[] = [];
+    // Retries are per endpoint: a webhook that took the action already is not sent it again because another failed.
+    const done = new Set(
+      (
+        await this.db
+          .selectFrom('webhook_deliveries')
+          .select('webhook_id')
+          .where('action_id', '=', action.id)
+          .where('status_code', '>=', 200)
+          .where('status_code', '<', 300)
+          .execute()
+      ).map((r) => r.webhook_id),
+    );
     for (const hook of hooks) {
+      if (done.has(hook.id)) continue;
       const started = Date.now();
       let status: number | null = null;
       let error: string | null = null;
       try {
-        const response = await fetch(hook.url, {
-          method: 'POST',
-          headers: {
+        const response = await postOutbound(
+          hook.url,
+          {
             'content-type': 'application/json',
             [SIGNATURE_HEADER]: signPayload(hook.secret, action.payload),
             [ACTION_ID_HEADER]: action.id,
           },
-          body: action.payload,
-          signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
-        });
+          action.payload,
+          this.options.policy ?? { allowedHosts: [] },
+          this.options.timeoutMs ?? 10_000,
+        );
         status = response.status;
-        await response.arrayBuffer().catch(() => undefined);
         if (status < 200 || status >= 300) error = `answered ${status}`;
       } catch (err) {
         error = err instanceof Error ? err.message : String(err);

@@ -11,7 +11,6 @@ export const PERMISSIONS = [
   'entries:write',
   'keys:manage', // create and revoke API keys of the own organisation
   'users:manage', // create people's accounts in the own organisation
-  'orgs:manage', // create organisations (instance administrators)
   'index:read',
   'audit:read',
   'submissions:write',
@@ -22,6 +21,15 @@ export const PERMISSIONS = [
   'media:view', // see (blurred by default) media in the review UI
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
+
+/**
+ * Administering the instance (creating organisations, reading every organisation's audit trail) is not an
+ * organisation role: no role carries it, however broad. It belongs to keys made by `kaitiaki init` or `kaitiaki
+ * admin-key create` on the server itself, and the API can never grant it.
+ */
+export const INSTANCE_PERMISSIONS = ['instance:organisations', 'instance:audit'] as const;
+export type InstancePermission = (typeof INSTANCE_PERMISSIONS)[number];
+export type AnyPermission = Permission | InstancePermission;
 
 export const ROLE_PERMISSIONS: Readonly<Record<string, readonly Permission[]>> = {
   admin: PERMISSIONS,
@@ -57,17 +65,21 @@ export function isRole(role: unknown): role is string {
   return typeof role === 'string' && Object.hasOwn(ROLE_PERMISSIONS, role);
 }
 
-export function permissionsOf(role: string): ReadonlySet<Permission> {
-  return new Set(ROLE_PERMISSIONS[role] ?? []);
+export function permissionsOf(role: string, instanceAdmin = false): ReadonlySet<AnyPermission> {
+  const granted = new Set<AnyPermission>(ROLE_PERMISSIONS[role] ?? []);
+  if (instanceAdmin) for (const permission of INSTANCE_PERMISSIONS) granted.add(permission);
+  return granted;
 }
 
 /** Who is calling: resolved from an API key or a session, checked by every route. */
 export interface Principal {
   orgId: number;
   role: string;
-  permissions: ReadonlySet<Permission>;
+  permissions: ReadonlySet<AnyPermission>;
+  /** Set only for instance-administrator keys (see INSTANCE_PERMISSIONS). */
+  instanceAdmin?: boolean;
   keyId?: number;
   userId?: number;
-  /** Instance administrators belong to the organisation created by `kaitiaki init`. */
+  /** How the audit trail names the caller: `key:<id>` or `user:<id>`. */
   label: string;
 }

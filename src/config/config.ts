@@ -37,6 +37,10 @@ export interface Config {
     /** Hosts (host or host:port) whose media may be fetched for URL submissions; empty = URL submissions off. */
     allowedHosts: string[];
   };
+  webhooks: {
+    /** Hosts (host or host:port) webhooks may reach although internal or plain http (local receivers, tests). */
+    allowedHosts: string[];
+  };
   retention: {
     /** Days submitted media and uploader ids are kept (the TCO Regulation asks for six months after removal). */
     mediaDays: number;
@@ -56,6 +60,13 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
     );
   }
   return value;
+}
+
+function hostList(raw: string | undefined): string[] {
+  return (raw ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
 }
 
 export interface ConfigOverrides {
@@ -88,12 +99,8 @@ export function readConfig(env: Env = process.env, overrides: ConfigOverrides = 
       maxVideoSeconds: int(env, 'KAITIAKI_MAX_VIDEO_SECONDS', 3 * 3600, 1, 48 * 3600),
     },
     index: { pollIntervalMs: int(env, 'KAITIAKI_INDEX_POLL_MS', 1000, 50, 3_600_000) },
-    fetch: {
-      allowedHosts: (env.KAITIAKI_FETCH_ALLOWED_HOSTS ?? '')
-        .split(',')
-        .map((h) => h.trim().toLowerCase())
-        .filter(Boolean),
-    },
+    fetch: { allowedHosts: hostList(env.KAITIAKI_FETCH_ALLOWED_HOSTS) },
+    webhooks: { allowedHosts: hostList(env.KAITIAKI_WEBHOOK_ALLOWED_HOSTS) },
     retention: { mediaDays: int(env, 'KAITIAKI_MEDIA_RETENTION_DAYS', 183, 1, 3650) },
   };
 }

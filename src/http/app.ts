@@ -70,8 +70,9 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
     global: true,
     max: http.rateLimitPerMinute,
     timeWindow: 60_000,
-    // Per API key when there is one (so one noisy client does not starve the rest), else per address.
-    keyGenerator: (request) => request.headers.authorization?.slice(-16) ?? request.ip,
+    // Per API key when the header holds one (so one noisy client does not starve the rest), else per address.
+    // Only well-formed keys count: a made-up header per request must not buy a fresh allowance.
+    keyGenerator: (request) => rateLimitKey(request.headers.authorization, request.ip),
     allowList: (request) => request.url.startsWith('/health'),
   });
 
@@ -111,4 +112,12 @@ declare module 'fastify' {
   interface FastifyInstance {
     ctx: AppContext;
   }
+}
+
+const API_KEY_HEADER = /^Bearer\s+(kt_[A-Za-z0-9]{8})_[A-Za-z0-9_-]{32}\s*$/i;
+
+/** The rate-limit bucket of a request: its API key's prefix and address, or its address alone. */
+export function rateLimitKey(authorization: string | undefined, ip: string): string {
+  const key = authorization ? API_KEY_HEADER.exec(authorization) : null;
+  return key ? `${key[1]}@${ip}` : ip;
 }

@@ -1,6 +1,6 @@
 /** Domain objects to API views: snake_case, stable field names, nothing internal. */
 import type { ApiKeyInfo } from '../store/api-keys.js';
-import type { Bank, BankShare } from '../store/banks.js';
+import { DEFAULT_SHARE_POLICY, type Bank, type BankShare, type IncomingShare } from '../store/banks.js';
 import type { Entry } from '../store/entries.js';
 import type { Organisation } from '../store/organisations.js';
 import type { MatchEvidence } from '../matching/match-service.js';
@@ -36,7 +36,23 @@ export const bankView = (b: Bank) => ({
   updated_at: b.updatedAt,
 });
 
-export const shareView = (s: BankShare) => ({ organisation_id: s.orgId, can_contribute: s.canContribute });
+export const shareView = (s: BankShare) => ({
+  organisation_id: s.orgId,
+  can_contribute: s.canContribute,
+  status: s.status,
+  policy: s.policy,
+});
+
+export const incomingShareView = (s: IncomingShare) => ({
+  bank_id: s.bankId,
+  bank_name: s.bankName,
+  owner: { id: s.ownerOrgId, name: s.ownerName },
+  can_contribute: s.canContribute,
+  status: s.status,
+  policy: s.status === 'accepted' ? (s.policy ?? DEFAULT_SHARE_POLICY) : null,
+  offered_at: s.offeredAt,
+  accepted_at: s.acceptedAt,
+});
 
 export const entryView = (e: Entry) => ({
   id: e.id,

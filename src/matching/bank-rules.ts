@@ -1,6 +1,6 @@
 /**
  * What the matcher needs to know of banks at query time, held in memory: which banks each organisation may
- * match against (its own and those shared with it), which are enabled, and each bank's thresholds. Reloaded
+ * match against (its own and those shared with it and accepted by it), which are enabled, and each bank's thresholds. Reloaded
  * after bank writes and on every index poll, so other processes' changes arrive too.
  */
 import type { Bank } from '../store/banks.js';
@@ -18,7 +18,11 @@ export class BankRules {
   async reload(): Promise<void> {
     const [bankRows, shareRows] = await Promise.all([
       this.db.selectFrom('banks').selectAll().execute(),
-      this.db.selectFrom('bank_shares').select(['bank_id', 'org_id']).execute(),
+      this.db
+        .selectFrom('bank_shares')
+        .select(['bank_id', 'org_id'])
+        .where('accepted_at', 'is not', null)
+        .execute(),
     ]);
     this.banks = new Map(bankRows.map((row) => [row.id, toBank(row)]));
     const sharedWith = new Map<number, Set<number>>();

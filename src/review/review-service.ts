@@ -112,24 +112,45 @@ export class ReviewService {
   }
 
   /** Policies per organisation, kept briefly: every submission reads them. */
-  private readonly policyCache = new Map<number, { policies: Policy[]; until: number }>();
+  private readonly policyCache = new Map<number, { own: Policy[]; effective: Policy[]; until: number }>();
 
+  /** The organisation's own policies (as set through the API). */
   async policies(orgId: number): Promise<Policy[]> {
-    const cached = this.policyCache.get(orgId);
-    if (cached && cached.until > Date.now()) return cached.policies;
-    const policies = await this.loadPolicies(orgId);
-    this.policyCache.set(orgId, { policies, until: Date.now() + 5_000 });
-    return policies;
+    return (await this.cachedPolicies(orgId)).own;
   }
 
-  private async loadPolicies(orgId: number): Promise<Policy[]> {
+  /** What matching applies: the own policies plus the policy chosen for each accepted share. */
+  async effectivePolicies(orgId: number): Promise<Policy[]> {
+    return (await this.cachedPolicies(orgId)).effective;
+  }
+
+  private async cachedPolicies(orgId: number) {
+    const cached = this.policyCache.get(orgId);
+    if (cached && cached.until > Date.now()) return cached;
+    const loaded = { ...(await this.loadPolicies(orgId)), until: Date.now() + 5_000 };
+    this.policyCache.set(orgId, loaded);
+    return loaded;
+  }
+
+  private async loadPolicies(orgId: number): Promise<{ own: Policy[]; effective: Policy[] }> {
     const rows = await this.db
       .selectFrom('policies')
       .selectAll()
       .where('org_id', '=', orgId)
       .orderBy('id')
       .execute();
-    return rows.map((r) => ({ bankId: r.bank_id, label: r.label, action: r.action as PolicyAction }));
+    const own = rows.map((r) => ({ bankId: r.bank_id, label: r.label, action: r.action as PolicyAction }));
+    // Another organisation's bank acts here only as the receiver chose when it accepted the share (a bank policy,
+    // so it outranks the receiver's any-bank policies; a bank-and-label policy of its own still wins).
+    const shared = [...(await this.ctx.banks.sharePolicies(orgId))]
+      .filter(([bankId]) => !own.some((p) => p.bankId === bankId && p.label === null))
+      .map(([bankId, action]) => ({ bankId, label: null, action: action as PolicyAction }));
+    return { own, effective: [...own, ...shared] };
+  }
+
+  /** Drops cached policies (after a share was accepted, changed or left). */
+  forgetPolicies(orgId: number): void {
+    this.policyCache.delete(orgId);
   }
 
   /** Replaces the organisation's policies (an empty list restores the defaults). */
@@ -194,7 +215,7 @@ export class ReviewService {
         signalType: m.signalType,
         distance: m.distance,
       })),
-      await this.policies(orgId),
+      await this.effectivePolicies(orgId),
     );
     const verdict = verdictOf(policyAction);
     if (media) await this.ctx.media.put(orgId, media);
@@ -410,7 +431,7 @@ export class ReviewService {
               signalType: x.signalType,
               distance: x.distance,
             })),
-            await this.policies(row.org_id),
+            await this.effectivePolicies(row.org_id),
           );
       const verdict: Verdict = failure ? 'failed' : verdictOf(policyAction);
       await this.ctx.mutate('system:hasher', async (m) => {

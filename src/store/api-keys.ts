@@ -19,6 +19,7 @@ export interface ApiKeyInfo {
   createdAt: string;
   lastUsedAt: string | null;
   revokedAt: string | null;
+  instanceAdmin: boolean;
 }
 
 const KEY_PATTERN = /^kt_([A-Za-z0-9]{8})_([A-Za-z0-9_-]{32})$/;
@@ -41,6 +42,7 @@ function toInfo(row: ApiKeyRow): ApiKeyInfo {
     createdAt: row.created_at,
     lastUsedAt: row.last_used_at,
     revokedAt: row.revoked_at,
+    instanceAdmin: row.instance_admin === 1,
   };
 }
 
@@ -60,7 +62,7 @@ export class ApiKeyService {
 
   async create(
     orgId: number,
-    input: { name: string; role: string; createdBy?: string },
+    input: { name: string; role: string; createdBy?: string; instanceAdmin?: boolean },
   ): Promise<{ key: string; info: ApiKeyInfo }> {
     if (!isRole(input.role))
       throw new ValidationError(`unknown role "${input.role}"`, 'KAI_ERR_ROLE_UNKNOWN');
@@ -79,6 +81,7 @@ export class ApiKeyService {
         role: input.role,
         created_by: input.createdBy ?? null,
         created_at: nowIso(),
+        instance_admin: input.instanceAdmin ? 1 : 0,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -103,7 +106,8 @@ export class ApiKeyService {
     const principal: Principal = {
       orgId: row.org_id,
       role: row.role,
-      permissions: permissionsOf(row.role),
+      permissions: permissionsOf(row.role, row.instance_admin === 1),
+      ...(row.instance_admin === 1 ? { instanceAdmin: true } : {}),
       keyId: row.id,
       label: `key:${row.id}`,
     };

@@ -73,9 +73,15 @@ function toRecord(row: AuditRow): AuditRecord {
   };
 }
 
+/** The chain's head as last appended: kept apart from the log so that removing its newest records shows. */
+export interface AuditHead {
+  seq: number;
+  hash: string;
+}
+
 export type VerifyResult =
-  | { ok: true; records: number; lastHash: string }
-  | { ok: false; records: number; firstBadId: number; reason: string };
+  | { ok: true; records: number; lastHash: string; head: AuditHead }
+  | { ok: false; records: number; firstBadId: number; reason: string; head?: AuditHead };
 
 export class AuditService {
   constructor(private readonly db: Db) {}
@@ -114,6 +120,11 @@ export class AuditService {
       .insertInto('audit_log')
       .values({ ...row, prev_hash: prevHash, hash })
       .execute();
+    await tx
+      .updateTable('audit_head')
+      .set({ seq: id, hash, updated_at: row.created_at })
+      .where('name', '=', 'audit_chain')
+      .execute();
     return toRecord({ ...row, prev_hash: prevHash, hash });
   }
 
@@ -135,8 +146,53 @@ export class AuditService {
     );
   }
 
+  async head(): Promise<AuditHead> {
+    const row = await this.db
+      .selectFrom('audit_head')
+      .select(['seq', 'hash'])
+      .where('name', '=', 'audit_chain')
+      .executeTakeFirst();
+    return row ? { seq: Number(row.seq), hash: row.hash } : { seq: 0, hash: GENESIS_HASH };
+  }
+
+  /**
+   * Walks the whole chain, then holds its end against the stored head (and against a head kept elsewhere, when
+   * given): a chain that stops short of its head lost its newest records.
+   */
+  async verify(onProgress?: (records: number) => void, expected?: AuditHead): Promise<VerifyResult> {
+    const walked = await this.walk(onProgress);
+    if (!walked.ok) return walked;
+    for (const [head, where] of [
+      [await this.head(), 'the stored head'],
+      ...(expected ? [[expected, 'the head you kept'] as const] : []),
+    ] as const) {
+      if (head.seq > walked.records)
+        return {
+          ok: false,
+          records: walked.records,
+          firstBadId: walked.records + 1,
+          reason: `the chain ends at record ${walked.records} but ${where} is record ${head.seq}: records ${walked.records + 1} to ${head.seq} were removed`,
+          head,
+        };
+      if (head.seq === walked.records && head.hash !== walked.lastHash)
+        return {
+          ok: false,
+          records: walked.records,
+          firstBadId: head.seq,
+          reason: `record ${head.seq} does not have the hash ${where} names (${head.hash})`,
+          head,
+        };
+    }
+    return { ...walked, head: { seq: walked.records, hash: walked.lastHash } };
+  }
+
   /** Walks the whole chain in batches; the first record whose links or content do not fit is reported. */
-  async verify(onProgress?: (records: number) => void): Promise<VerifyResult> {
+  private async walk(
+    onProgress?: (records: number) => void,
+  ): Promise<
+    | { ok: true; records: number; lastHash: string }
+    | { ok: false; records: number; firstBadId: number; reason: string }
+  > {
     let prevHash = GENESIS_HASH;
     let expectedId = 1;
     let count = 0;

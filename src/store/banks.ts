@@ -15,7 +15,24 @@ export type BankSharing = 'private' | 'shared';
 export interface BankShare {
   orgId: number;
   canContribute: boolean;
+  /** An offer until the receiving organisation accepts it; only accepted shares are visible or matched. */
+  status: 'offered' | 'accepted';
+  /** What the receiver's matches on the bank do; null = review (never automatic removal unless chosen). */
+  policy: string | null;
 }
+
+/** A share seen from the receiving organisation. */
+export interface IncomingShare extends BankShare {
+  bankId: number;
+  bankName: string;
+  ownerOrgId: number;
+  ownerName: string;
+  offeredAt: string;
+  acceptedAt: string | null;
+}
+
+/** The action a receiver's matches on a shared bank take when it accepted without choosing one. */
+export const DEFAULT_SHARE_POLICY = 'review';
 
 export interface Bank {
   id: number;
@@ -88,6 +105,20 @@ function validateInput(input: BankUpdate): void {
   }
 }
 
+function toShare(row: {
+  org_id: number;
+  can_contribute: number;
+  accepted_at: string | null;
+  policy: string | null;
+}): BankShare {
+  return {
+    orgId: row.org_id,
+    canContribute: row.can_contribute === 1,
+    status: row.accepted_at ? 'accepted' : 'offered',
+    policy: row.policy,
+  };
+}
+
 export class BankService {
   constructor(private readonly db: Db) {}
 
@@ -146,7 +177,8 @@ export class BankService {
                 .selectFrom('bank_shares')
                 .select('bank_shares.bank_id')
                 .whereRef('bank_shares.bank_id', '=', 'banks.id')
-                .where('bank_shares.org_id', '=', orgId),
+                .where('bank_shares.org_id', '=', orgId)
+                .where('bank_shares.accepted_at', 'is not', null),
             ),
           ]),
         ]),
@@ -188,6 +220,7 @@ export class BankService {
       .select('can_contribute')
       .where('bank_id', '=', bankId)
       .where('org_id', '=', orgId)
+      .where('accepted_at', 'is not', null)
       .executeTakeFirst();
     if (!share?.can_contribute) throw new ForbiddenError(`bank ${bankId} is shared with you read-only`);
     return bank;
@@ -296,7 +329,79 @@ export class BankService {
       .where('bank_id', '=', bankId)
       .orderBy('org_id')
       .execute();
-    return rows.map((r) => ({ orgId: r.org_id, canContribute: r.can_contribute === 1 }));
+    return rows.map(toShare);
+  }
+
+  /** Offers and accepted shares of other organisations' banks, for the receiving organisation. */
+  async incoming(orgId: number): Promise<IncomingShare[]> {
+    const rows = await this.db
+      .selectFrom('bank_shares')
+      .innerJoin('banks', 'banks.id', 'bank_shares.bank_id')
+      .innerJoin('organisations', 'organisations.id', 'banks.org_id')
+      .select([
+        'bank_shares.bank_id',
+        'bank_shares.org_id',
+        'bank_shares.can_contribute',
+        'bank_shares.created_at',
+        'bank_shares.accepted_at',
+        'bank_shares.policy',
+        'banks.name as bank_name',
+        'banks.org_id as owner_org_id',
+        'organisations.name as owner_name',
+      ])
+      .where('bank_shares.org_id', '=', orgId)
+      .orderBy('bank_shares.bank_id')
+      .execute();
+    return rows.map((r) => ({
+      ...toShare(r),
+      bankId: r.bank_id,
+      bankName: r.bank_name,
+      ownerOrgId: r.owner_org_id,
+      ownerName: r.owner_name,
+      offeredAt: r.created_at,
+      acceptedAt: r.accepted_at,
+    }));
+  }
+
+  /** The receiver accepts an offer (or changes the policy of a share it accepted). */
+  async acceptShare(orgId: number, bankId: number, policy: string): Promise<IncomingShare> {
+    const result = await this.db
+      .updateTable('bank_shares')
+      .set((eb) => ({ accepted_at: eb.fn.coalesce('accepted_at', eb.val(nowIso())), policy }))
+      .where('bank_id', '=', bankId)
+      .where('org_id', '=', orgId)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0)
+      throw new NotFoundError(
+        `no bank ${bankId} has been offered to your organisation`,
+        'KAI_ERR_SHARE_NOT_FOUND',
+      );
+    return (await this.incoming(orgId)).find((s) => s.bankId === bankId)!;
+  }
+
+  /** The receiver declines an offer or leaves a share; the owner can offer it again. */
+  async leaveShare(orgId: number, bankId: number): Promise<void> {
+    const result = await this.db
+      .deleteFrom('bank_shares')
+      .where('bank_id', '=', bankId)
+      .where('org_id', '=', orgId)
+      .executeTakeFirst();
+    if (Number(result.numDeletedRows) === 0)
+      throw new NotFoundError(
+        `no bank ${bankId} has been offered to your organisation`,
+        'KAI_ERR_SHARE_NOT_FOUND',
+      );
+  }
+
+  /** Accepted shares' policies for the receiving organisation: bank id -> policy action. */
+  async sharePolicies(orgId: number): Promise<Map<number, string>> {
+    const rows = await this.db
+      .selectFrom('bank_shares')
+      .select(['bank_id', 'policy'])
+      .where('org_id', '=', orgId)
+      .where('accepted_at', 'is not', null)
+      .execute();
+    return new Map(rows.map((r) => [r.bank_id, r.policy ?? DEFAULT_SHARE_POLICY]));
   }
 
   /** Every bank, for the in-memory index's filters (enabled flags and thresholds). */

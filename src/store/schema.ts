@@ -30,6 +30,8 @@ export interface ApiKeysTable {
   created_at: string;
   last_used_at: string | null;
   revoked_at: string | null;
+  /** 1: the key administers the instance (organisations, every audit record); never granted through the API. */
+  instance_admin: ColumnType<number, number | undefined, number>;
 }
 
 export interface BanksTable {
@@ -53,6 +55,25 @@ export interface BankSharesTable {
   org_id: number;
   can_contribute: number;
   created_at: string;
+  /** When the receiving organisation accepted the offer; null while it is only an offer. */
+  accepted_at: string | null;
+  /** What the receiver's matches on this bank do (a policy action); null = review. */
+  policy: string | null;
+}
+
+export interface AuditHeadTable {
+  name: string;
+  seq: number;
+  hash: string;
+  updated_at: string;
+}
+
+export interface SignInFailuresTable {
+  /** Lower-cased e-mail address tried. */
+  account: string;
+  failures: number;
+  locked_until: string | null;
+  last_failure_at: string;
 }
 
 export interface EntriesTable {
@@ -239,6 +260,8 @@ export interface Schema {
   entry_tombstones: EntryTombstonesTable;
   counters: CountersTable;
   audit_log: AuditLogTable;
+  audit_head: AuditHeadTable;
+  sign_in_failures: SignInFailuresTable;
   policies: PoliciesTable;
   submissions: SubmissionsTable;
   cases: CasesTable;

@@ -6,6 +6,7 @@ import {
   timingSafeEqual,
   type ScryptOptions,
 } from 'node:crypto';
+import { isCommonPassword } from '../auth/common-passwords.js';
 import { isRole } from '../auth/roles.js';
 import { ConflictError, ValidationError } from '../core/errors.js';
 import { nowIso, type Db } from './database.js';
@@ -34,6 +35,11 @@ export async function hashPassword(password: string): Promise<string> {
   if (password.length < 12)
     throw new ValidationError('password must have at least 12 characters', 'KAI_ERR_WEAK_PASSWORD');
   if (password.length > 1024) throw new ValidationError('password is too long (1024 characters at most)');
+  if (isCommonPassword(password))
+    throw new ValidationError(
+      'this password is among the most commonly used ones; choose another',
+      'KAI_ERR_WEAK_PASSWORD',
+    );
   const salt = randomBytes(16);
   const key = await scrypt(
     password,
@@ -44,6 +50,13 @@ export async function hashPassword(password: string): Promise<string> {
   return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64url'), key.toString('base64url')].join(
     '$',
   );
+}
+
+let decoy: Promise<string> | null = null;
+/** A hash of a random password with today's parameters, checked against when there is no account. */
+function decoyHash(): Promise<string> {
+  decoy ??= hashPassword(randomBytes(24).toString('base64url'));
+  return decoy;
 }
 
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
@@ -88,7 +101,11 @@ export class UserService {
     if (!isRole(input.role))
       throw new ValidationError(`unknown role "${input.role}"`, 'KAI_ERR_ROLE_UNKNOWN');
     if (await this.db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst()) {
-      throw new ConflictError(`a user with email ${email} exists already`);
+      // Addresses are unique on the instance; say only that this one cannot be used, never where it is used.
+      throw new ConflictError(
+        'this email address cannot be given a new account; use another address',
+        'KAI_ERR_EMAIL_UNAVAILABLE',
+      );
     }
     const row = await this.db
       .insertInto('users')
@@ -112,8 +129,10 @@ export class UserService {
       .selectAll()
       .where('email', '=', email.trim().toLowerCase())
       .executeTakeFirst();
+    // Unknown addresses cost one scrypt too, so the answer time does not tell which addresses have accounts.
+    const passwordOk = await verifyPassword(password, row?.password_hash ?? (await decoyHash()));
     if (!row || !row.password_hash || row.disabled) return null;
-    return (await verifyPassword(password, row.password_hash)) ? toUser(row) : null;
+    return passwordOk ? toUser(row) : null;
   }
 
   async get(id: number): Promise<User | undefined> {

@@ -65,7 +65,7 @@ describe.skipIf(!haveChromium)('review UI in a real browser', () => {
     key = JSON.parse((await runCli(['init', '--data-dir', dataDir, '--json'])).stdout).admin_key;
     server = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--port', '0', '--quiet'], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, KAITIAKI_SECURE_COOKIES: 'false' },
+      env: { ...process.env, KAITIAKI_SECURE_COOKIES: 'false', KAITIAKI_WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' },
     });
     url = await new Promise<string>((resolve, reject) => {
       let out = '';

@@ -19,6 +19,7 @@ const NEAR = KNOWN.slice(0, 60) + '0000';
 function serve(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--port', '0', '--quiet'], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, KAITIAKI_WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' },
   });
   return new Promise((resolve, reject) => {
     let out = '';

@@ -23,7 +23,11 @@ export interface TestApp {
 export async function startTestApp(dialect: DialectName, env: Record<string, string> = {}): Promise<TestApp> {
   const test = await freshDatabase(dialect);
   const dataDir = mkdtempSync(join(tmpdir(), 'kaitiaki-app-'));
-  const config = readConfig({ KAITIAKI_INDEX_POLL_MS: '100', ...env }, { dataDir });
+  // Tests' webhook receivers listen on loopback, which only an operator's allow-list opens.
+  const config = readConfig(
+    { KAITIAKI_INDEX_POLL_MS: '100', KAITIAKI_WEBHOOK_ALLOWED_HOSTS: '127.0.0.1', ...env },
+    { dataDir },
+  );
   const ctx = new AppContext(config, test.db);
   const init = await initialise(ctx);
   await ctx.start();

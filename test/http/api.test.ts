@@ -129,6 +129,17 @@ describe.each(TEST_DIALECTS)('HTTP API on %s', (dialect) => {
           .matches,
       ).toEqual([]);
       await post(`/v1/banks/${bankA}/shares`, platformA.key, { organisation_id: platformB.id });
+      // A share is an offer: nothing changes for B until B accepts it.
+      expect(
+        (await post('/v1/match', platformB.key, { signals: [{ type: 'pdq', value: BRIDGE }] })).json()
+          .matches,
+      ).toEqual([]);
+      const adminB = await t.ctx.apiKeys.create(platformB.id, { name: 'B admin', role: 'admin' });
+      expect((await post(`/v1/shares/incoming/${bankA}/accept`, adminB.key, {})).json()).toMatchObject({
+        bank_id: bankA,
+        status: 'accepted',
+        policy: 'review',
+      });
       expect(
         (await post('/v1/match', platformB.key, { signals: [{ type: 'pdq', value: BRIDGE }] })).json()
           .matches,

@@ -49,6 +49,9 @@ describe.each(TEST_DIALECTS)('store on %s', (dialect) => {
     await expect(banks.getVisible(b.id, bank.id)).rejects.toMatchObject({ httpStatus: 404 });
     expect((await banks.list(b.id)).items.map((x) => x.id)).not.toContain(bank.id);
     await banks.share(a.id, bank.id, b.id);
+    // An offer until B accepts it.
+    await expect(banks.getVisible(b.id, bank.id)).rejects.toMatchObject({ httpStatus: 404 });
+    await banks.acceptShare(b.id, bank.id, 'review');
     expect((await banks.getVisible(b.id, bank.id)).name).toBe('A_PRIVATE');
     await expect(banks.update(b.id, bank.id, { description: 'x' })).rejects.toMatchObject({
       httpStatus: 403,

@@ -25,6 +25,7 @@ export async function initialise(
     name: 'admin (from kaitiaki init)',
     role: 'admin',
     createdBy: 'kaitiaki init',
+    instanceAdmin: true,
   });
   return { created: true, organisation: { id: org.id, name: org.name }, adminKey: key };
 }

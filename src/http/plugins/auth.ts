@@ -9,14 +9,14 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { permissionsOf, type Permission, type Principal } from '../../auth/roles.js';
+import { permissionsOf, type AnyPermission, type Principal } from '../../auth/roles.js';
 import { AuthError, ForbiddenError } from '../../core/errors.js';
 import type { AppContext } from '../../context.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** The permission this route needs; null = public. */
-    permission?: Permission | null;
+    permission?: AnyPermission | null;
   }
   interface FastifyRequest {
     principal: Principal | null;

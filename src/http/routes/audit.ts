@@ -18,8 +18,7 @@ export async function auditRoutes(app: FastifyInstance, ctx: AppContext): Promis
     },
     async (request) => {
       const principal = principalOf(request);
-      const organisation = await ctx.organisations.get(principal.orgId);
-      const scope = organisation.kind === 'instance' ? null : principal.orgId;
+      const scope = principal.permissions.has('instance:audit') ? null : principal.orgId;
       const page = await ctx.audit.list(scope, request.query);
       return {
         items: page.items.map((r) => ({

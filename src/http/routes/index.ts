@@ -10,6 +10,7 @@ import { keyRoutes } from './keys.js';
 import { organisationRoutes } from './organisations.js';
 import { peopleRoutes } from './people.js';
 import { reviewRoutes } from './review.js';
+import { shareRoutes } from './shares.js';
 
 /** Every route group, registered explicitly. */
 export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -18,6 +19,7 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
     organisationRoutes,
     keyRoutes,
     bankRoutes,
+    shareRoutes,
     entryRoutes,
     hashingRoutes,
     hmaRoutes,

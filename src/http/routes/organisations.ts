@@ -10,7 +10,10 @@ import { apiKeyView, organisationView } from '../views.js';
 const CreateOrganisation = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200 }),
-    kind: Type.Optional(Type.Union(ORGANISATION_KINDS.map((k) => Type.Literal(k)))),
+    // 'instance' (the operators' own organisation) is made by `kaitiaki init` only.
+    kind: Type.Optional(
+      Type.Union(ORGANISATION_KINDS.filter((k) => k !== 'instance').map((k) => Type.Literal(k))),
+    ),
     /** Also issue a first API key for the new organisation. */
     admin_key: Type.Optional(
       Type.Object(
@@ -39,6 +42,7 @@ export async function organisationRoutes(app: FastifyInstance, ctx: AppContext):
         role: principal.role,
         permissions: [...principal.permissions].sort(),
         key_id: principal.keyId ?? null,
+        instance_admin: principal.instanceAdmin === true,
       };
     },
   );
@@ -46,7 +50,7 @@ export async function organisationRoutes(app: FastifyInstance, ctx: AppContext):
   app.post<{ Body: Static<typeof CreateOrganisation> }>(
     '/v1/organisations',
     {
-      config: { permission: 'orgs:manage' },
+      config: { permission: 'instance:organisations' },
       schema: {
         tags: ['organisations'],
         summary: 'Create an organisation (instance administrators)',
@@ -90,7 +94,7 @@ export async function organisationRoutes(app: FastifyInstance, ctx: AppContext):
   app.get(
     '/v1/organisations',
     {
-      config: { permission: 'orgs:manage' },
+      config: { permission: 'instance:organisations' },
       schema: { tags: ['organisations'], summary: 'List organisations', response: errorResponses },
     },
     async () => ({

@@ -2,10 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { permissionsOf, ROLES } from '../../auth/roles.js';
 import type { AppContext } from '../../context.js';
-import { AuthError } from '../../core/errors.js';
+import { AuthError, NotFoundError } from '../../core/errors.js';
 import { SESSION_TTL_MS, type User } from '../../store/users.js';
 import { principalOf, SESSION_COOKIE } from '../plugins/auth.js';
-import { errorResponses } from '../schemas/common.js';
+import { errorResponses, IdParams } from '../schemas/common.js';
 
 const SignIn = Type.Object(
   {
@@ -35,6 +35,14 @@ function userView(u: User) {
   };
 }
 
+function lockedError(until: string): AuthError {
+  return new AuthError(
+    `too many failed sign-ins for this account: try again after ${until}, or ask an administrator to unlock it`,
+    'KAI_ERR_SIGN_IN_LOCKED',
+    429,
+  );
+}
+
 /** People: accounts in an organisation, and sign-in sessions for the web UI. */
 export async function peopleRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const tags = ['people'];
@@ -42,7 +50,11 @@ export async function peopleRoutes(app: FastifyInstance, ctx: AppContext): Promi
   app.post<{ Body: Static<typeof SignIn> }>(
     '/v1/session',
     {
-      config: { permission: null, rateLimit: { max: 10, timeWindow: 60_000 } },
+      // Per client address, whatever headers it sends; the per-account lock below stops distributed guessing.
+      config: {
+        permission: null,
+        rateLimit: { max: 10, timeWindow: 60_000, keyGenerator: (request) => `sign-in:${request.ip}` },
+      },
       schema: {
         tags,
         summary: 'Sign in (sets an HttpOnly session cookie; answers the CSRF token for changes)',
@@ -51,9 +63,17 @@ export async function peopleRoutes(app: FastifyInstance, ctx: AppContext): Promi
       },
     },
     async (request, reply) => {
-      const user = await ctx.users.verify(request.body.email, request.body.password);
+      const { email } = request.body;
+      const lockedUntil = await ctx.signInFailures.lockedUntil(email);
+      if (lockedUntil) throw lockedError(lockedUntil);
+      const user = await ctx.users.verify(email, request.body.password);
       // The same answer for an unknown email and a wrong password: no account enumeration.
-      if (!user) throw new AuthError('email or password is wrong', 'KAI_ERR_SIGN_IN_FAILED');
+      if (!user) {
+        const failure = await ctx.signInFailures.recordFailure(email);
+        if (failure.lockedUntil) throw lockedError(failure.lockedUntil);
+        throw new AuthError('email or password is wrong', 'KAI_ERR_SIGN_IN_FAILED');
+      }
+      await ctx.signInFailures.clear(email);
       const { token, session } = await ctx.sessions.create(user);
       await ctx.mutate(`user:${user.id}`, (m) =>
         m.audit({ orgId: user.orgId, action: 'session.create', subjectType: 'user', subjectId: user.id }),
@@ -136,6 +156,37 @@ export async function peopleRoutes(app: FastifyInstance, ctx: AppContext): Promi
         role: user.role,
         organisation_id: user.orgId,
       });
+    },
+  );
+
+  app.post<{ Params: Static<typeof IdParams> }>(
+    '/v1/users/:id/unlock',
+    {
+      config: { permission: 'users:manage' },
+      schema: {
+        tags,
+        summary: "Clear a person's failed sign-ins (and the lock they caused)",
+        params: IdParams,
+        response: errorResponses,
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const user = await ctx.users.get(request.params.id);
+      if (!user || user.orgId !== principal.orgId)
+        throw new NotFoundError(`user ${request.params.id} not found`);
+      const cleared = await ctx.mutate(principal.label, async (m) => {
+        const had = await m.signInFailures.clear(user.email);
+        await m.audit({
+          orgId: principal.orgId,
+          action: 'user.unlock',
+          subjectType: 'user',
+          subjectId: user.id,
+          detail: { had_failures: had },
+        });
+        return had;
+      });
+      return { id: user.id, unlocked: cleared };
     },
   );
 }
