@@ -6,7 +6,7 @@
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { once } from 'node:events';
-import { csvLine } from '../core/csv.js';
+import { csvLine, csvUnescape } from '../core/csv.js';
 import { ValidationError, errorMessage } from '../core/errors.js';
 import type { Bank } from '../store/banks.js';
 import {
@@ -118,7 +118,7 @@ function entryFromJson(line: string): EntryInput {
 function entryFromCsv(cells: string[], header: string[]): EntryInput {
   const get = (name: string) => {
     const i = header.indexOf(name);
-    return i >= 0 ? cells[i] : undefined;
+    return i >= 0 ? csvUnescape(cells[i]) : undefined;
   };
   if (cells.length !== header.length)
     throw new ValidationError(`expected ${header.length} fields, got ${cells.length}`);

@@ -9,7 +9,8 @@ import { MediaError } from '../core/errors.js';
 import type { ContentType } from '../signals/signal-type.js';
 import { sniffContentType } from './content-type.js';
 import { exactHashesOfBuffer, exactHashesOfFile } from './exact.js';
-import { decodeImage, DEFAULT_MAX_PIXELS, resizeNearest512 } from './image-decode.js';
+import { claimedPixels, decodeImage, DEFAULT_MAX_PIXELS, resizeNearest512 } from './image-decode.js';
+import { photoPixelBudget } from './pixel-budget.js';
 import { PDQ_QUALITY_THRESHOLD, pdqDihedralFromPixels, pdqFromPixels, type DihedralName } from './pdq/pdq.js';
 import { formatVpdqSignal } from './vpdq/format.js';
 import { hashVideoFile, type VpdqFrame } from './vpdq/vpdq.js';
@@ -91,6 +92,11 @@ async function checkFile(path: string, maxBytes: number): Promise<number> {
 
 async function photoSignals(input: string | Buffer, options: HashOptions): Promise<Partial<HashResult>> {
   if (!wants(options, 'pdq')) return {};
+  const pixels = Math.min(await claimedPixels(input), options.maxPixels ?? DEFAULT_MAX_PIXELS);
+  return photoPixelBudget.run(pixels, () => hashPhoto(input, options));
+}
+
+async function hashPhoto(input: string | Buffer, options: HashOptions): Promise<Partial<HashResult>> {
   let image = await decodeImage(input, {
     exifRotate: options.exifRotate,
     maxPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS,

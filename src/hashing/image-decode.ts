@@ -26,6 +26,16 @@ export const DEFAULT_MAX_PIXELS = 100_000_000;
 // libvips keeps a cache of operations; a hashing service decodes each file once.
 sharp.cache(false);
 
+/** Width x height as the file's header claims them (0 when it says nothing); reads the header only. */
+export async function claimedPixels(input: string | Buffer): Promise<number> {
+  try {
+    const meta = await sharp(input, { limitInputPixels: false }).metadata();
+    return (meta.width ?? 0) * (meta.height ?? 0);
+  } catch (err) {
+    throw describeDecodeFailure(err);
+  }
+}
+
 export async function decodeImage(
   input: string | Buffer,
   options: ImageDecodeOptions = {},

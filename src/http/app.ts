@@ -34,6 +34,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   });
   app.decorate('ctx', ctx);
   registerErrorHandling(app);
+  registerSecurityHeaders(app);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -80,6 +81,25 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   await registerRoutes(app, ctx);
   await registerWebUi(app);
   return app;
+}
+
+/**
+ * Every answer says it must not be framed or sniffed. API answers are data, so their policy allows nothing at
+ * all; the API docs page loads its own scripts and styles only. The UI's static files set their own policy.
+ */
+function registerSecurityHeaders(app: FastifyInstance): void {
+  const api = "default-src 'none'; frame-ancestors 'none'";
+  const docs =
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('x-frame-options', 'DENY');
+    reply.header('referrer-policy', 'no-referrer');
+    // The UI's files carry their own policy (set by the static file server on the raw response).
+    if (!request.url.startsWith('/ui/') && !reply.hasHeader('content-security-policy'))
+      reply.header('content-security-policy', request.url.startsWith('/docs') ? docs : api);
+    return payload;
+  });
 }
 
 /**

@@ -104,6 +104,15 @@ function verdictOf(action: PolicyAction | null): Verdict {
   return action === 'log' ? 'logged' : 'queued';
 }
 
+/** Idempotency keys are 1-200 visible ASCII characters, whatever the body's format. */
+export function assertIdempotencyKey(key: string): void {
+  if (!/^[\x21-\x7e]{1,200}$/.test(key))
+    throw new ValidationError(
+      'Idempotency-Key must be 1-200 visible ASCII characters',
+      'KAI_ERR_BAD_IDEMPOTENCY_KEY',
+    );
+}
+
 export class ReviewService {
   constructor(private readonly ctx: AppContext) {}
 
@@ -194,12 +203,7 @@ export class ReviewService {
     input: SubmissionInput,
     idempotencyKey?: string,
   ): Promise<SubmissionResult> {
-    if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,200}$/.test(idempotencyKey)) {
-      throw new ValidationError(
-        'Idempotency-Key must be 1-200 visible ASCII characters',
-        'KAI_ERR_BAD_IDEMPOTENCY_KEY',
-      );
-    }
+    if (idempotencyKey !== undefined) assertIdempotencyKey(idempotencyKey);
     const { media, ...described } = input;
     const mediaSha256 = media ? createHash('sha256').update(media).digest('hex') : null;
     const requestHash = createHash('sha256')
@@ -236,6 +240,7 @@ export class ReviewService {
             case_id: null,
             created_at: createdAt,
             media_sha256: mediaSha256,
+            answer: JSON.stringify({ action: policyAction, matches }),
           })
           .returning('id')
           .executeTakeFirstOrThrow();
@@ -557,14 +562,21 @@ export class ReviewService {
         'KAI_ERR_IDEMPOTENCY_MISMATCH',
       );
     }
-    const evidence = row.case_id ? (await this.getCase(orgId, row.case_id)).evidence : [];
+    const answer = row.answer
+      ? (JSON.parse(row.answer) as { action: PolicyAction | null; matches: MatchEvidence[] })
+      : null;
+    const evidence = answer
+      ? answer.matches
+      : row.case_id
+        ? ((await this.getCase(orgId, row.case_id)).evidence as MatchEvidence[])
+        : [];
     return {
       id: row.id,
       externalId: row.external_id,
       verdict: row.verdict as Verdict,
-      action: null,
+      action: answer?.action ?? null,
       caseId: row.case_id,
-      matches: evidence as MatchEvidence[],
+      matches: evidence,
       createdAt: row.created_at,
       replayed: true,
     };

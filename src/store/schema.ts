@@ -146,6 +146,8 @@ export interface SubmissionsTable {
   /** The uploaded media, when the platform sent the file (kept in the media store for review). */
   media_sha256: ColumnType<string | null, string | null | undefined, string | null>;
   media_purged_at: ColumnType<string | null, string | null | undefined, string | null>;
+  /** JSON {action, matches} of the first answer to a synchronous submission; null for older or pending ones. */
+  answer: string | null;
 }
 
 export interface CasesTable {

@@ -1,13 +1,18 @@
 /**
  * The trust holes found by probing a running server (issue 8), each as an attacker would try it.
  */
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { csvCell, csvUnescape } from '../../src/core/csv.js';
 import { isInternalAddress } from '../../src/core/outbound.js';
-import { bearer, startTestApp, type TestApp } from '../helpers/app.js';
+import { PixelBudget } from '../../src/hashing/pixel-budget.js';
+import { bearer, multipart, startTestApp, type TestApp } from '../helpers/app.js';
 import { TEST_DIALECTS } from '../helpers/databases.js';
+import { PDQ_DATA } from '../helpers/shared.js';
 
 const BRIDGE = 'f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22';
 
@@ -318,5 +323,239 @@ describe.each(TEST_DIALECTS)('trust on %s', (dialect) => {
       expect(result).toMatchObject({ ok: false, firstBadId: head.seq });
       if (!result.ok) expect(result.reason).toMatch(/removed/);
     });
+  });
+});
+
+describe('input limits and headers', () => {
+  let t: TestApp;
+  let platform: { id: number; key: string };
+  beforeAll(async () => {
+    t = await startTestApp('sqlite');
+    platform = await t.organisation('Limits', 'admin');
+  });
+  afterAll(() => t.close());
+
+  const PNG = readFileSync(join(PDQ_DATA, 'images', 'misc-images', 'c.png'));
+  const form = (parts: { name: string; value?: string; file?: Buffer }[]) => {
+    const boundary = '----limits';
+    const chunks: Buffer[] = [];
+    for (const p of parts) {
+      const disposition = p.file
+        ? `form-data; name="${p.name}"; filename="x.png"\r\nContent-Type: image/png`
+        : `form-data; name="${p.name}"`;
+      chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}\r\n\r\n`));
+      chunks.push(p.file ?? Buffer.from(p.value ?? ''));
+      chunks.push(Buffer.from('\r\n'));
+    }
+    chunks.push(Buffer.from(`--${boundary}--\r\n`));
+    return {
+      payload: Buffer.concat(chunks),
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+    };
+  };
+  const submit = (
+    body: { payload: Buffer; headers: Record<string, string> },
+    extra: Record<string, string> = {},
+  ) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/v1/submissions',
+      headers: { ...bearer(platform.key), ...body.headers, ...extra },
+      payload: body.payload,
+    });
+
+  it('applies the JSON limits to multipart submissions', async () => {
+    const longId = await submit(
+      form([
+        { name: 'external_id', value: 'x'.repeat(300_000) },
+        { name: 'file', file: PNG },
+      ]),
+    );
+    expect(longId.statusCode).toBe(400);
+    expect(longId.json().code).toBe('KAI_ERR_FIELD_TOO_LONG');
+    const longKey = await submit(
+      form([
+        { name: 'external_id', value: 'a' },
+        { name: 'file', file: PNG },
+      ]),
+      {
+        'idempotency-key': 'k'.repeat(5000),
+      },
+    );
+    expect(longKey.json().code).toBe('KAI_ERR_BAD_IDEMPOTENCY_KEY');
+    const twoFiles = await submit(
+      form([
+        { name: 'external_id', value: 'b' },
+        { name: 'file', file: PNG },
+        { name: 'file2', file: PNG },
+      ]),
+    );
+    expect(twoFiles.statusCode).toBe(413);
+    expect(twoFiles.json().code).toBe('KAI_ERR_TOO_MANY_FILES');
+    const ok = await submit(
+      form([
+        { name: 'external_id', value: 'c' },
+        { name: 'file', file: PNG },
+      ]),
+    );
+    expect(ok.statusCode).toBe(201);
+  });
+
+  it('answers 400, not 500, to multipart without a boundary', async () => {
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/v1/submissions',
+      headers: { ...bearer(platform.key), 'content-type': 'multipart/form-data' },
+      payload: 'whatever',
+    });
+    expect(response.statusCode).toBe(400);
+  });
+
+  it('never puts a server path in an error', async () => {
+    const fakeVideo = Buffer.concat([
+      Buffer.from([0, 0, 0, 0x18]),
+      Buffer.from('ftypmp42'),
+      Buffer.alloc(200, 7),
+    ]);
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/v1/hash',
+      headers: { ...bearer(platform.key), ...multipart('file', 'v.mp4', fakeVideo).headers },
+      payload: multipart('file', 'v.mp4', fakeVideo).payload,
+    });
+    expect(response.statusCode).toBe(422);
+    expect(response.body).not.toMatch(/\/tmp|kaitiaki-upload/);
+  });
+
+  it('sends security headers on API answers and the docs', async () => {
+    for (const url of ['/v1/me', '/docs/', '/openapi.json']) {
+      const response = await t.app.inject({ method: 'GET', url, headers: bearer(platform.key) });
+      expect(response.headers['x-frame-options'], url).toBe('DENY');
+      expect(response.headers['x-content-type-options'], url).toBe('nosniff');
+      expect(String(response.headers['content-security-policy']), url).toMatch(/frame-ancestors 'none'/);
+    }
+  });
+
+  it('replays a submission with exactly the first answer', async () => {
+    const bank = (
+      await t.app.inject({
+        method: 'POST',
+        url: '/v1/banks',
+        headers: bearer(platform.key),
+        payload: { name: 'R' },
+      })
+    ).json().id;
+    await t.app.inject({
+      method: 'POST',
+      url: `/v1/banks/${bank}/entries`,
+      headers: bearer(platform.key),
+      payload: { signal_type: 'pdq', value: BRIDGE },
+    });
+    const send = () =>
+      t.app.inject({
+        method: 'POST',
+        url: '/v1/submissions',
+        headers: { ...bearer(platform.key), 'idempotency-key': 'replay-1' },
+        payload: { external_id: 'r1', signals: [{ type: 'pdq', value: BRIDGE }] },
+      });
+    const first = (await send()).json();
+    const again = (await send()).json();
+    expect(first.policy_action).toBe('review-urgent');
+    expect(again).toEqual({ ...first, replayed: true });
+  });
+
+  it('escapes spreadsheet formulas in CSV and takes the escape off on import', () => {
+    for (const value of ['=HYPERLINK("x")', '+1', '-2', '@SUM(A1)', "'=already", 'plain', "'quoted"]) {
+      const cell = csvCell(value);
+      expect(cell).not.toMatch(/^"?[=+\-@]/);
+      const unquoted = cell.startsWith('"') ? cell.slice(1, -1).replace(/""/g, '"') : cell;
+      expect(csvUnescape(unquoted)).toBe(value);
+    }
+  });
+
+  it('keeps photo hashing within a pixel budget: a large image waits for the one before', async () => {
+    const budget = new PixelBudget(100);
+    const order: string[] = [];
+    let release!: () => void;
+    const first = budget.run(
+      80,
+      () => new Promise<void>((r) => (release = () => (order.push('first done'), r()))),
+    );
+    const second = budget.run(50, async () => void order.push('second started'));
+    const small = budget.run(10, async () => void order.push('small started'));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(order).toEqual([]);
+    expect(budget.pixelsInUse).toBe(80);
+    release();
+    await Promise.all([first, second, small]);
+    expect(order).toEqual(['first done', 'second started', 'small started']);
+    // One image over the whole budget still runs, alone.
+    await expect(budget.run(1000, async () => 'ran')).resolves.toBe('ran');
+  });
+
+  it('retries per endpoint: a failing webhook does not make a healthy one receive the action again', async () => {
+    const hits = { healthy: 0, failing: 0 };
+    const receiver = createServer((req, res) => {
+      const which = req.url === '/healthy' ? 'healthy' : 'failing';
+      hits[which]++;
+      res.statusCode = which === 'healthy' ? 200 : 500;
+      req.resume();
+      req.on('end', () => res.end());
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+    try {
+      const org = await t.organisation('Hooks', 'admin');
+      for (const path of ['/healthy', '/failing'])
+        expect(
+          (
+            await t.app.inject({
+              method: 'POST',
+              url: '/v1/webhooks',
+              headers: bearer(org.key),
+              payload: { url: base + path },
+            })
+          ).statusCode,
+        ).toBe(201);
+      const bank = (
+        await t.app.inject({
+          method: 'POST',
+          url: '/v1/banks',
+          headers: bearer(org.key),
+          payload: { name: 'H' },
+        })
+      ).json().id;
+      await t.app.inject({
+        method: 'POST',
+        url: `/v1/banks/${bank}/entries`,
+        headers: bearer(org.key),
+        payload: { signal_type: 'pdq', value: BRIDGE },
+      });
+      await t.app.inject({
+        method: 'PUT',
+        url: '/v1/policies',
+        headers: bearer(org.key),
+        payload: { policies: [{ bank_id: bank, label: null, action: 'block' }] },
+      });
+      await t.app.inject({
+        method: 'POST',
+        url: '/v1/submissions',
+        headers: bearer(org.key),
+        payload: { external_id: 'h1', signals: [{ type: 'pdq', value: BRIDGE }] },
+      });
+      for (let attempt = 0; attempt < 4; attempt++) {
+        await t.test.db.db
+          .updateTable('actions')
+          .set({ next_attempt_at: new Date(0).toISOString() })
+          .where('org_id', '=', org.id)
+          .where('status', '=', 'pending')
+          .execute();
+        await t.ctx.deliverer.runOnce();
+      }
+      expect(hits.failing).toBeGreaterThanOrEqual(4);
+      expect(hits.healthy).toBe(1);
+    } finally {
+      receiver.close();
+    }
   });
 });

@@ -4,6 +4,7 @@
  * decoded frame exactly once in decode order (no frame-rate conversion), area scaling, no auto-rotation.
  */
 import { spawn } from 'node:child_process';
+import { basename } from 'node:path';
 import { DependencyError, MediaError } from '../../core/errors.js';
 
 export interface VideoInfo {
@@ -54,8 +55,10 @@ function missingTool(command: string, err: NodeJS.ErrnoException): Error {
   return err;
 }
 
-function lastLine(text: string): string {
-  return text.trim().split('\n').filter(Boolean).slice(-1)[0] ?? 'no detail';
+/** FFmpeg's last complaint, with the file's folder left out (a server's temporary paths are nobody's business). */
+function lastLine(text: string, path: string): string {
+  const line = text.trim().split('\n').filter(Boolean).slice(-1)[0] ?? 'no detail';
+  return line.split(path).join(basename(path));
 }
 
 export function parseFrameRate(rate: string | undefined): number {
@@ -78,7 +81,8 @@ export async function probeVideo(path: string, limits: VideoLimits = {}): Promis
     'json',
     path,
   ]);
-  if (code !== 0) throw new MediaError(`not a readable video: ${lastLine(stderr)}`, 'KAI_ERR_MEDIA_CORRUPT');
+  if (code !== 0)
+    throw new MediaError(`not a readable video: ${lastLine(stderr, path)}`, 'KAI_ERR_MEDIA_CORRUPT');
   const parsed = JSON.parse(stdout) as {
     streams?: {
       width?: number;
@@ -201,7 +205,9 @@ export function decodeFrames(
     child.on('close', (code) => {
       if (failed) return reject(failed);
       if (code !== 0)
-        return reject(new MediaError(`could not decode video: ${lastLine(stderr)}`, 'KAI_ERR_MEDIA_CORRUPT'));
+        return reject(
+          new MediaError(`could not decode video: ${lastLine(stderr, path)}`, 'KAI_ERR_MEDIA_CORRUPT'),
+        );
       if (frameNumber === 0)
         return reject(new MediaError('video has no decodable frame', 'KAI_ERR_MEDIA_CORRUPT'));
       resolve(frameNumber);

@@ -79,6 +79,9 @@ export function toProblem(err: FastifyError | Error): Problem {
   if (err instanceof SyntaxError || fastifyErr.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
     return problem(400, 'KAI_ERR_MALFORMED_JSON', `request body is not valid JSON: ${err.message}`);
   }
+  // busboy's own parse errors (no boundary, a malformed part) carry no status: the body was wrong, not the server.
+  if (/^(Multipart: |Malformed part header|Unexpected end of (form|multipart data))/.test(err.message))
+    return problem(400, 'KAI_ERR_BAD_MULTIPART', `the multipart body is malformed: ${err.message}`);
   const status = fastifyErr.statusCode ?? 500;
   if (status >= 400 && status < 500) {
     const code = (fastifyErr.code && FASTIFY_CLIENT_ERRORS[fastifyErr.code]) ?? 'KAI_ERR_BAD_REQUEST';

@@ -9,24 +9,49 @@ import { errorResponses, Signal } from '../schemas/common.js';
 import { matchView } from '../views.js';
 
 /** The one uploaded file of a multipart request (any field name), read with the upload size limit. */
+/** Longest text field accepted beside an uploaded file (ids, names, JSON metadata). */
+const MAX_FIELD_CHARS = 8_192;
+
+/**
+ * The one file of a multipart upload and the text fields sent with it. The limits JSON bodies get apply here too:
+ * a second file, an over-long field or a repeated field is refused, never silently dropped.
+ */
 export async function uploadedFile(
   request: FastifyRequest,
+  fieldLimits: Record<string, number> = {},
 ): Promise<{ field: string; buffer: Buffer; filename: string; fields: Record<string, string> }> {
   if (!request.isMultipart())
     throw new ValidationError(
       'send the media as multipart/form-data with one file part',
       'KAI_ERR_NOT_MULTIPART',
     );
-  const file = await request.file();
-  if (!file) throw new ValidationError('the multipart body has no file part', 'KAI_ERR_NO_FILE');
-  const buffer = await file.toBuffer();
-  // Text fields sent before the file part (multipart is a stream: later ones are not read).
+  let file: { field: string; buffer: Buffer; filename: string } | null = null;
   const fields: Record<string, string> = {};
-  for (const [name, value] of Object.entries(file.fields)) {
-    const part = Array.isArray(value) ? value[0] : value;
-    if (part && part.type === 'field' && typeof part.value === 'string') fields[name] = part.value;
+  for await (const part of request.parts()) {
+    if (part.type === 'file') {
+      if (file) {
+        await part.toBuffer().catch(() => undefined);
+        throw new ValidationError(
+          'send one file per request (this one has several)',
+          'KAI_ERR_TOO_MANY_FILES',
+        );
+      }
+      file = { field: part.fieldname, buffer: await part.toBuffer(), filename: part.filename };
+      continue;
+    }
+    const value = typeof part.value === 'string' ? part.value : String(part.value);
+    const limit = fieldLimits[part.fieldname] ?? MAX_FIELD_CHARS;
+    if (value.length > limit)
+      throw new ValidationError(
+        `the field "${part.fieldname}" is ${value.length} characters long; at most ${limit} are accepted`,
+        'KAI_ERR_FIELD_TOO_LONG',
+      );
+    if (Object.hasOwn(fields, part.fieldname))
+      throw new ValidationError(`the field "${part.fieldname}" is sent twice`, 'KAI_ERR_FIELD_REPEATED');
+    fields[part.fieldname] = value;
   }
-  return { field: file.fieldname, buffer, filename: file.filename, fields };
+  if (!file) throw new ValidationError('the multipart body has no file part', 'KAI_ERR_NO_FILE');
+  return { ...file, fields };
 }
 
 export function hashOptions(ctx: AppContext) {

@@ -7,7 +7,11 @@ import { NotFoundError, ValidationError } from '../../core/errors.js';
 import { sniffContentType } from '../../hashing/content-type.js';
 import { hashBuffer, signalsOf } from '../../hashing/hash-file.js';
 import { POLICY_ACTIONS } from '../../review/policy.js';
-import type { SubmissionInput, SubmissionResult } from '../../review/review-service.js';
+import {
+  assertIdempotencyKey,
+  type SubmissionInput,
+  type SubmissionResult,
+} from '../../review/review-service.js';
 import { DECISIONS, GROUND_TYPES } from '../../review/statements.js';
 import { principalOf } from '../plugins/auth.js';
 import { errorResponses, IdParams, PageQuery, Signal } from '../schemas/common.js';
@@ -129,9 +133,11 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
       const principal = principalOf(request);
       const key = request.headers['idempotency-key'];
       if (Array.isArray(key)) throw new ValidationError('send one Idempotency-Key header');
+      if (key !== undefined) assertIdempotencyKey(key);
       let input: SubmissionInput;
       if (request.isMultipart()) {
-        const file = await uploadedFile(request);
+        // The same limits as the JSON body's schema.
+        const file = await uploadedFile(request, { external_id: 200, uploader_id: 200 });
         const fields = file.fields;
         const externalId = fields.external_id;
         if (!externalId)

@@ -35,6 +35,9 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
       ${new Date().toISOString()}
     from audit_log`.execute(db);
 
+  // What a synchronous submission answered (policy action and matches), so a replay answers the same.
+  await db.schema.alterTable('submissions').addColumn('answer', 'text').execute();
+
   await db.schema
     .createTable('sign_in_failures')
     .addColumn('account', 'text', (c) => c.primaryKey())
