@@ -15,15 +15,23 @@ import type { AppContext } from '../context.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { registerRoutes } from './routes/index.js';
+import { loggerOptions, registerRequestLog, type LogFormat } from './request-log.js';
 
 export interface BuildAppOptions {
-  logger?: boolean;
+  /** Log requests and errors: true = JSON lines; 'pretty' = a line for people per request. */
+  logger?: boolean | LogFormat;
 }
 
 export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const { http } = ctx.config;
   const app = Fastify({
-    logger: options.logger ? { level: process.env.KAITIAKI_LOG_LEVEL ?? 'info' } : false,
+    logger: options.logger
+      ? loggerOptions(
+          options.logger === 'pretty' ? 'pretty' : 'json',
+          process.env.KAITIAKI_LOG_LEVEL ?? 'info',
+        )
+      : false,
+    disableRequestLogging: true,
     bodyLimit: http.bodyLimitBytes,
     trustProxy: http.trustProxy,
     ajv: {
@@ -35,6 +43,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   app.decorate('ctx', ctx);
   registerErrorHandling(app);
   registerSecurityHeaders(app);
+  if (options.logger) registerRequestLog(app);
 
   await app.register(fastifySwagger, {
     openapi: {

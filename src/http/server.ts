@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
 import { buildApp } from './app.js';
+import type { LogFormat } from './request-log.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -11,7 +12,7 @@ export interface RunningServer {
 
 export async function startServer(
   ctx: AppContext,
-  options: { logger?: boolean } = {},
+  options: { logger?: boolean | LogFormat } = {},
 ): Promise<RunningServer> {
   const app = await buildApp(ctx, { logger: options.logger });
   const url = await app.listen({ host: ctx.config.http.host, port: ctx.config.http.port });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { PROJECT_DIR, runCli } from '../helpers/cli.js';
 import { PDQ_DATA } from '../helpers/shared.js';
 
 const BRIDGE = 'f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22';
@@ -25,6 +25,16 @@ describe('kaitiaki init, bank and match on the embedded store', () => {
     expect(created.admin_key).toMatch(/^kt_[A-Za-z0-9]{8}_[A-Za-z0-9_-]{32}$/);
     const again = JSON.parse((await runCli(['init', '--data-dir', dataDir, '--json'])).stdout);
     expect(again).toMatchObject({ admin_key: null, created: false });
+    // Said plainly, in both forms, with the way to a new key.
+    expect(again.note).toMatch(/admin-key create/);
+    expect((await runCli(['init', '--data-dir', dataDir])).stdout).toMatch(
+      /already initialised[\s\S]*kaitiaki admin-key create --data-dir/,
+    );
+    const made = await runCli(['admin-key', 'create', '--data-dir', dataDir, '--json']);
+    expect(made.code).toBe(0);
+    const { admin_key: key } = JSON.parse(made.stdout) as { admin_key: string };
+    expect(key).toMatch(/^kt_/);
+    expect(key).not.toBe(created.admin_key);
   });
 
   it('creates a bank, imports CSV with a bad line reported by number, lists and exports it', async () => {
@@ -129,5 +139,34 @@ describe('kaitiaki init, bank and match on the embedded store', () => {
     }
     const bad = await runCli(['user', 'create', 'x@example.org', '--role', 'root', '--data-dir', dataDir]);
     expect(bad.code).toBe(2);
+  });
+
+  it("runs the README tour's import and match on the sample files shipped in examples/", async () => {
+    const tour = mkdtempSync(join(tmpdir(), 'kaitiaki-tour-'));
+    const examples = join(PROJECT_DIR, 'examples');
+    await runCli(['init', '--data-dir', tour]);
+    expect((await runCli(['bank', 'create', 'TVEC_KNOWN', '--data-dir', tour])).code).toBe(0);
+    const imported = await runCli([
+      'bank',
+      'import',
+      'TVEC_KNOWN',
+      join(examples, 'list.csv'),
+      '--data-dir',
+      tour,
+    ]);
+    expect(imported.stdout).toMatch(/3 new, 0 already there, 0 bad/);
+    const matched = await runCli([
+      'match',
+      join(examples, 'bridge-blurred.jpg'),
+      join(examples, 'unrelated.jpg'),
+      '--data-dir',
+      tour,
+    ]);
+    const [blurred, unrelated] = matched.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(blurred.matches).toEqual([expect.objectContaining({ signal_type: 'pdq', distance: 4 })]);
+    expect(unrelated.matches).toEqual([]);
   });
 });

@@ -6,12 +6,13 @@ import { registerHashCommand } from './hash.js';
 import { registerMatchCommand } from './match.js';
 import { registerRetentionCommand } from './retention.js';
 import { registerUserCommand } from './user.js';
-import { registerInitCommand } from './init.js';
+import { registerAdminKeyCommand, registerInitCommand } from './init.js';
 import { registerServeCommand } from './serve.js';
 
 /** Every CLI command registers itself here, one file per command. */
 export function registerCommands(program: Command, io: CliIo): void {
   registerInitCommand(program, io);
+  registerAdminKeyCommand(program, io);
   registerServeCommand(program, io);
   registerHashCommand(program, io);
   registerBankCommand(program, io);

@@ -37,13 +37,20 @@ export function printInit(result: InitResult, io: CliIo, json: boolean, dataDesc
         organisation: result.organisation,
         admin_key: result.adminKey,
         created: result.created,
+        ...(result.created
+          ? {}
+          : {
+              note: 'already initialised: the admin key was printed on the first start; make another with `kaitiaki admin-key create`',
+            }),
       }) + '\n',
     );
     return;
   }
   if (!result.created) {
     io.stdout.write(
-      `Kaitiaki is already initialised in ${dataDescription} (organisation "${result.organisation.name}").\n`,
+      `Kaitiaki is already initialised in ${dataDescription} (organisation "${result.organisation.name}").\n` +
+        `Its admin key was printed once, when it was first set up (by \`npm start\`, \`kaitiaki serve\` or \`kaitiaki init\`).\n` +
+        `To make another: kaitiaki admin-key create${dataDescription === 'PostgreSQL' ? ' --database-url <url>' : ` --data-dir ${dataDescription}`}\n`,
     );
     return;
   }
@@ -81,4 +88,52 @@ export function registerInitCommand(program: Command, io: CliIo): void {
         }
       },
     );
+}
+
+/** `kaitiaki admin-key create`: a new instance-administrator key, for whoever runs the server (never via the API). */
+export function registerAdminKeyCommand(program: Command, io: CliIo): void {
+  program
+    .command('admin-key')
+    .description('instance-administrator API keys (made on the server, never through the API)')
+    .command('create')
+    .description('print a new instance-administrator key once')
+    .option('-d, --data-dir <dir>', 'data directory (default $KAITIAKI_DATA_DIR or ./data)')
+    .option('--database-url <url>', 'use PostgreSQL instead of SQLite')
+    .option('--name <name>', 'a name to tell the key apart', 'admin (from kaitiaki admin-key create)')
+    .option('--json', 'print {"admin_key": "..."}')
+    .action(async (options: { dataDir?: string; databaseUrl?: string; name: string; json?: boolean }) => {
+      const config = readConfig(process.env, {
+        dataDir: options.dataDir,
+        ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+      });
+      const ctx = await AppContext.open(config);
+      try {
+        const init = await initialise(ctx);
+        const key = init.adminKey
+          ? init.adminKey
+          : await ctx.mutate('cli', async (m) => {
+              const issued = await m.apiKeys.create(init.organisation.id, {
+                name: options.name,
+                role: 'admin',
+                createdBy: 'cli',
+                instanceAdmin: true,
+              });
+              await m.audit({
+                orgId: init.organisation.id,
+                action: 'key.create',
+                subjectType: 'api_key',
+                subjectId: issued.info.id,
+                detail: { name: issued.info.name, role: 'admin', instance_admin: true },
+              });
+              return issued.key;
+            });
+        io.stdout.write(
+          options.json
+            ? JSON.stringify({ admin_key: key }) + '\n'
+            : `Instance administrator key (shown once; store it safely):\n\n  ${key}\n\n`,
+        );
+      } finally {
+        await ctx.close();
+      }
+    });
 }
