@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerErrorHandling } from './plugins/errors.js';
@@ -31,7 +31,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
           process.env.KAITIAKI_LOG_LEVEL ?? 'info',
         )
       : false,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: http.bodyLimitBytes,
     trustProxy: http.trustProxy,
     ajv: {

@@ -1,4 +1,4 @@
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { prettyLine, registerRequestLog } from '../../src/http/request-log.js';
 
@@ -7,7 +7,7 @@ describe('the request log', () => {
     const lines: string[] = [];
     const app = Fastify({
       logger: { level: 'info', stream: { write: (line: string) => void lines.push(line) } },
-      disableRequestLogging: true,
+      logController: new LogController({ disableRequestLogging: true }),
     });
     registerRequestLog(app);
     app.get('/v1/thing', async () => ({ ok: true }));

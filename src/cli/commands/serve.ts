@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { readConfig } from '../../config/config.js';
 import { AppContext } from '../../context.js';
+import type { LogFormat } from '../../http/request-log.js';
 import { startServer } from '../../http/server.js';
 import type { CliIo } from '../io.js';
 import { initialise, printInit } from './init.js';
@@ -13,6 +14,11 @@ function parsePort(value: string): number {
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new InvalidArgumentError('a port from 0 to 65535');
   return port;
+}
+
+function parseLogFormat(value: string): LogFormat {
+  if (value !== 'pretty' && value !== 'json') throw new InvalidArgumentError('pretty or json');
+  return value;
 }
 
 function parseWorkers(value: string): number {
@@ -59,6 +65,11 @@ export function registerServeCommand(program: Command, io: CliIo): void {
     .option('-p, --port <port>', 'port (default $KAITIAKI_PORT or 8080)', parsePort)
     .option('--host <host>', 'address to listen on (default 127.0.0.1)')
     .option('--quiet', 'no request log')
+    .option(
+      '--log-format <format>',
+      'pretty (a line per request, for people) or json; default pretty in a terminal, json otherwise',
+      parseLogFormat,
+    )
     .option('-w, --workers <n>', 'server processes sharing the port (default 1)', parseWorkers, 1)
     .action(
       async (options: {
@@ -67,6 +78,7 @@ export function registerServeCommand(program: Command, io: CliIo): void {
         port?: number;
         host?: string;
         quiet?: boolean;
+        logFormat?: LogFormat;
         workers: number;
       }) => {
         const config = readConfig(process.env, {
@@ -88,7 +100,8 @@ export function registerServeCommand(program: Command, io: CliIo): void {
           if (n % 1_000_000 === 0) io.stderr.write(`  ${n} entries\n`);
         });
         io.stderr.write(`index loaded: ${report.entries} entries in ${report.seconds.toFixed(1)} s\n`);
-        const server = await startServer(ctx, { logger: !options.quiet });
+        const format = options.logFormat ?? (process.stderr.isTTY ? 'pretty' : 'json');
+        const server = await startServer(ctx, { logger: options.quiet ? false : format });
         if (!cluster.isWorker)
           io.stdout.write(`Kaitiaki is serving on ${server.url} (API docs: ${server.url}/docs)\n`);
         await new Promise<void>((resolve) => {
