@@ -164,9 +164,9 @@ export async function importEntries(
   let header: string[] | null = null;
   const flush = async () => {
     if (batch.length === 0) return;
-    const inserted = await entries.insertMany(batch);
-    report.inserted += inserted.length;
-    report.duplicates += batch.length - inserted.length;
+    const inserted = await entries.insertManyCounting(batch);
+    report.inserted += inserted;
+    report.duplicates += batch.length - inserted;
     batch = [];
     options.onProgress?.({
       lines: report.lines,

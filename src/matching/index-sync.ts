@@ -15,6 +15,7 @@ export interface IndexLoadReport {
 export class IndexSync {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  private loaded = false;
   lastError: string | null = null;
   loadedAt: string | null = null;
   /** Told of every entry that changed (caches of entry details listen here). */
@@ -43,13 +44,18 @@ export class IndexSync {
       onProgress?.(count);
     }
     this.index.pdq.finishBulk();
+    this.loaded = true;
     await this.catchUp();
     this.loadedAt = new Date().toISOString();
     return { entries: count, seconds: (performance.now() - started) / 1000 };
   }
 
-  /** Applies every change since the index's sequence number; concurrent callers share one run. */
+  /**
+   * Applies every change since the index's sequence number; concurrent callers share one run. Until the index was
+   * loaded there is nothing to keep in step (a CLI command writing to the store has no index): nothing happens.
+   */
   catchUp(): Promise<void> {
+    if (!this.loaded) return Promise.resolve();
     if (!this.running) {
       this.running = this.applyChanges().finally(() => {
         this.running = null;

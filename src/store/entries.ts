@@ -207,6 +207,28 @@ export class EntryService {
     });
   }
 
+  /**
+   * Adds many entries and answers how many were new (existing (bank, type, value) are skipped): the bulk path of
+   * imports, which need only the count, so no rows are read back.
+   */
+  async insertManyCounting(rows: Omit<NewEntryRow, 'seq'>[]): Promise<number> {
+    if (rows.length === 0) return 0;
+    return withTx(this.db, async (tx) => {
+      const first = await allocateSeq(tx, rows.length);
+      let inserted = 0;
+      for (let start = 0; start < rows.length; start += 1000) {
+        const chunk = rows.slice(start, start + 1000).map((row, i) => ({ ...row, seq: first + start + i }));
+        const result = await tx
+          .insertInto('entries')
+          .values(chunk)
+          .onConflict((oc) => oc.columns(['bank_id', 'signal_type', 'value']).doNothing())
+          .executeTakeFirst();
+        inserted += Number(result.numInsertedOrUpdatedRows ?? 0);
+      }
+      return inserted;
+    });
+  }
+
   /** Adds one entry; idempotent on (bank, type, value): an existing entry is returned with created = false. */
   async add(row: Omit<NewEntryRow, 'seq'>): Promise<{ entry: Entry; created: boolean }> {
     const [inserted] = await this.insertMany([row]);

@@ -8,6 +8,7 @@ import * as reports from './20261124T231500Z-reports.js';
 import * as sessions from './20261124T233000Z-sessions.js';
 import * as media from './20261124T234000Z-media.js';
 import * as trust from './20261203T140000Z-trust.js';
+import * as entriesImport from './20261203T141000Z-entries-import.js';
 
 export interface DialectMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -22,4 +23,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Dialec
   ['20261124T233000Z-sessions', sessions],
   ['20261124T234000Z-media', media],
   ['20261203T140000Z-trust', trust],
+  ['20261203T141000Z-entries-import', entriesImport],
 ];
