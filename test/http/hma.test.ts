@@ -8,7 +8,14 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildHmaApp, hmaPrincipal, isPrivateAddress, parseHmaListen } from '../../src/http/hma-app.js';
+import { readConfig } from '../../src/config/config.js';
+import {
+  buildHmaApp,
+  hmaPrincipal,
+  isPrivateAddress,
+  parseHmaListen,
+  startHmaServer,
+} from '../../src/http/hma-app.js';
 import { bearer, startTestApp, type TestApp } from '../helpers/app.js';
 import { TEST_DIALECTS } from '../helpers/databases.js';
 import { PDQ_DATA } from '../helpers/shared.js';
@@ -91,6 +98,26 @@ describe.each(TEST_DIALECTS)('HMA clients unchanged, on %s', (dialect) => {
         expect((await hma.inject({ method: 'GET', url })).statusCode, url).toBe(404);
       // The main listener still wants a key for the facade.
       expect((await t.app.inject({ method: 'GET', url: '/c/banks' })).statusCode).toBe(401);
+    });
+
+    it('listens on a real socket, where a doubled slash reaches it as sent, and refuses a public address', async () => {
+      const server = await startHmaServer(t.ctx, {
+        listen: '127.0.0.1:0',
+        org: 'Coop Platform',
+        force: false,
+      });
+      try {
+        expect(server.principal.label).toBe('hma:Coop Platform');
+        const response = await fetch(`${server.url}//c/banks`);
+        expect(response.status).toBe(200);
+        expect(await response.json()).toContainEqual({ name: 'COOP_BANK', matching_enabled_ratio: 1 });
+        expect((await fetch(`${server.url}/v1/banks`)).status).toBe(404);
+      } finally {
+        await server.app.close();
+      }
+      await expect(
+        startHmaServer(t.ctx, { listen: '0.0.0.0:0', org: 'Coop Platform', force: false }),
+      ).rejects.toThrow(/loopback or private.*--hma-listen-force/);
     });
 
     it('refuses to start for an unknown organisation, by id or name', async () => {
@@ -398,6 +425,25 @@ describe.each(TEST_DIALECTS)('HMA clients unchanged, on %s', (dialect) => {
 });
 
 describe('HMA listener addresses', () => {
+  it('reads KAITIAKI_HMA_LISTEN, KAITIAKI_HMA_ORG and KAITIAKI_HMA_LISTEN_FORCE', () => {
+    expect(readConfig({}, { dataDir: '/tmp/x' }).hma).toEqual({
+      listen: null,
+      org: null,
+      listenForce: false,
+    });
+    const env = {
+      KAITIAKI_HMA_LISTEN: '10.0.0.5:5000',
+      KAITIAKI_HMA_ORG: 'Coop',
+      KAITIAKI_HMA_LISTEN_FORCE: 'true',
+    };
+    expect(readConfig(env, { dataDir: '/tmp/x' }).hma).toEqual({
+      listen: '10.0.0.5:5000',
+      org: 'Coop',
+      listenForce: true,
+    });
+    expect(readConfig(env, { dataDir: '/tmp/x', hmaOrg: '7' }).hma.org).toBe('7');
+  });
+
   it('parses HOST:PORT, IPv6 in brackets included', () => {
     expect(parseHmaListen('127.0.0.1:5000')).toEqual({ host: '127.0.0.1', port: 5000 });
     expect(parseHmaListen('[::1]:5000')).toEqual({ host: '::1', port: 5000 });
