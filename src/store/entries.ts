@@ -262,6 +262,18 @@ export class EntryService {
     if (update.status !== undefined) set.status = validateStatus(update.status);
     if (update.hma !== undefined) set.hma = update.hma === null ? null : JSON.stringify(update.hma);
     const row = await withTx(this.db, async (tx) => {
+      if (update.status !== undefined && update.hma === undefined) {
+        // A status set by anyone else ends an HMA `disable_until_ts`: that time must not re-enable it later.
+        const current = await tx
+          .selectFrom('entries')
+          .select('hma')
+          .where('id', '=', entryId)
+          .executeTakeFirst();
+        if (current?.hma) {
+          const { disable_until_ts: _ended, ...rest } = JSON.parse(current.hma) as HmaContentInfo;
+          if (_ended !== undefined) set.hma = Object.keys(rest).length ? JSON.stringify(rest) : null;
+        }
+      }
       const seq = await allocateSeq(tx, 1);
       return tx
         .updateTable('entries')

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../../src/config/config.js';
+import { enableExpiredHmaContent } from '../../src/hma/disable-until.js';
 import {
   buildHmaApp,
   hmaPrincipal,
@@ -336,6 +337,36 @@ describe.each(TEST_DIALECTS)('HMA clients unchanged, on %s', (dialect) => {
           .disable_until_ts,
       ).toBe(until);
       expect((await hma.inject({ method: 'GET', url: lookupUrl })).json()).toEqual({});
+      // Until the time comes: then it is enabled again by itself, and the time is still echoed.
+      expect(await enableExpiredHmaContent(t.ctx, until * 1000 - 1000)).toBe(0);
+      expect(await enableExpiredHmaContent(t.ctx, until * 1000 + 1000)).toBe(1);
+      expect(Object.keys((await hma.inject({ method: 'GET', url: lookupUrl })).json())).toEqual([
+        'CONTENT_BANK',
+      ]);
+      expect(await enableExpiredHmaContent(t.ctx, until * 1000 + 1000)).toBe(0);
+      // Disabled again on the main API: the old time no longer re-enables it.
+      const banks = await t.app.inject({
+        method: 'GET',
+        url: '/v1/banks?limit=100',
+        headers: bearer(org.key),
+      });
+      const bankId = banks.json().items.find((b: { name: string }) => b.name === 'CONTENT_BANK').id;
+      const disabledV1 = await t.app.inject({
+        method: 'PATCH',
+        url: `/v1/banks/${bankId}/entries/${id}`,
+        headers: bearer(org.key),
+        payload: { status: 'disabled' },
+      });
+      expect(disabledV1.statusCode, disabledV1.body).toBe(200);
+      expect(await enableExpiredHmaContent(t.ctx, until * 1000 + 1000)).toBe(0);
+      expect((await hma.inject({ method: 'GET', url: lookupUrl })).json()).toEqual({});
+      await hma.inject({
+        method: 'PUT',
+        url: `/c/bank/CONTENT_BANK/content/${id}`,
+        payload: { disable_until_ts: 0 },
+      });
+      expect((await hma.inject({ method: 'GET', url: lookupUrl })).json()).toEqual({});
+      expect(await enableExpiredHmaContent(t.ctx, until * 1000 + 1000)).toBe(0);
       const enabled = await hma.inject({
         method: 'PUT',
         url: `/c/bank/CONTENT_BANK/content/${id}`,
