@@ -162,6 +162,30 @@ describe.each(TEST_DIALECTS)('HMA clients unchanged, on %s', (dialect) => {
       expect(added.statusCode, added.body).toBe(200);
       expect(added.json()).toMatchObject({ signals: { pdq: BRIDGE } });
       const id = added.json().id;
+      // A JSON content type with an empty body (HMA's Flask takes it) is no body, not an error.
+      const emptyJson = await hma.inject({
+        method: 'POST',
+        url: `/c/bank/URL_BANK/content?url=${url}`,
+        headers: { 'content-type': 'application/json' },
+        payload: '',
+      });
+      expect(emptyJson.statusCode, emptyJson.body).toBe(200);
+      expect(emptyJson.json().id).toBe(id);
+      const mainEmpty = await t.app.inject({
+        method: 'POST',
+        url: `/c/bank/URL_BANK/content?url=${url}`,
+        headers: { ...bearer(org.key), 'content-type': 'application/json' },
+        payload: '',
+      });
+      expect(mainEmpty.statusCode, mainEmpty.body).toBe(200);
+      // Elsewhere on the API an empty JSON body is still refused.
+      const v1Empty = await t.app.inject({
+        method: 'POST',
+        url: '/v1/banks',
+        headers: { ...bearer(org.key), 'content-type': 'application/json' },
+        payload: '',
+      });
+      expect(v1Empty.statusCode).toBe(400);
       const lookup = await hma.inject({
         method: 'GET',
         url: `/m/lookup?url=${url}&content_type=photo&banks=URL_BANK`,

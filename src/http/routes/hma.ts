@@ -198,10 +198,25 @@ const UpdateContent = Type.Object(
 );
 
 /**
- * The facade's routes, registered by both listeners: the main one (routes/index.ts, behind the API-key hook)
- * and the HMA listener (hma-app.ts, which sets its organisation's principal on every request).
+ * The facade's routes as a plugin, registered by both listeners: the main one (routes/index.ts, behind the
+ * API-key hook) and the HMA listener (hma-app.ts, which sets its organisation's principal on every request).
+ * In its own scope, an empty JSON body is no body: HMA (Flask) accepts `Content-Type: application/json` with
+ * nothing after it, as clients send for `POST /c/bank/NAME/content?url=`.
  */
 export async function hmaRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  await app.register(async (scope) => {
+    const json = scope.getDefaultJsonParser('error', 'error');
+    scope.removeContentTypeParser('application/json');
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+      const text = typeof body === 'string' ? body : body.toString('utf8');
+      if (text.trim() === '') return done(null, undefined);
+      return json(request, text, done);
+    });
+    registerHmaRoutes(scope, ctx);
+  });
+}
+
+function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
   /** Fetches `url` under the fetch policy and hashes it, as HMA's hash_media does. */
   const hashUrl = async (query: { url?: string; content_type?: string }): Promise<HashResult> => {
     if (!query.url) throw new ValidationError('url is required (or upload the file with POST)');
@@ -601,6 +616,7 @@ export async function hmaRoutes(app: FastifyInstance, ctx: AppContext): Promise<
           'or the media at ?url= into a bank',
         params: BankParams,
         querystring: UrlQuery,
+        consumes: ['multipart/form-data', 'application/json'],
       },
     },
     async (request) => {
