@@ -107,7 +107,7 @@ export function hmaMetadata(input: {
   return out;
 }
 
-/** The one file part of a multipart body and every text field, before or after it (Coop sends fields after). */
+/** The one file part of a multipart body and every text field, whether sent before or after the file. */
 async function readForm(
   request: FastifyRequest,
 ): Promise<{ field: string; buffer: Buffer; fields: Record<string, string> }> {
