@@ -326,6 +326,18 @@ describe.each(TEST_DIALECTS)('HMA clients unchanged, on %s', (dialect) => {
       expect(counts.FLIP_HIGH).toBeGreaterThan(counts.FLIP_MID);
       expect(counts.FLIP_HIGH).toBeLessThan(80);
       expect(await lookup('&bypass_coinflip=true&seed=3')).toEqual(Object.keys(ratios).sort());
+      // As HMA, bypass_coinflip lets a bank with ratio 0 (disabled) match too; a flip never does.
+      await hma.inject({ method: 'PUT', url: '/c/bank/FLIP_LOW', payload: { enabled_ratio: 0 } });
+      expect(await lookup('&seed=3')).not.toContain('FLIP_LOW');
+      for (let seed = 0; seed < 20; seed++) expect(await lookup(`&seed=${seed}`)).not.toContain('FLIP_LOW');
+      expect(await lookup('&bypass_coinflip=true')).toEqual(Object.keys(ratios).sort());
+      // A bank name that is none of yours matches nothing, as in HMA (no error).
+      const unknown = await hma.inject({
+        method: 'GET',
+        url: `/m/lookup?signal_type=pdq&signal=${ROTATED}&banks=NO_SUCH_BANK&bypass_coinflip=true`,
+      });
+      expect(unknown.statusCode).toBe(200);
+      expect(unknown.json()).toEqual({});
     });
 
     it('omits signals unless include_signals=true, and echoes a future disable_until_ts', async () => {

@@ -242,14 +242,20 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
     signalsOf(hashed).filter(
       (s) => s.type === 'pdq' || s.type === 'vpdq' || (s.type === 'md5' && hashed.type === 'video'),
     );
+  /** The ids of the banks named in `banks=A,B`; as HMA, a name that is no bank of yours just matches nothing. */
   const bankNames = async (orgId: number, names: string | undefined): Promise<Set<number> | undefined> => {
     if (!names) return undefined;
     const ids = new Set<number>();
     for (const name of names
       .split(',')
       .map((n) => n.trim())
-      .filter(Boolean))
-      ids.add((await ctx.banks.getVisibleByName(orgId, name)).id);
+      .filter(Boolean)) {
+      try {
+        ids.add((await ctx.banks.getVisibleByName(orgId, name)).id);
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err;
+      }
+    }
     return ids;
   };
   /**
@@ -264,7 +270,9 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
     flip: number | null,
   ) => {
     const byBank: Record<string, { bank_content_id: number; distance: string }[]> = {};
-    for (const m of ctx.matcher.rawMatches(orgId, [{ type, value }], { banks })) {
+    // As HMA, bypass_coinflip lets every bank match, a disabled one (ratio 0) included.
+    const includeDisabledBanks = flip === null;
+    for (const m of ctx.matcher.rawMatches(orgId, [{ type, value }], { banks, includeDisabledBanks })) {
       const bank = ctx.bankRules.bank(m.bankId);
       if (flip !== null && !(bank && bank.enabledRatio >= flip)) continue;
       const name = bank?.name ?? String(m.bankId);
