@@ -7,6 +7,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import fastifyMultipart from '@fastify/multipart';
+import fastifyRateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { permissionsOf, type Principal } from '../auth/roles.js';
 import type { AppContext } from '../context.js';
@@ -126,6 +127,13 @@ export async function buildHmaApp(
   // The same upload limits as the main listener (src/http/app.ts).
   await app.register(fastifyMultipart, {
     limits: { fileSize: http.maxUploadBytes, files: 1, fields: 20, parts: 25, fieldSize: 1024 * 1024 },
+  });
+  // The same per-minute limit as the main listener, per client address (there are no keys here).
+  await app.register(fastifyRateLimit, {
+    global: true,
+    max: http.rateLimitPerMinute,
+    timeWindow: 60_000,
+    allowList: (request) => request.url.startsWith('/status'),
   });
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request) => {

@@ -222,6 +222,22 @@ describe.each(TEST_DIALECTS)('HMA clients unchanged, on %s', (dialect) => {
     });
   });
 
+  it('limits requests per client address like the main listener', async () => {
+    const limited = await startTestApp(dialect, { KAITIAKI_RATE_LIMIT_PER_MINUTE: '3' });
+    try {
+      await limited.organisation('Limited', 'moderator');
+      const app = await buildHmaApp(limited.ctx, await hmaPrincipal(limited.ctx, 'Limited'));
+      const codes = [];
+      for (let i = 0; i < 5; i++)
+        codes.push((await app.inject({ method: 'GET', url: '/c/banks' })).statusCode);
+      expect(codes).toEqual([200, 200, 200, 429, 429]);
+      expect((await app.inject({ method: 'GET', url: '/status/live' })).statusCode).toBe(200);
+      await app.close();
+    } finally {
+      await limited.close();
+    }
+  });
+
   describe('exchanges', () => {
     it('lists no exchange API yet and answers 501 on the other exchange routes', async () => {
       const apis = await hma.inject({ method: 'GET', url: '/c/exchanges/apis' });
