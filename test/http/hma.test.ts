@@ -171,6 +171,25 @@ describe.each(TEST_DIALECTS)('HMA clients unchanged, on %s', (dialect) => {
       });
       expect(emptyJson.statusCode, emptyJson.body).toBe(200);
       expect(emptyJson.json().id).toBe(id);
+      // HMA documents metadata as a query parameter; with a JSON body, the body's fields count too.
+      expect(
+        (await hma.inject({ method: 'POST', url: '/c/banks', payload: { name: 'URL_META' } })).statusCode,
+      ).toBe(201);
+      const meta = encodeURIComponent(JSON.stringify({ content_uri: 'https://coop.example/i/9' }));
+      const withMeta = await hma.inject({
+        method: 'POST',
+        url: `/c/bank/URL_META/content?url=${url}&metadata=${meta}`,
+        payload: { content_id: 'i-9', note: 'from a report' },
+      });
+      expect(withMeta.statusCode, withMeta.body).toBe(200);
+      const stored = await hma.inject({
+        method: 'GET',
+        url: `/c/bank/URL_META/content/${withMeta.json().id}?include_metadata=true`,
+      });
+      expect(stored.json()).toMatchObject({
+        metadata: { content_id: 'i-9', content_uri: 'https://coop.example/i/9' },
+        note: 'from a report',
+      });
       const mainEmpty = await t.app.inject({
         method: 'POST',
         url: `/c/bank/URL_BANK/content?url=${url}`,

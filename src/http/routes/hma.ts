@@ -158,6 +158,19 @@ const UrlQuery = Type.Object(
   },
   { additionalProperties: false },
 );
+/** Adding content: the media by URL (or an upload), and HMA's metadata, which may come in the query too. */
+const AddContentQuery = Type.Object(
+  {
+    url: Type.Optional(Type.String({ maxLength: 8000 })),
+    content_type: Type.Optional(Type.String({ maxLength: 32 })),
+    types: Type.Optional(Type.String({ maxLength: 1000 })),
+    metadata: Type.Optional(Type.String({ maxLength: 64 * 1024 })),
+    content_id: Type.Optional(Type.String({ maxLength: 2048 })),
+    content_uri: Type.Optional(Type.String({ maxLength: 2048 })),
+    note: Type.Optional(Type.String({ maxLength: 2000 })),
+  },
+  { additionalProperties: false },
+);
 const ContentQuery = Type.Object(
   {
     include_signals: Type.Optional(Type.Boolean()),
@@ -613,7 +626,7 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
     });
   };
 
-  app.post<{ Params: Static<typeof BankParams>; Querystring: Static<typeof UrlQuery> }>(
+  app.post<{ Params: Static<typeof BankParams>; Querystring: Static<typeof AddContentQuery> }>(
     '/c/bank/:bank/content',
     {
       config: { permission: 'entries:write' },
@@ -623,7 +636,7 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
           'HMA: hash an upload (multipart photo or video, with optional metadata, content_id, content_uri, note) ' +
           'or the media at ?url= into a bank',
         params: BankParams,
-        querystring: UrlQuery,
+        querystring: AddContentQuery,
         consumes: ['multipart/form-data', 'application/json'],
       },
     },
@@ -645,6 +658,9 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
       } else {
         throw new ValidationError('neither ?url= nor a multipart file upload was received');
       }
+      // Metadata in the query (HMA's documented place) and in the body or form (what clients send) both count.
+      const { url: _url, content_type: _type, types: _types, ...fromQuery } = request.query;
+      fields = { ...fromQuery, ...fields };
       const note = fields.note;
       if (note !== undefined && typeof note !== 'string') throw new ValidationError('note must be a string');
       const signals = bankable(hashed);
