@@ -155,6 +155,12 @@ describe.each(TEST_DIALECTS)('HMA clients unchanged, on %s', (dialect) => {
       const hash = await hma.inject({ method: 'GET', url: `/h/hash?url=${url}` });
       expect(hash.statusCode, hash.body).toBe(200);
       expect(hash.json()).toEqual({ pdq: BRIDGE });
+      expect((await hma.inject({ method: 'GET', url: `/h/hash?url=${url}&types=video_md5` })).json()).toEqual(
+        {},
+      );
+      const notVideo = await hma.inject({ method: 'GET', url: `/h/hash?url=${url}&content_type=video` });
+      expect(notVideo.statusCode).toBe(400);
+      expect(notVideo.json().message).toMatch(/photo, not a video/);
       expect(
         (await hma.inject({ method: 'POST', url: '/c/banks', payload: { name: 'URL_BANK' } })).statusCode,
       ).toBe(201);
