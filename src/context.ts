@@ -12,6 +12,7 @@ import { IndexSync } from './matching/index-sync.js';
 import { MatchService } from './matching/match-service.js';
 import { ReviewService } from './review/review-service.js';
 import { GroupCommitter } from './core/group-commit.js';
+import { enableExpiredHmaContent } from './hma/disable-until.js';
 import { ApiKeyService } from './store/api-keys.js';
 import { AuditService, type AuditEvent } from './store/audit.js';
 import { BankService } from './store/banks.js';
@@ -96,6 +97,11 @@ export class AppContext {
       6 * 3_600_000,
     );
     this.retentionTimer.unref();
+    this.hmaExpiryTimer = setInterval(
+      () => void enableExpiredHmaContent(this).catch(() => undefined),
+      60_000,
+    );
+    this.hmaExpiryTimer.unref();
     return report;
   }
 
@@ -150,9 +156,11 @@ export class AppContext {
   }
 
   private retentionTimer: NodeJS.Timeout | null = null;
+  private hmaExpiryTimer: NodeJS.Timeout | null = null;
 
   async close(): Promise<void> {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
+    if (this.hmaExpiryTimer) clearInterval(this.hmaExpiryTimer);
     this.indexSync.stop();
     this.deliverer.stop();
     await this.deliverer.runOnce().catch(() => undefined);

@@ -45,6 +45,15 @@ export interface Config {
     /** Days submitted media and uploader ids are kept (the TCO Regulation asks for six months after removal). */
     mediaDays: number;
   };
+  /** The HMA listener (`serve --hma-listen`): the HMA facade without keys, as one organisation. */
+  hma: {
+    /** HOST:PORT, or null for no HMA listener. */
+    listen: string | null;
+    /** The organisation (id or name) it acts as. */
+    org: string | null;
+    /** Bind to a public address too. */
+    listenForce: boolean;
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -74,6 +83,9 @@ export interface ConfigOverrides {
   databaseUrl?: string | null;
   host?: string;
   port?: number;
+  hmaListen?: string;
+  hmaOrg?: string;
+  hmaListenForce?: boolean;
 }
 
 export function readConfig(env: Env = process.env, overrides: ConfigOverrides = {}): Config {
@@ -102,6 +114,11 @@ export function readConfig(env: Env = process.env, overrides: ConfigOverrides = 
     fetch: { allowedHosts: hostList(env.KAITIAKI_FETCH_ALLOWED_HOSTS) },
     webhooks: { allowedHosts: hostList(env.KAITIAKI_WEBHOOK_ALLOWED_HOSTS) },
     retention: { mediaDays: int(env, 'KAITIAKI_MEDIA_RETENTION_DAYS', 183, 1, 3650) },
+    hma: {
+      listen: overrides.hmaListen ?? (env.KAITIAKI_HMA_LISTEN || null),
+      org: overrides.hmaOrg ?? (env.KAITIAKI_HMA_ORG || null),
+      listenForce: overrides.hmaListenForce ?? env.KAITIAKI_HMA_LISTEN_FORCE === 'true',
+    },
   };
 }
 

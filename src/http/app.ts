@@ -12,6 +12,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
+import { collapseSlashes } from './hma-app.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { registerRoutes } from './routes/index.js';
@@ -39,6 +40,8 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
     },
     requestTimeout: 120_000,
+    // HMA clients with a base URL ending in `/` send `//c/banks`: served, for the HMA facade's paths only.
+    rewriteUrl: (request) => collapseSlashes(request.url ?? '/', true),
   });
   app.decorate('ctx', ctx);
   registerErrorHandling(app);

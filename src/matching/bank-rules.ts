@@ -38,17 +38,18 @@ export class BankRules {
     return this.banks.get(id);
   }
 
-  /** Enabled banks the organisation may match against. */
-  matchableFor(orgId: number): Set<number> {
-    let visible = this.visibleCache.get(orgId);
+  /** Enabled banks the organisation may match against (with includeDisabled, disabled ones too: HMA's bypass). */
+  matchableFor(orgId: number, includeDisabled = false): Set<number> {
+    const key = includeDisabled ? -orgId : orgId;
+    let visible = this.visibleCache.get(key);
     if (!visible) {
       visible = new Set();
       for (const bank of this.banks.values()) {
-        if (!bank.enabled) continue;
+        if (!bank.enabled && !includeDisabled) continue;
         if (bank.orgId === orgId || (bank.sharing === 'shared' && this.sharedWith.get(orgId)?.has(bank.id)))
           visible.add(bank.id);
       }
-      this.visibleCache.set(orgId, visible);
+      this.visibleCache.set(key, visible);
     }
     return visible;
   }

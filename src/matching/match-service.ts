@@ -107,7 +107,7 @@ export class MatchService {
   rawMatches(
     orgId: number,
     signals: SignalInput[],
-    options: { banks?: Set<number>; ignoreThresholds?: boolean } = {},
+    options: { banks?: Set<number>; ignoreThresholds?: boolean; includeDisabledBanks?: boolean } = {},
   ): {
     id: number;
     bankId: number;
@@ -116,7 +116,7 @@ export class MatchService {
     signalType: string;
     signalIndex: number;
   }[] {
-    const allowed = this.banks.matchableFor(orgId);
+    const allowed = this.banks.matchableFor(orgId, options.includeDisabledBanks);
     const bankFilter = (bankId: number) =>
       allowed.has(bankId) && (!options.banks || options.banks.has(bankId));
     const out = [];

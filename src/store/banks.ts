@@ -43,6 +43,8 @@ export interface Bank {
   /** Signal type -> inclusive distance threshold; types not listed use the type's default. */
   thresholds: Record<string, number>;
   enabled: boolean;
+  /** HMA's matching ratio, 0..1: the share of HMA lookups that match this bank; 0 exactly when disabled. */
+  enabledRatio: number;
   sharing: BankSharing;
   createdAt: string;
   updatedAt: string;
@@ -54,6 +56,8 @@ export interface BankInput {
   defaultLabels?: string[];
   thresholds?: Record<string, number>;
   enabled?: boolean;
+  /** Sets `enabled` too (enabled when above 0); without it, enabling gives 1 and disabling 0. */
+  enabledRatio?: number;
   sharing?: BankSharing;
 }
 
@@ -71,6 +75,7 @@ export function toBank(row: BankRow): Bank {
     defaultLabels: JSON.parse(row.default_labels) as string[],
     thresholds: JSON.parse(row.thresholds) as Record<string, number>,
     enabled: row.enabled === 1,
+    enabledRatio: row.enabled === 1 ? Number(row.enabled_ratio) : 0,
     sharing: row.sharing as BankSharing,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -100,6 +105,11 @@ function validateInput(input: BankUpdate): void {
     throw new ValidationError('description is too long (2000 at most)');
   if (input.defaultLabels !== undefined) validateLabels(input.defaultLabels, 'defaultLabels');
   if (input.thresholds !== undefined) validateThresholds(input.thresholds);
+  if (
+    input.enabledRatio !== undefined &&
+    !(Number.isFinite(input.enabledRatio) && input.enabledRatio >= 0 && input.enabledRatio <= 1)
+  )
+    throw new ValidationError('enabled ratio must be a number from 0 to 1');
   if (input.sharing !== undefined && input.sharing !== 'private' && input.sharing !== 'shared') {
     throw new ValidationError('sharing must be "private" or "shared"');
   }
@@ -117,6 +127,12 @@ function toShare(row: {
     status: row.accepted_at ? 'accepted' : 'offered',
     policy: row.policy,
   };
+}
+
+/** `enabled` and `enabled_ratio` kept consistent: a ratio sets both; enabling alone keeps a ratio above 0 or gives 1. */
+function enabledColumns(input: BankUpdate, currentRatio: number): { enabled: number; enabled_ratio: number } {
+  const ratio = input.enabledRatio ?? (input.enabled === false ? 0 : currentRatio > 0 ? currentRatio : 1);
+  return { enabled: ratio > 0 ? 1 : 0, enabled_ratio: ratio };
 }
 
 export class BankService {
@@ -148,7 +164,7 @@ export class BankService {
         description: input.description ?? '',
         default_labels: JSON.stringify(input.defaultLabels ?? []),
         thresholds: JSON.stringify(input.thresholds ?? {}),
-        enabled: input.enabled === false ? 0 : 1,
+        ...enabledColumns(input, 1),
         sharing: input.sharing ?? 'private',
         created_at: now,
         updated_at: now,
@@ -262,7 +278,9 @@ export class BankService {
           ? { default_labels: JSON.stringify(update.defaultLabels) }
           : {}),
         ...(update.thresholds !== undefined ? { thresholds: JSON.stringify(update.thresholds) } : {}),
-        ...(update.enabled !== undefined ? { enabled: update.enabled ? 1 : 0 } : {}),
+        ...(update.enabled !== undefined || update.enabledRatio !== undefined
+          ? enabledColumns(update, bank.enabledRatio)
+          : {}),
         ...(update.sharing !== undefined ? { sharing: update.sharing } : {}),
         updated_at: nowIso(),
       })

@@ -29,6 +29,13 @@ export interface Entry {
   status: EntryStatus;
   createdAt: string;
   updatedAt: string;
+  /** What an HMA client gave for this content (disable_until_ts, metadata), when it gave any. */
+  hma?: HmaContentInfo;
+}
+
+export interface HmaContentInfo {
+  disable_until_ts?: number;
+  metadata?: { content_id?: string; content_uri?: string; json?: unknown };
 }
 
 export interface EntryInput {
@@ -44,6 +51,7 @@ export interface EntryUpdate {
   labels?: string[];
   note?: string | null;
   status?: EntryStatus;
+  hma?: HmaContentInfo | null;
 }
 
 /** One change for the index: an entry as it is now, or its deletion. */
@@ -83,6 +91,7 @@ export function toEntry(row: EntryRow): Entry {
     status: row.status as EntryStatus,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    ...(row.hma ? { hma: JSON.parse(row.hma) as HmaContentInfo } : {}),
   };
 }
 
@@ -273,7 +282,20 @@ export class EntryService {
     if (update.labels !== undefined) set.labels = JSON.stringify(validateLabels(update.labels));
     if (update.note !== undefined) set.note = validateNote(update.note);
     if (update.status !== undefined) set.status = validateStatus(update.status);
+    if (update.hma !== undefined) set.hma = update.hma === null ? null : JSON.stringify(update.hma);
     const row = await withTx(this.db, async (tx) => {
+      if (update.status !== undefined && update.hma === undefined) {
+        // A status set by anyone else ends an HMA `disable_until_ts`: that time must not re-enable it later.
+        const current = await tx
+          .selectFrom('entries')
+          .select('hma')
+          .where('id', '=', entryId)
+          .executeTakeFirst();
+        if (current?.hma) {
+          const { disable_until_ts: _ended, ...rest } = JSON.parse(current.hma) as HmaContentInfo;
+          if (_ended !== undefined) set.hma = Object.keys(rest).length ? JSON.stringify(rest) : null;
+        }
+      }
       const seq = await allocateSeq(tx, 1);
       return tx
         .updateTable('entries')

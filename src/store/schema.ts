@@ -48,6 +48,8 @@ export interface BanksTable {
   sharing: string;
   created_at: string;
   updated_at: string;
+  /** HMA's matching ratio, 0..1 (0 when disabled): the share of lookups that match this bank. */
+  enabled_ratio: Generated<number>;
 }
 
 export interface BankSharesTable {
@@ -93,6 +95,8 @@ export interface EntriesTable {
   updated_at: string;
   /** Change sequence number of the last change; the index follows entries by it. */
   seq: number;
+  /** JSON: what an HMA client gave ({disable_until_ts?, metadata?}); null otherwise. */
+  hma: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** Deleted entries, so that other processes' indexes learn of the deletion (changesSince). */

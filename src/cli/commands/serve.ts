@@ -5,6 +5,8 @@ import { InvalidArgumentError } from 'commander';
 import { readConfig } from '../../config/config.js';
 import { AppContext } from '../../context.js';
 import type { LogFormat } from '../../http/request-log.js';
+import { ValidationError } from '../../core/errors.js';
+import { checkHmaListenAddress, hmaPrincipal, parseHmaListen, startHmaServer } from '../../http/hma-app.js';
 import { startServer } from '../../http/server.js';
 import type { CliIo } from '../io.js';
 import { initialise, printInit } from './init.js';
@@ -71,6 +73,15 @@ export function registerServeCommand(program: Command, io: CliIo): void {
       parseLogFormat,
     )
     .option('-w, --workers <n>', 'server processes sharing the port (default 1)', parseWorkers, 1)
+    .option(
+      '--hma-listen <host:port>',
+      'also serve the HMA facade alone, WITHOUT authentication, on this address (default $KAITIAKI_HMA_LISTEN)',
+    )
+    .option(
+      '--hma-org <org>',
+      'organisation (id or name) the HMA listener acts as (default $KAITIAKI_HMA_ORG)',
+    )
+    .option('--hma-listen-force', 'let the HMA listener bind to a public address (you firewall it)')
     .action(
       async (options: {
         dataDir?: string;
@@ -80,18 +91,44 @@ export function registerServeCommand(program: Command, io: CliIo): void {
         quiet?: boolean;
         logFormat?: LogFormat;
         workers: number;
+        hmaListen?: string;
+        hmaOrg?: string;
+        hmaListenForce?: boolean;
       }) => {
         const config = readConfig(process.env, {
           dataDir: options.dataDir,
           ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
           ...(options.port !== undefined ? { port: options.port } : {}),
           ...(options.host ? { host: options.host } : {}),
+          ...(options.hmaListen ? { hmaListen: options.hmaListen } : {}),
+          ...(options.hmaOrg ? { hmaOrg: options.hmaOrg } : {}),
+          ...(options.hmaListenForce ? { hmaListenForce: true } : {}),
         });
+        const hma = config.hma;
+        if ((hma.listen === null) !== (hma.org === null))
+          throw new ValidationError(
+            '--hma-listen and --hma-org go together (KAITIAKI_HMA_LISTEN and KAITIAKI_HMA_ORG)',
+            'KAI_ERR_CONFIG',
+          );
         const ctx = await AppContext.open(config);
         const init = await initialise(ctx);
         if (init.created) printInit(init, io, false, config.databaseUrl ? 'PostgreSQL' : config.dataDir);
+        if (hma.listen && hma.org && cluster.isPrimary) {
+          // Refuse a public address or an unknown organisation before loading anything.
+          try {
+            await checkHmaListenAddress(parseHmaListen(hma.listen).host, hma.listenForce);
+            await hmaPrincipal(ctx, hma.org);
+          } catch (err) {
+            await ctx.close();
+            throw err;
+          }
+        }
         if (options.workers > 1 && cluster.isPrimary) {
           await ctx.close();
+          if (hma.listen && hma.org)
+            io.stdout.write(
+              `HMA listener (no authentication) on http://${hma.listen} in every worker, acting as organisation ${hma.org}\n`,
+            );
           await runPrimary(options.workers, io);
           return;
         }
@@ -104,10 +141,31 @@ export function registerServeCommand(program: Command, io: CliIo): void {
         const server = await startServer(ctx, { logger: options.quiet ? false : format });
         if (!cluster.isWorker)
           io.stdout.write(`Kaitiaki is serving on ${server.url} (API docs: ${server.url}/docs)\n`);
+        let hmaServer: Awaited<ReturnType<typeof startHmaServer>> | null = null;
+        if (hma.listen && hma.org) {
+          try {
+            hmaServer = await startHmaServer(ctx, {
+              listen: hma.listen,
+              org: hma.org,
+              force: hma.listenForce,
+              logger: options.quiet ? false : format,
+            });
+          } catch (err) {
+            await server.close();
+            throw err;
+          }
+          if (!cluster.isWorker)
+            io.stdout.write(
+              `HMA listener (no authentication: HMA facade only) on ${hmaServer.url}, acting as ` +
+                `${hmaServer.principal.label} (organisation ${hmaServer.principal.orgId}, role ${hmaServer.principal.role})\n`,
+            );
+        }
         await new Promise<void>((resolve) => {
           const stop = () => {
             io.stderr.write('shutting down...\n');
-            server.close().then(resolve, resolve);
+            (hmaServer ? hmaServer.app.close() : Promise.resolve())
+              .then(() => server.close())
+              .then(resolve, resolve);
           };
           process.once('SIGINT', stop);
           process.once('SIGTERM', stop);

@@ -1,21 +1,25 @@
 /**
  * An HMA-compatible facade (Hasher-Matcher-Actioner 1.1's request and response shapes) so existing HMA
- * clients can point at Kaitiaki unchanged; the API key still applies. HMA's `video_md5` is our `md5`.
- * Not covered: hashing or looking up by URL (`?url=`), exchanges (/c/exchanges*), signal and content type
+ * clients can point at Kaitiaki unchanged. On the main listener the API key still applies; the HMA listener
+ * (src/http/hma-app.ts) serves these same routes without one, as its organisation. HMA's `video_md5` is our
+ * `md5`. Media by URL (`?url=`) is fetched under the one fetch policy (KAITIAKI_FETCH_ALLOWED_HOSTS).
+ * Not covered: exchanges (answered 501 until the sharing work adds them), signal and content type
  * configuration (/c/signal_type*, /c/content_type), /dev and /ui.
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { Principal } from '../../auth/roles.js';
 import type { AppContext } from '../../context.js';
-import { ConflictError, NotFoundError, ValidationError } from '../../core/errors.js';
+import { ConflictError, KaitiakiError, NotFoundError, ValidationError } from '../../core/errors.js';
 import { hashBuffer, signalsOf, type HashResult } from '../../hashing/hash-file.js';
 import { formatVpdqSignal } from '../../hashing/vpdq/format.js';
+import { fetchMedia } from '../../media/fetch-media.js';
 import { getSignalType } from '../../signals/registry.js';
 import type { Bank } from '../../store/banks.js';
-import { prepareEntry } from '../../store/entries.js';
+import { prepareEntry, type Entry, type HmaContentInfo } from '../../store/entries.js';
 import { principalOf } from '../plugins/auth.js';
-import { hashOptions, uploadedFile } from './hashing.js';
+import { hashOptions } from './hashing.js';
 
 const tags = ['hma'];
 const TO_HMA: Record<string, string> = { md5: 'video_md5' };
@@ -34,8 +38,103 @@ function hmaHashes(result: HashResult): Record<string, string> {
 }
 
 function bankJson(bank: Bank) {
-  return { name: bank.name, matching_enabled_ratio: bank.enabled ? 1.0 : 0.0 };
+  return { name: bank.name, matching_enabled_ratio: bank.enabledRatio };
 }
+
+/**
+ * HMA's coin flip: one draw in [0, 1) per lookup; a bank matches when its ratio is at least the draw. A `seed`
+ * makes the draw reproducible (from its SHA-256, not Python's generator: the same seed gives the same answer
+ * here, not the same draw as HMA); `bypass_coinflip` skips it (null).
+ */
+export function coinFlip(query: { seed?: string; bypass_coinflip?: boolean }): number | null {
+  if (query.bypass_coinflip) return null;
+  if (query.seed === undefined) return Math.random();
+  return createHash('sha256').update(query.seed).digest().readUIntBE(0, 6) / 2 ** 48;
+}
+
+/** HMA's disable_until_ts for an entry: 1 enabled, 0 disabled, or the time it is disabled until. */
+function disableUntil(entry: Entry): number {
+  const stored = entry.hma?.disable_until_ts;
+  if (entry.status === 'active')
+    return stored !== undefined && stored > 1 && stored * 1000 <= Date.now() ? stored : 1;
+  return stored !== undefined && stored > 1 ? stored : 0;
+}
+
+type HmaMetadata = NonNullable<HmaContentInfo['metadata']>;
+const METADATA_KEYS = new Set(['content_id', 'content_uri', 'json']);
+
+/**
+ * HMA's content metadata ({content_id?, content_uri?, json?}) from what a client sent: `metadata` as an object
+ * or a JSON text (in HMA's shape, or any JSON, kept as `json`), and Coop's `content_id` / `content_uri` fields.
+ */
+export function hmaMetadata(input: {
+  metadata?: unknown;
+  content_id?: unknown;
+  content_uri?: unknown;
+}): HmaMetadata | undefined {
+  let raw = input.metadata;
+  if (typeof raw === 'string') {
+    if (raw.trim() === '') raw = undefined;
+    else
+      try {
+        raw = JSON.parse(raw) as unknown;
+      } catch {
+        throw new ValidationError(
+          'metadata must be JSON (an object such as {"content_id": "...", "json": {...}})',
+        );
+      }
+  }
+  const out: HmaMetadata = {};
+  if (raw !== undefined && raw !== null) {
+    const isHmaShape =
+      typeof raw === 'object' &&
+      !Array.isArray(raw) &&
+      Object.keys(raw).length > 0 &&
+      Object.keys(raw).every((k) => METADATA_KEYS.has(k));
+    if (isHmaShape) Object.assign(out, raw);
+    else out.json = raw;
+  }
+  if (input.content_id !== undefined) out.content_id = input.content_id as string;
+  if (input.content_uri !== undefined) out.content_uri = input.content_uri as string;
+  for (const key of ['content_id', 'content_uri'] as const) {
+    const value = out[key];
+    if (value !== undefined && (typeof value !== 'string' || value.length > 2048))
+      throw new ValidationError(`metadata ${key} must be a string of at most 2048 characters`);
+  }
+  if (Object.keys(out).length === 0) return undefined;
+  if (JSON.stringify(out).length > 64 * 1024)
+    throw new ValidationError('metadata is too large (64 KiB of JSON at most)');
+  return out;
+}
+
+/** The one file part of a multipart body and every text field, whether sent before or after the file. */
+async function readForm(
+  request: FastifyRequest,
+): Promise<{ field: string; buffer: Buffer; fields: Record<string, string> }> {
+  if (!request.isMultipart())
+    throw new ValidationError(
+      'send the media as multipart/form-data with one file part (field photo or video), or give ?url=',
+      'KAI_ERR_NOT_MULTIPART',
+    );
+  let file: { field: string; buffer: Buffer } | undefined;
+  const fields: Record<string, string> = {};
+  for await (const part of request.parts()) {
+    if (part.type === 'file') file = { field: part.fieldname, buffer: await part.toBuffer() };
+    else if (typeof part.value === 'string') fields[part.fieldname] = part.value;
+  }
+  if (!file) throw new ValidationError('the multipart body has no file part', 'KAI_ERR_NO_FILE');
+  return { ...file, fields };
+}
+
+const CONTENT_TYPES = new Set(['photo', 'video']);
+
+const notYet = () => {
+  throw new KaitiakiError(
+    'KAI_ERR_NOT_IMPLEMENTED',
+    'exchanges (HMA /c/exchange*) are not available in Kaitiaki yet: GET /c/exchanges/apis lists none',
+    501,
+  );
+};
 
 const LookupQuery = Type.Object(
   {
@@ -43,11 +142,39 @@ const LookupQuery = Type.Object(
     signal: Type.Optional(Type.String({ maxLength: 8_000_000 })),
     banks: Type.Optional(Type.String({ maxLength: 10_000 })),
     include_distance: Type.Optional(Type.Boolean()),
-    seed: Type.Optional(Type.String()),
+    seed: Type.Optional(Type.String({ maxLength: 1000 })),
     bypass_coinflip: Type.Optional(Type.Boolean()),
-    url: Type.Optional(Type.String()),
-    content_type: Type.Optional(Type.String()),
-    types: Type.Optional(Type.String()),
+    url: Type.Optional(Type.String({ maxLength: 8000 })),
+    content_type: Type.Optional(Type.String({ maxLength: 32 })),
+    types: Type.Optional(Type.String({ maxLength: 1000 })),
+  },
+  { additionalProperties: false },
+);
+const UrlQuery = Type.Object(
+  {
+    url: Type.Optional(Type.String({ maxLength: 8000 })),
+    content_type: Type.Optional(Type.String({ maxLength: 32 })),
+    types: Type.Optional(Type.String({ maxLength: 1000 })),
+  },
+  { additionalProperties: false },
+);
+/** Adding content: the media by URL (or an upload), and HMA's metadata, which may come in the query too. */
+const AddContentQuery = Type.Object(
+  {
+    url: Type.Optional(Type.String({ maxLength: 8000 })),
+    content_type: Type.Optional(Type.String({ maxLength: 32 })),
+    types: Type.Optional(Type.String({ maxLength: 1000 })),
+    metadata: Type.Optional(Type.String({ maxLength: 64 * 1024 })),
+    content_id: Type.Optional(Type.String({ maxLength: 2048 })),
+    content_uri: Type.Optional(Type.String({ maxLength: 2048 })),
+    note: Type.Optional(Type.String({ maxLength: 2000 })),
+  },
+  { additionalProperties: false },
+);
+const ContentQuery = Type.Object(
+  {
+    include_signals: Type.Optional(Type.Boolean()),
+    include_metadata: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -83,31 +210,100 @@ const UpdateContent = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * The facade's routes as a plugin, registered by both listeners: the main one (routes/index.ts, behind the
+ * API-key hook) and the HMA listener (hma-app.ts, which sets its organisation's principal on every request).
+ * In its own scope, an empty JSON body is no body: HMA (Flask) accepts `Content-Type: application/json` with
+ * nothing after it, as clients send for `POST /c/bank/NAME/content?url=`.
+ */
 export async function hmaRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  const noUrls = () => {
-    throw new ValidationError(
-      'this server does not fetch URLs (an SSRF risk); upload the file instead',
-      'KAI_ERR_URL_UNSUPPORTED',
-    );
+  await app.register(async (scope) => {
+    const json = scope.getDefaultJsonParser('error', 'error');
+    scope.removeContentTypeParser('application/json');
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+      const text = typeof body === 'string' ? body : body.toString('utf8');
+      if (text.trim() === '') return done(null, undefined);
+      return json(request, text, done);
+    });
+    registerHmaRoutes(scope, ctx);
+  });
+}
+
+function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
+  /** Fetches `url` under the fetch policy and hashes it, as HMA's hash_media does. */
+  const hashUrl = async (query: { url?: string; content_type?: string }): Promise<HashResult> => {
+    if (!query.url) throw new ValidationError('url is required (or upload the file with POST)');
+    if (query.content_type !== undefined && !CONTENT_TYPES.has(query.content_type))
+      throw new ValidationError('content_type must be photo or video');
+    const buffer = await fetchMedia(query.url, {
+      allowedHosts: ctx.config.fetch.allowedHosts,
+      maxBytes: ctx.config.http.maxUploadBytes,
+    });
+    const hashed = await hashBuffer(buffer, hashOptions(ctx));
+    if (query.content_type !== undefined && query.content_type !== hashed.type)
+      throw new ValidationError(`the media at the URL is a ${hashed.type}, not a ${query.content_type}`);
+    return hashed;
   };
+  /** `types=pdq,video_md5` keeps only those signal types. */
+  const onlyTypes = <T>(out: Record<string, T>, types: string | undefined): Record<string, T> => {
+    if (!types) return out;
+    const wanted = new Set(types.split(',').map((t) => t.trim()));
+    return Object.fromEntries(Object.entries(out).filter(([name]) => wanted.has(name)));
+  };
+  /** The signals of hashed media that HMA banks and looks up: pdq, vpdq, and video_md5 for videos. */
+  const bankable = (hashed: HashResult) =>
+    signalsOf(hashed).filter(
+      (s) => s.type === 'pdq' || s.type === 'vpdq' || (s.type === 'md5' && hashed.type === 'video'),
+    );
+  /** The ids of the banks named in `banks=A,B`; as HMA, a name that is no bank of yours just matches nothing. */
   const bankNames = async (orgId: number, names: string | undefined): Promise<Set<number> | undefined> => {
     if (!names) return undefined;
     const ids = new Set<number>();
     for (const name of names
       .split(',')
       .map((n) => n.trim())
-      .filter(Boolean))
-      ids.add((await ctx.banks.getVisibleByName(orgId, name)).id);
+      .filter(Boolean)) {
+      try {
+        ids.add((await ctx.banks.getVisibleByName(orgId, name)).id);
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err;
+      }
+    }
     return ids;
   };
-  /** {BANK_NAME: [{bank_content_id, distance}]} for one signal. */
-  const lookup = (orgId: number, type: string, value: string, banks?: Set<number>) => {
+  /**
+   * {BANK_NAME: [{bank_content_id, distance}]} for one signal. `flip` is the lookup's one coin flip: a bank
+   * matches when its ratio is at least the flip (null: no flip).
+   */
+  const lookup = (
+    orgId: number,
+    type: string,
+    value: string,
+    banks: Set<number> | undefined,
+    flip: number | null,
+  ) => {
     const byBank: Record<string, { bank_content_id: number; distance: string }[]> = {};
-    for (const m of ctx.matcher.rawMatches(orgId, [{ type, value }], { banks })) {
-      const name = ctx.bankRules.bank(m.bankId)?.name ?? String(m.bankId);
+    // As HMA, bypass_coinflip lets every bank match, a disabled one (ratio 0) included.
+    const includeDisabledBanks = flip === null;
+    for (const m of ctx.matcher.rawMatches(orgId, [{ type, value }], { banks, includeDisabledBanks })) {
+      const bank = ctx.bankRules.bank(m.bankId);
+      if (flip !== null && !(bank && bank.enabledRatio >= flip)) continue;
+      const name = bank?.name ?? String(m.bankId);
       (byBank[name] ??= []).push({ bank_content_id: m.id, distance: m.detail ?? String(m.distance) });
     }
     return byBank;
+  };
+  /** Every bankable signal of hashed media looked up, keyed by HMA signal type, with one coin flip. */
+  const lookupAll = (
+    orgId: number,
+    hashed: HashResult,
+    banks: Set<number> | undefined,
+    flip: number | null,
+  ) => {
+    const out: Record<string, ReturnType<typeof lookup>> = {};
+    for (const signal of bankable(hashed))
+      out[hmaType(signal.type)] = lookup(orgId, signal.type, signal.value, banks, flip);
+    return out;
   };
 
   app.get(
@@ -128,10 +324,17 @@ export async function hmaRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     reply.type('text/plain').send('I-AM-ALIVE'),
   );
 
-  app.get(
+  app.get<{ Querystring: Static<typeof UrlQuery> }>(
     '/h/hash',
-    { config: { permission: 'hash' }, schema: { tags, summary: 'Not supported: hashing by URL' } },
-    noUrls,
+    {
+      config: { permission: 'hash' },
+      schema: {
+        tags,
+        summary: 'HMA: hash the media at a URL (hosts in KAITIAKI_FETCH_ALLOWED_HOSTS only)',
+        querystring: UrlQuery,
+      },
+    },
+    async (request) => onlyTypes(hmaHashes(await hashUrl(request.query)), request.query.types),
   );
   app.post(
     '/h/hash',
@@ -144,7 +347,7 @@ export async function hmaRoutes(app: FastifyInstance, ctx: AppContext): Promise<
       },
     },
     async (request) => {
-      const { buffer } = await uploadedFile(request);
+      const { buffer } = await readForm(request);
       return hmaHashes(await hashBuffer(buffer, hashOptions(ctx)));
     },
   );
@@ -176,15 +379,25 @@ export async function hmaRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     '/m/lookup',
     {
       config: { permission: 'match' },
-      schema: { tags, summary: 'HMA: matches by bank for one signal', querystring: LookupQuery },
+      schema: {
+        tags,
+        summary: 'HMA: matches by bank for one signal, or for the media at a URL (url, content_type)',
+        querystring: LookupQuery,
+      },
     },
     async (request) => {
       const q = request.query;
-      if (q.url) noUrls();
-      if (!q.signal_type || !q.signal) throw new ValidationError('signal_type and signal are required');
       const orgId = principalOf(request).orgId;
+      const banks = await bankNames(orgId, q.banks);
+      const flip = coinFlip(q);
+      if (q.url) {
+        const all = onlyTypes(lookupAll(orgId, await hashUrl(q), banks, flip), q.types);
+        return q.signal_type ? (all[q.signal_type] ?? {}) : all;
+      }
+      if (!q.signal_type || !q.signal)
+        throw new ValidationError('signal_type and signal are required (or url)');
       const type = ourType(q.signal_type);
-      return lookup(orgId, type, getSignalType(type).normalize(q.signal), await bankNames(orgId, q.banks));
+      return lookup(orgId, type, getSignalType(type).normalize(q.signal), banks, flip);
     },
   );
 
@@ -201,15 +414,10 @@ export async function hmaRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     },
     async (request) => {
       const orgId = principalOf(request).orgId;
-      const { buffer } = await uploadedFile(request);
+      const { buffer } = await readForm(request);
       const hashed = await hashBuffer(buffer, hashOptions(ctx));
       const banks = await bankNames(orgId, request.query.banks);
-      const out: Record<string, unknown> = {};
-      for (const signal of signalsOf(hashed)) {
-        if (signal.type === 'sha256' || (signal.type === 'md5' && hashed.type !== 'video')) continue;
-        out[hmaType(signal.type)] = lookup(orgId, signal.type, signal.value, banks);
-      }
-      return out;
+      return onlyTypes(lookupAll(orgId, hashed, banks, coinFlip(request.query)), request.query.types);
     },
   );
 
@@ -291,17 +499,16 @@ export async function hmaRoutes(app: FastifyInstance, ctx: AppContext): Promise<
         throw new ValidationError('bank names must be UPPER_WITH_UNDERSCORE ([A-Z_][A-Z0-9_]*)');
       try {
         const principal = principalOf(request);
+        // As HMA: enabled_ratio wins over enabled; neither gives 1.0.
+        const enabledRatio = enabled_ratio ?? (enabled === false ? 0 : 1);
         const bank = await ctx.mutate(principal.label, async (m) => {
-          const created = await m.banks.create(principal.orgId, {
-            name,
-            enabled: enabled ?? (enabled_ratio === undefined || enabled_ratio > 0),
-          });
+          const created = await m.banks.create(principal.orgId, { name, enabledRatio });
           await m.audit({
             orgId: principal.orgId,
             action: 'bank.create',
             subjectType: 'bank',
             subjectId: created.id,
-            detail: { name, via: 'hma' },
+            detail: { name, enabled_ratio: enabledRatio, via: 'hma' },
           });
           return created;
         });
@@ -331,10 +538,11 @@ export async function hmaRoutes(app: FastifyInstance, ctx: AppContext): Promise<
       const { name, enabled, enabled_ratio } = request.body;
       if (name !== undefined && !HMA_BANK_NAME.test(name))
         throw new ValidationError('bank names must be UPPER_WITH_UNDERSCORE');
-      const nextEnabled = enabled ?? (enabled_ratio === undefined ? undefined : enabled_ratio > 0);
+      // As HMA: `enabled` sets the ratio to 1 or 0, and `enabled_ratio` wins when both are given.
+      const enabledRatio = enabled_ratio ?? (enabled === undefined ? undefined : enabled ? 1 : 0);
       const changes = {
         ...(name ? { name } : {}),
-        ...(nextEnabled !== undefined ? { enabled: nextEnabled } : {}),
+        ...(enabledRatio !== undefined ? { enabledRatio } : {}),
       };
       const updated = await ctx.mutate(principal.label, async (m) => {
         const result = await m.banks.update(principal.orgId, bank.id, changes);
@@ -378,6 +586,7 @@ export async function hmaRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     bankName: string,
     signals: { type: string; value: string }[],
     note?: string,
+    metadata?: HmaMetadata,
   ) => {
     const orgId = principal.orgId;
     const bank = await ctx.banks.getVisibleByName(orgId, bankName);
@@ -391,9 +600,11 @@ export async function hmaRoutes(app: FastifyInstance, ctx: AppContext): Promise<
       source: 'manual' as const,
       defaultLabels: bank.defaultLabels,
     };
-    const rows = signals.map((signal) =>
-      prepareEntry({ signalType: signal.type, value: signal.value, note: note ?? null }, context),
-    );
+    const hma = metadata ? JSON.stringify({ metadata } satisfies HmaContentInfo) : null;
+    const rows = signals.map((signal) => ({
+      ...prepareEntry({ signalType: signal.type, value: signal.value, note: note ?? null }, context),
+      hma,
+    }));
     return ctx.mutate(principal.label, async (m) => {
       let id = 0;
       const added: Record<string, string> = {};
@@ -415,24 +626,45 @@ export async function hmaRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     });
   };
 
-  app.post<{ Params: Static<typeof BankParams> }>(
+  app.post<{ Params: Static<typeof BankParams>; Querystring: Static<typeof AddContentQuery> }>(
     '/c/bank/:bank/content',
     {
       config: { permission: 'entries:write' },
       schema: {
         tags,
-        summary: 'HMA: hash an upload into a bank',
+        summary:
+          'HMA: hash an upload (multipart photo or video, with optional metadata, content_id, content_uri, note) ' +
+          'or the media at ?url= into a bank',
         params: BankParams,
-        consumes: ['multipart/form-data'],
+        querystring: AddContentQuery,
+        consumes: ['multipart/form-data', 'application/json'],
       },
     },
     async (request) => {
-      const { buffer } = await uploadedFile(request);
-      const hashed = await hashBuffer(buffer, hashOptions(ctx));
-      const signals = signalsOf(hashed).filter(
-        (s) => s.type === 'pdq' || s.type === 'vpdq' || (s.type === 'md5' && hashed.type === 'video'),
-      );
-      return addSignals(principalOf(request), request.params.bank, signals);
+      const principal = principalOf(request);
+      // Check the bank before fetching or hashing anything.
+      await ctx.banks.getVisibleByName(principal.orgId, request.params.bank);
+      let hashed: HashResult;
+      let fields: Record<string, unknown>;
+      if (request.isMultipart()) {
+        const form = await readForm(request);
+        hashed = await hashBuffer(form.buffer, hashOptions(ctx));
+        fields = form.fields;
+      } else if (request.query.url) {
+        const body = request.body;
+        fields =
+          body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+        hashed = await hashUrl(request.query);
+      } else {
+        throw new ValidationError('neither ?url= nor a multipart file upload was received');
+      }
+      // Metadata in the query (HMA's documented place) and in the body or form (what clients send) both count.
+      const { url: _url, content_type: _type, types: _types, ...fromQuery } = request.query;
+      fields = { ...fromQuery, ...fields };
+      const note = fields.note;
+      if (note !== undefined && typeof note !== 'string') throw new ValidationError('note must be a string');
+      const signals = bankable(hashed);
+      return addSignals(principal, request.params.bank, signals, note, hmaMetadata(fields));
     },
   );
 
@@ -457,21 +689,27 @@ export async function hmaRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     },
   );
 
-  app.get<{
-    Params: Static<typeof ContentParams>;
-    Querystring: { include_signals?: boolean; include_metadata?: boolean };
-  }>(
+  app.get<{ Params: Static<typeof ContentParams>; Querystring: Static<typeof ContentQuery> }>(
     '/c/bank/:bank/content/:id',
-    { config: { permission: 'entries:read' }, schema: { tags, params: ContentParams } },
+    {
+      config: { permission: 'entries:read' },
+      schema: {
+        tags,
+        summary: 'HMA: one bank content; signals and metadata only when asked for',
+        params: ContentParams,
+        querystring: ContentQuery,
+      },
+    },
     async (request) => {
       const bank = await ctx.banks.getVisibleByName(principalOf(request).orgId, request.params.bank);
       const entry = await ctx.entries.get(bank.id, request.params.id);
       return {
         id: entry.id,
-        disable_until_ts: entry.status === 'active' ? 1 : 0,
+        disable_until_ts: disableUntil(entry),
         original_media_uri: null,
         bank: bankJson(bank),
-        signals: { [hmaType(entry.signalType)]: entry.value },
+        ...(request.query.include_signals ? { signals: { [hmaType(entry.signalType)]: entry.value } } : {}),
+        ...(request.query.include_metadata ? { metadata: entry.hma?.metadata ?? {} } : {}),
         ...(entry.note ? { note: entry.note } : {}),
       };
     },
@@ -485,10 +723,15 @@ export async function hmaRoutes(app: FastifyInstance, ctx: AppContext): Promise<
       const bank = await ctx.banks.getVisibleByName(principal.orgId, request.params.bank);
       await ctx.banks.getOwned(principal.orgId, bank.id);
       const { disable_until_ts, note } = request.body;
+      const current = await ctx.entries.get(bank.id, request.params.id);
+      // As HMA: 1 enabled, 0 disabled, a time disabled until then (a time already past is enabled).
+      const enabled =
+        disable_until_ts === undefined
+          ? undefined
+          : disable_until_ts === 1 || (disable_until_ts > 1 && disable_until_ts * 1000 <= Date.now());
       const changes = {
-        ...(disable_until_ts !== undefined
-          ? { status: disable_until_ts === 1 ? ('active' as const) : ('disabled' as const) }
-          : {}),
+        ...(enabled !== undefined ? { status: enabled ? ('active' as const) : ('disabled' as const) } : {}),
+        ...(disable_until_ts !== undefined ? { hma: { ...current.hma, disable_until_ts } } : {}),
         ...(note !== undefined ? { note } : {}),
       };
       const entry = await ctx.mutate(principal.label, async (m) => {
@@ -502,7 +745,7 @@ export async function hmaRoutes(app: FastifyInstance, ctx: AppContext): Promise<
         });
         return updated;
       });
-      return { id: entry.id, disable_until_ts: entry.status === 'active' ? 1 : 0, bank: bankJson(bank) };
+      return { id: entry.id, disable_until_ts: disableUntil(entry), bank: bankJson(bank) };
     },
   );
 
@@ -526,4 +769,33 @@ export async function hmaRoutes(app: FastifyInstance, ctx: AppContext): Promise<
       return { deleted: 1 };
     },
   );
+
+  app.get(
+    '/c/exchanges/apis',
+    {
+      config: { permission: 'banks:read' },
+      schema: { tags, summary: 'HMA: the exchange (source) kinds this instance supports: none yet' },
+    },
+    async () => [],
+  );
+  const exchangeRoutes: [method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string][] = [
+    ['GET', '/c/exchanges'],
+    ['POST', '/c/exchanges'],
+    ['GET', '/c/exchange/:name'],
+    ['PUT', '/c/exchange/:name'],
+    ['DELETE', '/c/exchange/:name'],
+    ['GET', '/c/exchange/:name/status'],
+    ['GET', '/c/exchanges/api/:api'],
+    ['POST', '/c/exchanges/api/:api'],
+    ['GET', '/c/exchanges/api/:api/schema'],
+  ];
+  for (const [method, url] of exchangeRoutes) {
+    app.route({
+      method,
+      url,
+      config: { permission: 'banks:read' },
+      schema: { tags, summary: 'HMA exchanges: not available yet (501)' },
+      handler: notYet,
+    });
+  }
 }
