@@ -1050,6 +1050,17 @@ export class ReviewService {
     return names;
   }
 
+  /** The notes of bank entries that matched (evidence keeps ids only; the note may have been edited since). */
+  async entryNotes(entryIds: number[]): Promise<Map<number, string | null>> {
+    if (entryIds.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('entries')
+      .select(['id', 'note'])
+      .where('id', 'in', [...new Set(entryIds)])
+      .execute();
+    return new Map(rows.map((r) => [r.id, r.note]));
+  }
+
   /** The uploader's other cases in this organisation, newest first, with their last decision. */
   async uploaderHistory(orgId: number, uploaderId: string, exceptCaseId: number) {
     const rows = await this.db

@@ -65,7 +65,12 @@ describe.each(TEST_DIALECTS)('review console API on %s', (dialect) => {
     const seen = (await call(aroha, 'GET', `/v1/cases/${id}`)).json();
     expect(seen.version).toBe(1);
     expect(seen.has_media).toBe(false); // signals only: the console shows no media strip
-    expect(seen.evidence[0]).toMatchObject({ bank: { name: 'KNOWN_TVEC' }, distance: 7, threshold: 31 });
+    expect(seen.evidence[0]).toMatchObject({
+      bank: { name: 'KNOWN_TVEC' },
+      entry: { note: 'Video still, 2019', labels: ['glorification'] },
+      distance: 7,
+      threshold: 31,
+    });
     expect(seen.submission).toMatchObject({ uploader_id: 'u-1' });
 
     // A user report arrives while the moderator is reading: the case changes under them.

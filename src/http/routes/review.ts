@@ -108,6 +108,8 @@ const AlertBody = Type.Object(
     external_id: Type.Optional(Type.String({ maxLength: 200 })),
     group: Type.Optional(Type.String({ maxLength: 200 })),
     category: Type.Optional(Type.String({ maxLength: 100 })),
+    /** The feed's own grading of the alert (e.g. a TCAP tier), shown to reviewers. */
+    tier: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })),
   },
   { additionalProperties: false },
 );
@@ -259,7 +261,7 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
         url: b.url,
         source: b.source,
         category: b.category,
-        detail: { group: b.group ?? null },
+        detail: { group: b.group ?? null, tier: b.tier ?? null },
       });
       return reply
         .status(201)
@@ -379,10 +381,14 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
         ...(c.claimedBy ? [c.claimedBy] : []),
         ...decisions.map((d) => d.decided_by),
       ]);
+      const evidence = c.evidence as MatchEvidence[];
+      // Only entries of banks this organisation matched against (visible to it when the match was made).
+      const notes = await ctx.review.entryNotes(evidence.map((e) => e.entry.id));
       return {
         ...caseView(c, names),
-        evidence: (c.evidence as MatchEvidence[]).map((e) => ({
+        evidence: evidence.map((e) => ({
           ...e,
+          entry: { ...e.entry, note: notes.get(e.entry.id) ?? null },
           threshold: ctx.bankRules.threshold(e.bank.id, e.signalType),
         })),
         has_media: submission?.mediaSha256 != null,

@@ -1,6 +1,9 @@
 /** The HTTP API, from the browser: the session cookie travels by itself; changes carry the CSRF token. */
 let csrfToken: string | null = null;
 
+/** Dispatched on `window` when a call answers 401: the session has ended. */
+export const SESSION_ENDED = 'kaitiaki:session-ended';
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -27,6 +30,10 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
     code?: string;
     csrf_token?: string;
   };
+  if (response.status === 401 && path !== '/v1/session') {
+    // The session ran out (or was revoked): the app goes back to the sign-in screen and says why.
+    window.dispatchEvent(new CustomEvent(SESSION_ENDED));
+  }
   if (!response.ok)
     throw new ApiError(
       response.status,
@@ -50,8 +57,17 @@ export interface Evidence {
   signal_type?: string;
   signalType?: string;
   distance: number;
+  /** The bank's threshold for this signal type: a match is a distance at or below it. */
+  threshold?: number;
   bank: { id: number; name: string; orgId?: number };
-  entry: { id: number; labels: string[]; contributorOrgId?: number };
+  entry: {
+    id: number;
+    labels: string[];
+    contributorOrgId?: number;
+    externalId?: string | null;
+    source?: string;
+    note?: string | null;
+  };
 }
 
 export interface CaseSummary {
@@ -63,15 +79,47 @@ export interface CaseSummary {
   due_at: string;
   evidence: Evidence[];
   created_at: string;
+  updated_at: string;
+  version: number;
+  claimed_by: string | null;
+  claimed_by_name: string | null;
+  claim_expires_at: string | null;
+}
+
+export interface CasePage {
+  items: CaseSummary[];
+  next_cursor: string | null;
+  counts: Record<string, number>;
 }
 
 export interface CaseDetail extends CaseSummary {
+  has_media: boolean;
+  submission: {
+    id: number;
+    uploader_id: string | null;
+    context: Record<string, unknown>;
+    created_at: string;
+    media_purged_at: string | null;
+  } | null;
+  uploader_history: {
+    case_id: number;
+    status: string;
+    external_id: string | null;
+    created_at: string;
+    decision: string | null;
+  }[];
   reports: {
     id: number;
     kind: string;
     source: string;
     url: string | null;
     category: string | null;
+    detail: {
+      reporter_id?: string | null;
+      text?: string | null;
+      group?: string | null;
+      tier?: string | null;
+    };
     created_at: string;
   }[];
   decisions: {
@@ -81,6 +129,7 @@ export interface CaseDetail extends CaseSummary {
     reason: string;
     automated: boolean;
     decided_by: string;
+    decided_by_name: string;
     created_at: string;
   }[];
 }
