@@ -159,7 +159,7 @@ describe.skipIf(!haveChromium)('review UI in a real browser', () => {
     expect(await page.getByText(/Matched bank KNOWN_TVEC/).textContent()).toMatch(/glorification/);
 
     await page.keyboard.press('s'); // restrict
-    expect(await page.getByRole('radio', { name: /restrict/ }).isChecked()).toBe(true);
+    expect(await page.getByRole('radio', { name: /Restrict/ }).isChecked()).toBe(true);
     await page.keyboard.press('r'); // remove
     await page
       .getByLabel('Reason (shown to the user in the statement of reasons)')

@@ -121,7 +121,7 @@ function SignIn({ onSignedIn, ended }: { onSignedIn: (user: SessionUser) => void
 /** The name in the header, with the role only when the name does not already say it. */
 export function whoLabel(user: SessionUser): string {
   const name = user.display_name || user.email;
-  return name.toLowerCase().includes(user.role.toLowerCase()) ? name : `${name} (${user.role})`;
+  return name.toLowerCase().includes(`(${user.role.toLowerCase()})`) ? name : `${name} (${user.role})`;
 }
 
 function Shell({ user, onSignedOut }: { user: SessionUser; onSignedOut: () => void }) {
