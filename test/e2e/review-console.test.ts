@@ -369,7 +369,7 @@ describe.skipIf(!haveChromium)('review console in a real browser', () => {
     for (const hash of ['#/queue', `#/cases/${signalsOnly}`, '#/banks']) {
       await page.evaluate((h) => (window.location.hash = h), hash);
       await page.waitForTimeout(300);
-      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(320);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth), hash).toBeLessThanOrEqual(320);
     }
     await page.screenshot({ path: join(SCREENSHOTS, 'console-320px.png'), fullPage: false });
 

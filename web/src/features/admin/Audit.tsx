@@ -28,34 +28,36 @@ export function Audit() {
           {error}
         </p>
       )}
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">#</th>
-            <th scope="col">When</th>
-            <th scope="col">Who</th>
-            <th scope="col">What</th>
-            <th scope="col">Subject</th>
-            <th scope="col">Hash</th>
-          </tr>
-        </thead>
-        <tbody>
-          {data?.items.map((r) => (
-            <tr key={r.id}>
-              <td>{r.id}</td>
-              <td>{new Date(r.created_at).toLocaleString()}</td>
-              <td>{r.actor}</td>
-              <td>{r.action}</td>
-              <td>
-                {r.subject_type} {r.subject_id}
-              </td>
-              <td>
-                <code>{r.hash.slice(0, 12)}</code>
-              </td>
+      <div className="scroll" tabIndex={0} role="region" aria-label="Audit records">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">#</th>
+              <th scope="col">When</th>
+              <th scope="col">Who</th>
+              <th scope="col">What</th>
+              <th scope="col">Subject</th>
+              <th scope="col">Hash</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {data?.items.map((r) => (
+              <tr key={r.id}>
+                <td>{r.id}</td>
+                <td>{new Date(r.created_at).toLocaleString()}</td>
+                <td>{r.actor}</td>
+                <td>{r.action}</td>
+                <td>
+                  {r.subject_type} {r.subject_id}
+                </td>
+                <td>
+                  <code>{r.hash.slice(0, 12)}</code>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </section>
   );
 }

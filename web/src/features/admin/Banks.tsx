@@ -20,28 +20,30 @@ export function Banks() {
           {error}
         </p>
       )}
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Sharing</th>
-            <th scope="col">Enabled</th>
-            <th scope="col">Default labels</th>
-          </tr>
-        </thead>
-        <tbody>
-          {data?.items.map((b) => (
-            <tr key={b.id}>
-              <td>
-                <a href={`#/banks/${b.id}`}>{b.name}</a>
-              </td>
-              <td>{b.sharing}</td>
-              <td>{b.enabled ? 'yes' : 'no'}</td>
-              <td>{b.default_labels.join(', ')}</td>
+      <div className="scroll" tabIndex={0} role="region" aria-label="Banks">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Sharing</th>
+              <th scope="col">Enabled</th>
+              <th scope="col">Default labels</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {data?.items.map((b) => (
+              <tr key={b.id}>
+                <td>
+                  <a href={`#/banks/${b.id}`}>{b.name}</a>
+                </td>
+                <td>{b.sharing}</td>
+                <td>{b.enabled ? 'yes' : 'no'}</td>
+                <td>{b.default_labels.join(', ')}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       {data && data.items.length === 0 && (
         <p>No banks yet. Create one with the API (POST /v1/banks) or `kaitiaki bank create`.</p>
       )}
@@ -79,32 +81,34 @@ export function BankEntries({ id }: { id: number }) {
           {bank.error ?? entries.error}
         </p>
       )}
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Entry</th>
-            <th scope="col">Type</th>
-            <th scope="col">Signal</th>
-            <th scope="col">Labels</th>
-            <th scope="col">Source</th>
-            <th scope="col">Status</th>
-          </tr>
-        </thead>
-        <tbody>
-          {entries.data?.items.map((e) => (
-            <tr key={e.id}>
-              <td>{e.id}</td>
-              <td>{e.signal_type}</td>
-              <td>
-                <code>{e.value.length > 40 ? `${e.value.slice(0, 40)}…` : e.value}</code>
-              </td>
-              <td>{e.labels.join(', ')}</td>
-              <td>{e.source}</td>
-              <td>{e.status}</td>
+      <div className="scroll" tabIndex={0} role="region" aria-label="Entries">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Entry</th>
+              <th scope="col">Type</th>
+              <th scope="col">Signal</th>
+              <th scope="col">Labels</th>
+              <th scope="col">Source</th>
+              <th scope="col">Status</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {entries.data?.items.map((e) => (
+              <tr key={e.id}>
+                <td>{e.id}</td>
+                <td>{e.signal_type}</td>
+                <td>
+                  <code>{e.value.length > 40 ? `${e.value.slice(0, 40)}…` : e.value}</code>
+                </td>
+                <td>{e.labels.join(', ')}</td>
+                <td>{e.source}</td>
+                <td>{e.status}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       {entries.data && entries.data.items.length === 0 && (
         <p>This bank is empty. Add hashes with POST /v1/banks/{id}/entries or `kaitiaki bank import`.</p>
       )}

@@ -67,30 +67,32 @@ export function Keys() {
           New key (shown once; store it now): <code data-testid="new-key">{created}</code>
         </p>
       )}
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Key</th>
-            <th scope="col">Role</th>
-            <th scope="col">Last used</th>
-            <th scope="col">State</th>
-          </tr>
-        </thead>
-        <tbody>
-          {data?.items.map((k) => (
-            <tr key={k.id}>
-              <td>{k.name}</td>
-              <td>
-                <code>kt_{k.prefix}_…</code>
-              </td>
-              <td>{k.role}</td>
-              <td>{k.last_used_at ? new Date(k.last_used_at).toLocaleString() : 'never'}</td>
-              <td>{k.revoked_at ? 'revoked' : 'active'}</td>
+      <div className="scroll" tabIndex={0} role="region" aria-label="API keys">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Key</th>
+              <th scope="col">Role</th>
+              <th scope="col">Last used</th>
+              <th scope="col">State</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {data?.items.map((k) => (
+              <tr key={k.id}>
+                <td>{k.name}</td>
+                <td>
+                  <code>kt_{k.prefix}_…</code>
+                </td>
+                <td>{k.role}</td>
+                <td>{k.last_used_at ? new Date(k.last_used_at).toLocaleString() : 'never'}</td>
+                <td>{k.revoked_at ? 'revoked' : 'active'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </section>
   );
 }

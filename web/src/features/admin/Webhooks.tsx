@@ -46,33 +46,35 @@ export function Webhooks() {
         ))}
       </ul>
       <h2>Deliveries</h2>
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Webhook</th>
-            <th scope="col">Action</th>
-            <th scope="col">Attempt</th>
-            <th scope="col">Result</th>
-            <th scope="col">When</th>
-          </tr>
-        </thead>
-        <tbody>
-          {deliveries.data?.items.map((d) => (
-            <tr key={d.id}>
-              <td>
-                {hooks.data?.items.find((h) => h.id === d.webhook_id)?.url ??
-                  `webhook ${d.webhook_id} (removed)`}
-              </td>
-              <td>
-                <code>{d.action_id.slice(0, 8)}</code>
-              </td>
-              <td>{d.attempt}</td>
-              <td>{d.error ?? `delivered (${d.status_code})`}</td>
-              <td>{new Date(d.created_at).toLocaleString()}</td>
+      <div className="scroll" tabIndex={0} role="region" aria-label="Webhook deliveries">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Webhook</th>
+              <th scope="col">Action</th>
+              <th scope="col">Attempt</th>
+              <th scope="col">Result</th>
+              <th scope="col">When</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {deliveries.data?.items.map((d) => (
+              <tr key={d.id}>
+                <td>
+                  {hooks.data?.items.find((h) => h.id === d.webhook_id)?.url ??
+                    `webhook ${d.webhook_id} (removed)`}
+                </td>
+                <td>
+                  <code>{d.action_id.slice(0, 8)}</code>
+                </td>
+                <td>{d.attempt}</td>
+                <td>{d.error ?? `delivered (${d.status_code})`}</td>
+                <td>{new Date(d.created_at).toLocaleString()}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       {deliveries.data && deliveries.data.items.length === 0 && <p>No deliveries yet.</p>}
       <h2>Dead letters</h2>
       {dead.data?.items.length ? (
