@@ -5,7 +5,7 @@
  * so a crash can lose neither; the webhook deliverer sends the outbox.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { ConflictError, MediaError, NotFoundError, ValidationError } from '../core/errors.js';
+import { ConflictError, KaitiakiError, MediaError, NotFoundError, ValidationError } from '../core/errors.js';
 import { checkFetchable, fetchMedia } from '../media/fetch-media.js';
 import type { AppContext, Mutation } from '../context.js';
 import type { MatchEvidence, SignalInput } from '../matching/match-service.js';
@@ -1185,6 +1185,42 @@ export class ReviewService {
       }
       return result;
     });
+  }
+
+  /**
+   * One decision applied to several cases (a selection in the queue): each case is decided on its own, with its
+   * own version check, action and statement of reasons, so one refused case (changed, claimed, closed) does not
+   * stop or undo the others. Answers per case.
+   */
+  async decideMany(
+    actor: string,
+    orgId: number,
+    cases: { id: number; version: number }[],
+    input: Omit<DecisionInput, 'version' | 'addToBankId'>,
+  ): Promise<
+    (
+      | { id: number; decided: true; decisionId: number; statementId: string | null }
+      | { id: number; decided: false; code: string; error: string }
+    )[]
+  > {
+    if (new Set(cases.map((c) => c.id)).size !== cases.length)
+      throw new ValidationError('each case may appear once in a bulk decision');
+    const results = [];
+    for (const c of cases) {
+      try {
+        const r = await this.decide(actor, orgId, c.id, { ...input, version: c.version });
+        results.push({
+          id: c.id,
+          decided: true as const,
+          decisionId: r.decisionId,
+          statementId: r.statementId,
+        });
+      } catch (err) {
+        if (!(err instanceof KaitiakiError) || err.httpStatus >= 500) throw err;
+        results.push({ id: c.id, decided: false as const, code: err.code, error: err.message });
+      }
+    }
+    return results;
   }
 
   private async recordDecision(

@@ -151,6 +151,39 @@ describe.each(TEST_DIALECTS)('review console API on %s', (dialect) => {
     expect((await call(other.key, 'POST', `/v1/cases/${id}/claim`)).statusCode).toBe(404);
   });
 
+  it('decides a selection in bulk, each case with its own statement, refusing the changed one only', async () => {
+    const ids = [await matchedCase('bulk-1'), await matchedCase('bulk-2'), await matchedCase('bulk-3')];
+    await call(platform.key, 'POST', '/v1/reports', { external_id: 'bulk-2', text: 'new evidence' });
+    const bulk = await call(aroha, 'POST', '/v1/cases/decisions', {
+      ...DECISION,
+      cases: ids.map((id) => ({ id, version: 1 })),
+    });
+    expect(bulk.statusCode).toBe(200);
+    expect(bulk.json()).toMatchObject({ decided: 2, refused: 1 });
+    const [one, two, three] = bulk.json().results;
+    expect(one).toMatchObject({ id: ids[0], decided: true });
+    expect(two).toMatchObject({ id: ids[1], decided: false, code: 'KAI_ERR_CASE_STALE' });
+    expect(three).toMatchObject({ id: ids[2], decided: true });
+    expect(one.statement_id).not.toBe(three.statement_id);
+    const statement = await call(aroha, 'GET', `/v1/statements/${three.statement_id}`);
+    expect(statement.json()).toMatchObject({ decision_visibility: ['DECISION_VISIBILITY_CONTENT_REMOVED'] });
+    expect((await call(aroha, 'GET', `/v1/cases/${ids[1]}`)).json().status).toBe('open');
+
+    const twice = await call(aroha, 'POST', '/v1/cases/decisions', {
+      ...DECISION,
+      cases: [
+        { id: ids[1], version: 2 },
+        { id: ids[1], version: 2 },
+      ],
+    });
+    expect(twice.statusCode).toBe(400);
+    const foreign = await call(other.key, 'POST', '/v1/cases/decisions', {
+      ...DECISION,
+      cases: [{ id: ids[1], version: 2 }],
+    });
+    expect(foreign.json()).toMatchObject({ decided: 0, results: [{ code: 'KAI_ERR_CASE_NOT_FOUND' }] });
+  });
+
   it('pages the queue by keyset in priority then due order, with filters and counts', async () => {
     for (let i = 0; i < 40; i++) {
       if (i % 4 === 0)
@@ -187,9 +220,9 @@ describe.each(TEST_DIALECTS)('review console API on %s', (dialect) => {
     const reports = (await call(aroha, 'GET', '/v1/cases?source=report&priority=normal&limit=1000')).json();
     expect(reports.items.length).toBeGreaterThanOrEqual(30);
     const matched = (await call(aroha, 'GET', `/v1/cases?source=match&bank_id=${bankId}&limit=1000`)).json();
-    expect(matched.items.length).toBe(4);
+    expect(matched.items.length).toBe(7);
     const labelled = (await call(aroha, 'GET', '/v1/cases?label=glorification&limit=1000')).json();
-    expect(labelled.items.length).toBe(4);
+    expect(labelled.items.length).toBe(7);
     expect((await call(aroha, 'GET', '/v1/cases?label=other&limit=1000')).json().items).toHaveLength(0);
     const one = (await call(aroha, 'GET', '/v1/cases?external_id=report-9')).json();
     expect(one.items.map((c: { external_id: string }) => c.external_id)).toEqual(['report-9']);

@@ -50,6 +50,22 @@ const DecisionBody = Type.Object(
   },
   { additionalProperties: false },
 );
+const BulkDecisionBody = Type.Object(
+  {
+    cases: Type.Array(
+      Type.Object(
+        { id: Type.Integer({ minimum: 1 }), version: Type.Integer({ minimum: 1 }) },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: 100 },
+    ),
+    decision: Type.Union(DECISIONS.map((d) => Type.Literal(d))),
+    ground_type: Type.Union(GROUND_TYPES.map((g) => Type.Literal(g))),
+    ground: Type.String({ minLength: 3, maxLength: 500 }),
+    reason: Type.String({ minLength: 3, maxLength: 5000 }),
+  },
+  { additionalProperties: false },
+);
 const CaseQuery = Type.Object(
   {
     ...PageQuery.properties,
@@ -470,6 +486,40 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
       return caseView(
         await ctx.review.assign(principal.label, principal.orgId, request.params.id, request.body.assignee),
       );
+    },
+  );
+
+  app.post<{ Body: Static<typeof BulkDecisionBody> }>(
+    '/v1/cases/decisions',
+    {
+      config: { permission: 'cases:decide' },
+      schema: {
+        tags,
+        summary:
+          'One decision on several cases (each with the version seen): each gets its own action and statement of reasons; answered per case',
+        body: BulkDecisionBody,
+        response: errorResponses,
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const b = request.body;
+      const results = await ctx.review.decideMany(principal.label, principal.orgId, b.cases, {
+        decision: b.decision,
+        groundType: b.ground_type,
+        ground: b.ground,
+        reason: b.reason,
+      });
+      void ctx.deliverer.runOnce().catch(() => undefined);
+      return {
+        decided: results.filter((r) => r.decided).length,
+        refused: results.filter((r) => !r.decided).length,
+        results: results.map((r) =>
+          r.decided
+            ? { id: r.id, decided: true, decision_id: r.decisionId, statement_id: r.statementId }
+            : { id: r.id, decided: false, code: r.code, error: r.error },
+        ),
+      };
     },
   );
 
