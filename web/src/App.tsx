@@ -225,7 +225,13 @@ function Shell({ user, onSignedOut }: { user: SessionUser; onSignedOut: () => vo
         <p role="status" aria-live="polite" className={announcement ? 'announce' : 'announce empty'}>
           {announcement}
         </p>
-        {route.page === 'queue' && <Queue canDecide={can('cases:decide')} onNext={() => void next(null)} />}
+        {route.page === 'queue' && (
+          <Queue
+            canDecide={can('cases:decide')}
+            onNext={() => void next(null)}
+            onAnnounce={setAnnouncement}
+          />
+        )}
         {route.page === 'case' && (
           <CaseView
             key={route.id}

@@ -55,12 +55,16 @@ export function CaseView({ id, canSeeMedia, canDecide, onDecided }: CaseViewProp
           }),
         (e: unknown) => live && setClaim({ mine: false, note: e instanceof Error ? e.message : String(e) }),
       );
+    const release = () =>
+      void api('DELETE', `/v1/cases/${id}/claim`, undefined, { keepalive: true }).catch(() => undefined);
     void take();
     const timer = setInterval(() => void take(), RENEW_MS);
+    window.addEventListener('pagehide', release);
     return () => {
       live = false;
       clearInterval(timer);
-      void api('DELETE', `/v1/cases/${id}/claim`).catch(() => undefined);
+      window.removeEventListener('pagehide', release);
+      release();
     };
   }, [id, canDecide, open]);
 

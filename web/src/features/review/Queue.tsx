@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { api, type CasePage, type CaseSummary } from '../../api/client';
 import { relativeTime, useLoad, useNow, useScreen } from '../../app/hooks';
+import { BulkDecision } from './BulkDecision';
 
 /** How often the queue refreshes itself. */
 const POLL_MS = 15_000;
@@ -42,18 +43,40 @@ function source(c: CaseSummary): string {
  * The review queue: the server's order (urgent first, then the earliest due), keyset pages, filters with
  * counts, a search by content id, and a refresh every 15 seconds.
  */
-export function Queue({ canDecide, onNext }: { canDecide: boolean; onNext: () => void }) {
+export function Queue({
+  canDecide,
+  onNext,
+  onAnnounce,
+}: {
+  canDecide: boolean;
+  onNext: () => void;
+  onAnnounce: (text: string) => void;
+}) {
+  // The selection for a bulk decision: case id → the version the queue showed.
+  const [selected, setSelected] = useState<Map<number, number>>(new Map());
+  const [bulk, setBulk] = useState(false);
   const [filters, setFilters] = useState<Filters>(INITIAL);
   // The cursors of the pages before this one (the first page has none).
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
   const cursor = cursors[cursors.length - 1];
   const now = useNow(POLL_MS);
-  const { data, error } = useLoad(() => api<CasePage>('GET', query(filters, cursor)), [filters, cursor, now]);
+  const { data, error, reload } = useLoad(
+    () => api<CasePage>('GET', query(filters, cursor)),
+    [filters, cursor, now],
+  );
   const banks = useLoad(
     () => api<{ items: { id: number; name: string }[] }>('GET', '/v1/banks?limit=200'),
     [],
   );
   const heading = useScreen('Review queue');
+  const toggle = (c: CaseSummary) =>
+    setSelected((s) => {
+      const next = new Map(s);
+      if (next.has(c.id)) next.delete(c.id);
+      else next.set(c.id, c.version);
+      return next;
+    });
+  const selectable = canDecide && filters.status === 'open';
   const set = (change: Partial<Filters>) => {
     setFilters((f) => ({ ...f, ...change }));
     setCursors([null]);
@@ -153,6 +176,29 @@ export function Queue({ canDecide, onNext }: { canDecide: boolean; onNext: () =>
           {error}
         </p>
       )}
+      {selectable && (
+        <div className="inline">
+          <button type="button" disabled={selected.size === 0} onClick={() => setBulk(true)}>
+            Decide selected ({selected.size})
+          </button>
+          {selected.size > 0 && (
+            <button type="button" className="secondary" onClick={() => setSelected(new Map())}>
+              Clear selection
+            </button>
+          )}
+        </div>
+      )}
+      <BulkDecision
+        selected={selected}
+        open={bulk}
+        onClose={() => setBulk(false)}
+        onDone={(summary) => {
+          setBulk(false);
+          setSelected(new Map());
+          onAnnounce(summary);
+          reload();
+        }}
+      />
       <div className="scroll">
         <table>
           <caption className="muted">
@@ -161,6 +207,11 @@ export function Queue({ canDecide, onNext }: { canDecide: boolean; onNext: () =>
           </caption>
           <thead>
             <tr>
+              {selectable && (
+                <th scope="col">
+                  <span className="visually-hidden">Select</span>
+                </th>
+              )}
               <th scope="col">Case</th>
               <th scope="col">Content</th>
               <th scope="col">Priority</th>
@@ -176,6 +227,16 @@ export function Queue({ canDecide, onNext }: { canDecide: boolean; onNext: () =>
               const overdue = c.status === 'open' && Date.parse(c.due_at) < now;
               return (
                 <tr key={c.id} className={c.priority === 'urgent' ? 'urgent' : undefined}>
+                  {selectable && (
+                    <td>
+                      <input
+                        type="checkbox"
+                        aria-label={`Select case ${c.id}`}
+                        checked={selected.has(c.id)}
+                        onChange={() => toggle(c)}
+                      />
+                    </td>
+                  )}
                   <td>
                     <a href={`#/cases/${c.id}`}>Case {c.id}</a>
                   </td>
