@@ -28,6 +28,19 @@ if (!haveChromium) {
   console.warn(`[kaitiaki tests] skipping browser tests: ${CHROMIUM} not found (apt-get install chromium)`);
 }
 
+/** Polls patiently: the machine running these tests may be busy (sign-in hashes a password, on purpose slowly). */
+const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000 });
+
+/** The parts of API answers these tests read. */
+interface ApiJson {
+  id: number;
+  case_id: number;
+  verdict: string;
+  status: string;
+  decisions: { decided_by_name: string }[];
+  [field: string]: unknown;
+}
+
 interface AxeResult {
   violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[];
 }
@@ -52,7 +65,7 @@ describe.skipIf(!haveChromium)('review console in a real browser', () => {
     });
     return {
       status: response.status,
-      json: (await response.json().catch(() => null)) as Record<string, any>,
+      json: (await response.json().catch(() => null)) as ApiJson,
     };
   };
 
@@ -76,12 +89,10 @@ describe.skipIf(!haveChromium)('review console in a real browser', () => {
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(password);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect
-      .poll(async () => {
-        if (await page.getByRole('heading', { name: 'Review queue' }).isVisible()) return true;
-        return `${page.url()} ${(await page.locator('#root').textContent())?.slice(0, 300)}`;
-      })
-      .toBe(true);
+    await poll(async () => {
+      if (await page.getByRole('heading', { name: 'Review queue' }).isVisible()) return true;
+      return `${page.url()} ${(await page.locator('#root').textContent())?.slice(0, 300)}`;
+    }).toBe(true);
     return page;
   };
 
@@ -90,7 +101,7 @@ describe.skipIf(!haveChromium)('review console in a real browser', () => {
 
   const openCase = async (page: Page, id: number) => {
     await page.evaluate((target) => (window.location.hash = `#/cases/${target}`), id);
-    await expect.poll(() => caseHeading(page, id).isVisible()).toBe(true);
+    await poll(() => caseHeading(page, id).isVisible()).toBe(true);
   };
 
   const filterOf = (page: Page) =>
@@ -216,17 +227,17 @@ describe.skipIf(!haveChromium)('review console in a real browser', () => {
     expect(await page.getByRole('radio', { name: /Remove/ }).isChecked()).toBe(true);
     await call('POST', '/v1/reports', { external_id: 'upload-blur-a-little.jpg', text: 'seen elsewhere' });
     await page.keyboard.press('Control+Enter');
-    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/changed since you opened it/);
+    await poll(() => page.getByRole('alert').textContent()).toMatch(/changed since you opened it/);
     await page.getByRole('button', { name: 'Load the case again' }).click();
-    await expect.poll(() => page.getByText(/seen elsewhere/).isVisible()).toBe(true);
+    await poll(() => page.getByText(/seen elsewhere/).isVisible()).toBe(true);
     await page.keyboard.press('Control+Enter'); // the choice and reason are kept; now on the new version
-    await expect
-      .poll(() => page.getByRole('status').textContent())
-      .toMatch(new RegExp(`Case ${b} .*decided: remove.*Now showing case \\d+`));
+    await poll(() => page.getByRole('status').textContent()).toMatch(
+      new RegExp(`Case ${b} .*decided: remove.*Now showing case \\d+`),
+    );
     // Moved on: a different case, its heading focused, and blurred again if it has media.
     const next = Number(/Now showing case (\d+)/.exec((await page.getByRole('status').textContent())!)![1]);
     expect(next).not.toBe(b);
-    await expect.poll(() => caseHeading(page, next).isVisible()).toBe(true);
+    await poll(() => caseHeading(page, next).isVisible()).toBe(true);
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('case-title');
     expect((await call('GET', `/v1/cases/${b}`)).json).toMatchObject({ status: 'decided' });
     await context.close();
@@ -252,22 +263,22 @@ describe.skipIf(!haveChromium)('review console in a real browser', () => {
     const ben = await signIn(two, 'ben@platform.example', 'correct horse battery staple');
     const target = media[0];
     await openCase(aroha, target);
-    await expect.poll(() => aroha.getByTestId('claim').textContent()).toMatch(/You have this case until/);
+    await poll(() => aroha.getByTestId('claim').textContent()).toMatch(/You have this case until/);
     await openCase(ben, target);
-    await expect
-      .poll(() => ben.getByTestId('claim').textContent())
-      .toMatch(/being reviewed by Aroha \(moderator\) until/);
+    await poll(() => ben.getByTestId('claim').textContent()).toMatch(
+      /being reviewed by Aroha \(moderator\) until/,
+    );
     expect(await ben.getByRole('button', { name: /Record decision/ }).isDisabled()).toBe(true);
     // Ben's "next case" passes over it.
     await ben.goto(`${url}/ui/#/queue`);
     await ben.getByRole('button', { name: /Review the next case/ }).click();
-    await expect.poll(() => ben.getByRole('status').textContent()).toMatch(/Now showing case (\d+)/);
+    await poll(() => ben.getByRole('status').textContent()).toMatch(/Now showing case (\d+)/);
     expect(ben.url()).not.toMatch(new RegExp(`#/cases/${target}$`));
     // Aroha decides; the case is hers alone.
     await aroha.getByRole('radio', { name: /No violation/ }).check();
     await aroha.getByLabel(/^Reason/).fill('Reviewed: news report, no violation.');
     await aroha.getByRole('button', { name: /Record decision/ }).click();
-    await expect.poll(() => aroha.getByRole('status').textContent()).toMatch(/decided: no violation/);
+    await poll(() => aroha.getByRole('status').textContent()).toMatch(/decided: no violation/);
     const decided = await call('GET', `/v1/cases/${target}`);
     expect(decided.json.decisions).toHaveLength(1);
     expect(decided.json.decisions[0].decided_by_name).toBe('Aroha (moderator)');
@@ -278,29 +289,28 @@ describe.skipIf(!haveChromium)('review console in a real browser', () => {
   it('pages and filters a queue of 1,000, and shortcuts do nothing while typing', async () => {
     const context = await browser.newContext({ viewport: { width: 1366, height: 900 }, bypassCSP: true });
     const page = await signIn(context, 'aroha@platform.example', 'correct horse battery staple');
-    await expect
-      .poll(async () => Number(await page.getByRole('button', { name: /^Open/ }).locator('.count').textContent()))
-      .toBeGreaterThan(990);
+    await poll(async () =>
+      Number(await page.getByRole('button', { name: /^Open/ }).locator('.count').textContent()),
+    ).toBeGreaterThan(990);
     const firstRow = page.getByRole('row').nth(1);
     expect(await firstRow.textContent()).toMatch(/urgent/); // urgent first
     await page.screenshot({ path: join(SCREENSHOTS, 'console-queue.png') });
     await page.getByRole('button', { name: 'Next page' }).click();
-    await expect.poll(() => page.getByText(/^Page 2, 50 cases/).isVisible()).toBe(true);
+    await poll(() => page.getByText(/^Page 2, 50 cases/).isVisible()).toBe(true);
     await page.getByRole('button', { name: 'Next page' }).click();
-    await expect.poll(() => page.getByText(/^Page 3, 50 cases/).isVisible()).toBe(true);
+    await poll(() => page.getByText(/^Page 3, 50 cases/).isVisible()).toBe(true);
     await page.getByRole('button', { name: 'Previous page' }).click();
-    await expect.poll(() => page.getByText(/^Page 2, 50 cases/).isVisible()).toBe(true);
+    await poll(() => page.getByText(/^Page 2, 50 cases/).isVisible()).toBe(true);
 
     await page.getByLabel('Source').selectOption('alert');
-    await expect
-      .poll(() => page.getByRole('button', { name: /^Open/ }).locator('.count').textContent())
-      .toBe('99');
+    await poll(() => page.getByRole('button', { name: /^Open/ }).locator('.count').textContent()).toBe('99');
     expect(await page.getByText(/^Page 1, 50 cases/).isVisible()).toBe(true);
     await page.getByLabel('Source').selectOption('');
 
     // A bulk decision on a selection: each case its own statement of reasons.
     await page.getByRole('button', { name: /^Normal/ }).click();
-    await expect.poll(() => page.getByText(/^Page 1, 50 cases/).isVisible()).toBe(true);
+    await poll(() => page.getByRole('row').nth(1).textContent()).toMatch(/normal/);
+    await poll(() => page.getByRole('row').nth(2).textContent()).toMatch(/normal/);
     const picked = [1, 2].map((n) => page.getByRole('row').nth(n));
     const pickedIds: number[] = [];
     for (const row of picked) {
@@ -309,14 +319,15 @@ describe.skipIf(!haveChromium)('review console in a real browser', () => {
     }
     await page.getByRole('button', { name: 'Decide selected (2)' }).click();
     const bulk = page.getByRole('dialog', { name: 'Decide 2 selected cases' });
-    await expect.poll(() => bulk.isVisible()).toBe(true);
+    await poll(() => bulk.isVisible()).toBe(true);
     await axe(page, 'bulk decision dialog');
     await bulk.getByRole('radio', { name: 'No violation' }).check();
     await bulk.getByLabel(/^Reason/).fill('Reviewed as a batch: news coverage, no violation.');
     await bulk.getByRole('button', { name: 'Record for 2 cases' }).click();
-    await expect
-      .poll(async () => `${await page.getByRole('status').textContent()} ${await page.locator('dialog').allTextContents()}`)
-      .toMatch(/2 of 2 selected cases decided/);
+    await poll(
+      async () =>
+        `${await page.getByRole('status').textContent()} ${await page.locator('dialog').allTextContents()}`,
+    ).toMatch(/2 of 2 selected cases decided/);
     for (const id of pickedIds)
       expect((await call('GET', `/v1/cases/${id}`)).json).toMatchObject({ status: 'decided' });
     await page.getByRole('button', { name: 'Any priority' }).click();
@@ -328,12 +339,12 @@ describe.skipIf(!haveChromium)('review console in a real browser', () => {
     expect(await search.inputValue()).toBe('report-0517');
     expect(page.url()).toMatch(/#\/queue$|\/ui\/$/);
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.getByRole('row').count()).toBe(2);
+    await poll(() => page.getByRole('row').count()).toBe(2);
     expect(await page.getByRole('row').nth(1).textContent()).toMatch(/report-0517/);
     await page.getByRole('row').nth(1).getByRole('link').click();
 
     // In the case: typing "seen elsewhere" in the reason changes nothing else.
-    await expect.poll(() => page.getByLabel(/^Reason/).isVisible()).toBe(true);
+    await poll(() => page.getByLabel(/^Reason/).isVisible()).toBe(true);
     await page.getByLabel(/^Reason/).pressSequentially('seen elsewhere; see report');
     expect(await page.getByRole('radio', { checked: true }).count()).toBe(0);
     expect(await page.getByLabel(/^Reason/).inputValue()).toBe('seen elsewhere; see report');
@@ -342,7 +353,7 @@ describe.skipIf(!haveChromium)('review console in a real browser', () => {
     await page.getByRole('heading', { level: 1 }).focus();
     await page.keyboard.press('?');
     const dialog = page.getByRole('dialog', { name: 'Keyboard shortcuts and settings' });
-    await expect.poll(() => dialog.isVisible()).toBe(true);
+    await poll(() => dialog.isVisible()).toBe(true);
     await page.screenshot({ path: join(SCREENSHOTS, 'console-shortcuts.png') });
     await axe(page, 'shortcuts dialog');
     await dialog.getByLabel(/Single-key shortcuts/).uncheck();
@@ -359,12 +370,12 @@ describe.skipIf(!haveChromium)('review console in a real browser', () => {
     const redirect = await fetch(`${url}/ui`, { redirect: 'manual' });
     expect([redirect.status, redirect.headers.get('location')]).toEqual([302, '/ui/']);
     await page.goto(`${url}/ui`);
-    await expect.poll(() => page.getByLabel('Email').isVisible()).toBe(true);
+    await poll(() => page.getByLabel('Email').isVisible()).toBe(true);
     await axe(page, 'sign in');
     await page.getByLabel('Email').fill('admin@platform.example');
     await page.getByLabel('Password').fill('correct horse battery staple');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.getByRole('heading', { name: 'Review queue' }).isVisible()).toBe(true);
+    await poll(() => page.getByRole('heading', { name: 'Review queue' }).isVisible()).toBe(true);
     expect(await page.getByTestId('who').textContent()).toBe('Ana Admin (admin)');
     await axe(page, 'queue');
     await openCase(page, media[1]);
@@ -378,14 +389,14 @@ describe.skipIf(!haveChromium)('review console in a real browser', () => {
       ['Audit trail', 'Audit trail'],
     ]) {
       await page.getByRole('link', { name: link, exact: true }).click();
-      await expect.poll(() => page.getByRole('heading', { level: 1, name: heading }).isVisible()).toBe(true);
+      await poll(() => page.getByRole('heading', { level: 1, name: heading }).isVisible()).toBe(true);
       expect(await page.title()).toBe(`${heading} · Kaitiaki`);
       expect(await page.evaluate(() => document.activeElement?.tagName)).toBe('H1');
       await axe(page, heading);
     }
     await page.getByRole('link', { name: 'Banks', exact: true }).click();
     await page.getByRole('link', { name: 'KNOWN_TVEC' }).click();
-    await expect.poll(() => page.getByRole('cell', { name: 'pdq' }).isVisible()).toBe(true);
+    await poll(() => page.getByRole('cell', { name: 'pdq' }).isVisible()).toBe(true);
     await axe(page, 'bank entries');
 
     // Reflow: at 320 CSS pixels nothing scrolls sideways but the tables inside their own frame.
@@ -400,7 +411,7 @@ describe.skipIf(!haveChromium)('review console in a real browser', () => {
     // A session that ends leads back to signing in, saying so.
     await context.clearCookies();
     await page.evaluate(() => (window.location.hash = '#/queue'));
-    await expect.poll(() => page.getByText(/Your session has ended/).isVisible()).toBe(true);
+    await poll(() => page.getByText(/Your session has ended/).isVisible()).toBe(true);
     await axe(page, 'session ended');
     await context.close();
   }, 90_000);
@@ -419,16 +430,16 @@ describe.skipIf(!haveChromium)('review console in a real browser', () => {
     await press('j'); // the first case; each decision then moves on by itself
     const seen: number[] = [];
     for (let i = 0; i < cases; i++) {
-      await expect
-        .poll(() => page.locator('[data-case-id]').getAttribute('data-case-id'))
-        .not.toBe(String(seen[seen.length - 1] ?? ''));
-      await expect.poll(() => page.getByLabel(/^Reason/).isVisible()).toBe(true);
+      await poll(() => page.locator('[data-case-id]').getAttribute('data-case-id')).not.toBe(
+        String(seen[seen.length - 1] ?? ''),
+      );
+      await poll(() => page.getByLabel(/^Reason/).isVisible()).toBe(true);
       seen.push(Number(await page.locator('[data-case-id]').getAttribute('data-case-id')));
       await press('v'); // reveal (media cases), toggles nothing visible otherwise
       await press('1'); // remove, with the template's reason
       await press('Control+Enter');
     }
-    await expect.poll(() => page.getByRole('status').textContent()).toMatch(/Now showing case/);
+    await poll(() => page.getByRole('status').textContent()).toMatch(/Now showing case/);
     const elapsed = performance.now() - started;
     expect(new Set(seen).size).toBe(cases);
     const result = {
