@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Database } from '../../src/store/database.js';
 import { BIN, PROJECT_DIR, runCli } from '../helpers/cli.js';
 import { PDQ_DATA } from '../helpers/shared.js';
 
@@ -156,26 +157,59 @@ describe.skipIf(!haveChromium)('review console in a real browser', () => {
       signals: [{ type: 'pdq', value: NEAR }],
     });
     signalsOnly = s.json.case_id;
+    // The rest of the 1,000 straight into the store (one transaction; the API path is covered above and in
+    // test/http): user reports, and every tenth an urgent alert, as POST /v1/reports and /v1/alerts make them.
     const seeded = Date.now();
-    const batch: Promise<unknown>[] = [];
-    for (let i = 3; i < QUEUE_SIZE; i++) {
-      batch.push(
-        i % 10 === 0
-          ? call('POST', '/v1/alerts', {
-              url: `https://video.example/watch?v=${i}`,
-              source: 'tcap',
-              group: 'Example group',
-              tier: 'tier 1',
-            })
-          : call('POST', '/v1/reports', {
-              external_id: `report-${String(i).padStart(4, '0')}`,
-              reporter_id: `reporter-${i}`,
-              text: 'This glorifies an attack.',
-            }),
-      );
-      if (batch.length === 8) await Promise.all(batch.splice(0));
-    }
-    await Promise.all(batch);
+    const store = await Database.sqlite(join(dataDir, 'kaitiaki.sqlite'));
+    const { org_id: orgId } = await store.db
+      .selectFrom('cases')
+      .select('org_id')
+      .where('id', '=', signalsOnly)
+      .executeTakeFirstOrThrow();
+    await store.db.transaction().execute(async (trx) => {
+      const now = Date.now();
+      for (let i = 3; i < QUEUE_SIZE; i++) {
+        const alert = i % 10 === 0;
+        const ref = alert ? `https://video.example/watch?v=${i}` : `report-${String(i).padStart(4, '0')}`;
+        const created = new Date(now - (QUEUE_SIZE - i) * 1000).toISOString();
+        const due = new Date(Date.parse(created) + (alert ? 3_600_000 : 86_400_000)).toISOString();
+        const row = await trx
+          .insertInto('cases')
+          .values({
+            org_id: orgId,
+            submission_id: null,
+            external_id: ref,
+            status: 'open',
+            priority: alert ? 'urgent' : 'normal',
+            due_at: due,
+            assignee: null,
+            evidence: '[]',
+            created_at: created,
+            updated_at: created,
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        await trx
+          .insertInto('reports')
+          .values({
+            org_id: orgId,
+            case_id: row.id,
+            kind: alert ? 'alert' : 'report',
+            external_id: alert ? null : ref,
+            url: alert ? ref : null,
+            source: alert ? 'tcap' : 'user',
+            category: null,
+            detail: JSON.stringify(
+              alert
+                ? { group: 'Example group', tier: 'tier 1' }
+                : { reporter_id: `reporter-${i}`, text: 'This glorifies an attack.' },
+            ),
+            created_at: created,
+          })
+          .execute();
+      }
+    });
+    await store.close();
     console.log(`[review console] seeded ${QUEUE_SIZE} cases in ${Date.now() - seeded} ms`);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
