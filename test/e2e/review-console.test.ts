@@ -4,7 +4,8 @@
  * of 1,000 cases: each case starts fresh and blurred, a decision cannot reach another case, two moderators cannot
  * both decide one case, the queue pages and filters, shortcuts do nothing while typing, and axe-core finds no
  * WCAG 2.1 A/AA violation (nor a WCAG 2.2 target-size one) on any screen. It also measures a moderator's loop
- * (next case, reveal, template, decide) in keypresses and milliseconds, into bench/results/review-loop.json.
+ * (next case, reveal, template, decide) in keypresses and milliseconds; with KAITIAKI_RECORD_BENCH=1 it writes them
+ * to bench/results/review-loop.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -487,11 +488,12 @@ describe.skipIf(!haveChromium)('review console in a real browser', () => {
       measured_at: new Date().toISOString(),
     };
     console.log(`[review console] ${JSON.stringify(result)}`);
-    mkdirSync(join(PROJECT_DIR, 'bench', 'results'), { recursive: true });
-    writeFileSync(
-      join(PROJECT_DIR, 'bench', 'results', 'review-loop.json'),
-      JSON.stringify(result, null, 2) + '\n',
-    );
+    // Recorded only on request, so that a test run leaves the tree as it was.
+    if (process.env.KAITIAKI_RECORD_BENCH === '1')
+      writeFileSync(
+        join(PROJECT_DIR, 'bench', 'results', 'review-loop.json'),
+        JSON.stringify(result, null, 2) + '\n',
+      );
     await context.close();
   }, 90_000);
 });
