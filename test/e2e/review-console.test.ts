@@ -429,6 +429,12 @@ describe.skipIf(!haveChromium)('review console in a real browser', () => {
       expect(await page.evaluate(() => document.activeElement?.tagName)).toBe('H1');
       await axe(page, heading);
     }
+    // The audit trail (the screen shown last): newest first, with people's names.
+    await poll(() => page.getByRole('cell', { name: 'Ana Admin', exact: true }).first().isVisible()).toBe(
+      true,
+    );
+    const auditIds = await page.locator('tbody tr td:first-child').allTextContents();
+    expect(auditIds.map(Number)).toEqual(auditIds.map(Number).sort((x, y) => y - x));
     await page.getByRole('link', { name: 'Banks', exact: true }).click();
     await page.getByRole('link', { name: 'KNOWN_TVEC' }).click();
     await poll(() => page.getByRole('cell', { name: 'pdq' }).isVisible()).toBe(true);

@@ -184,6 +184,26 @@ describe.each(TEST_DIALECTS)('review console API on %s', (dialect) => {
     expect(foreign.json()).toMatchObject({ decided: 0, results: [{ code: 'KAI_ERR_CASE_NOT_FOUND' }] });
   });
 
+  it("pages the audit trail newest first, with people's names", async () => {
+    const first = (await call(platform.key, 'GET', '/v1/audit?order=desc&limit=5')).json();
+    const second = (
+      await call(platform.key, 'GET', `/v1/audit?order=desc&limit=5&cursor=${first.next_cursor}`)
+    ).json();
+    const ids = [...first.items, ...second.items].map((r: { id: number }) => r.id);
+    expect(ids).toEqual([...ids].sort((a, b) => b - a));
+    expect(new Set(ids).size).toBe(10);
+    const oldest = (await call(platform.key, 'GET', '/v1/audit?limit=1')).json().items[0].id;
+    expect(first.items[0].id).toBeGreaterThan(oldest);
+    const all = (await call(platform.key, 'GET', '/v1/audit?order=desc&limit=1000')).json().items;
+    expect(Math.max(...all.map((r: { id: number }) => r.id))).toBe(first.items[0].id);
+    const decided = all.find(
+      (r: { action: string; actor: string }) => r.action === 'case.decide' && r.actor !== 'system:policy',
+    );
+    expect(decided.actor).toMatch(/^key:\d+$/);
+    expect(decided.actor_name).toMatch(/^API key "(Aroha|Ben)"$/);
+    expect((await call(platform.key, 'GET', '/v1/audit?order=sideways')).statusCode).toBe(400);
+  });
+
   it('pages the queue by keyset in priority then due order, with filters and counts', async () => {
     for (let i = 0; i < 40; i++) {
       if (i % 4 === 0)
