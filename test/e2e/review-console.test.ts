@@ -43,6 +43,19 @@ interface ApiJson {
   [field: string]: unknown;
 }
 
+/** WCAG contrast ratio of two CSS rgb() colours. */
+function contrast(a: string, b: string): number {
+  const luminance = (css: string) => {
+    const [r, g, b] = (css.match(/\d+(\.\d+)?/g) ?? []).slice(0, 3).map((v) => {
+      const c = Number(v) / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
 interface AxeResult {
   violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[];
 }
@@ -429,6 +442,19 @@ describe.skipIf(!haveChromium)('review console in a real browser', () => {
       expect(await page.evaluate(() => document.activeElement?.tagName)).toBe('H1');
       await axe(page, heading);
     }
+    // The focus ring, reached by keyboard: at least 3:1 against the page behind it.
+    await page.getByRole('heading', { level: 1 }).focus();
+    await page.keyboard.press('Tab');
+    const ring = await page.evaluate(() => {
+      const style = getComputedStyle(document.activeElement!);
+      return {
+        width: parseFloat(style.outlineWidth),
+        color: style.outlineColor,
+        behind: getComputedStyle(document.body.parentElement!).backgroundColor,
+      };
+    });
+    expect(ring.width).toBeGreaterThanOrEqual(2);
+    expect(contrast(ring.color, ring.behind)).toBeGreaterThanOrEqual(3);
     // The audit trail (the screen shown last): newest first, with people's names.
     await poll(() => page.getByRole('cell', { name: 'Ana Admin', exact: true }).first().isVisible()).toBe(
       true,
