@@ -1050,6 +1050,27 @@ export class ReviewService {
     return names;
   }
 
+  /** Where each case came from: `match` (hash evidence), `report`, `alert` (for the queue's source column). */
+  async sourcesOf(orgId: number, cases: CaseView[]): Promise<Map<number, string[]>> {
+    const sources = new Map(cases.map((c) => [c.id, c.evidence.length > 0 ? ['match'] : []]));
+    if (cases.length === 0) return sources;
+    const kinds = await this.db
+      .selectFrom('reports')
+      .select(['case_id', 'kind'])
+      .distinct()
+      .where('org_id', '=', orgId)
+      .where(
+        'case_id',
+        'in',
+        cases.map((c) => c.id),
+      )
+      .orderBy('case_id')
+      .orderBy('kind')
+      .execute();
+    for (const k of kinds) sources.get(k.case_id)?.push(k.kind);
+    return sources;
+  }
+
   /** The notes of bank entries that matched (evidence keeps ids only; the note may have been edited since). */
   async entryNotes(entryIds: number[]): Promise<Map<number, string | null>> {
     if (entryIds.length === 0) return new Map();

@@ -236,6 +236,9 @@ describe.each(TEST_DIALECTS)('review console API on %s', (dialect) => {
 
     const alerts = (await call(aroha, 'GET', '/v1/cases?status=open&source=alert&limit=1000')).json();
     expect(alerts.items).toHaveLength(10);
+    expect(alerts.items.every((c: { sources: string[] }) => c.sources.join() === 'alert')).toBe(true);
+    const reported = (await call(aroha, 'GET', '/v1/cases?external_id=post-v1')).json().items[0];
+    expect(reported.sources).toEqual(['match', 'report']);
     expect(alerts.counts).toMatchObject({ open: 10, urgent: 10 });
     const reports = (await call(aroha, 'GET', '/v1/cases?source=report&priority=normal&limit=1000')).json();
     expect(reports.items.length).toBeGreaterThanOrEqual(30);

@@ -369,8 +369,9 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
         principal.orgId,
         page.items.flatMap((c) => (c.claimedBy ? [c.claimedBy] : [])),
       );
+      const sources = await ctx.review.sourcesOf(principal.orgId, page.items);
       return {
-        items: page.items.map((c) => caseView(c, names)),
+        items: page.items.map((c) => ({ ...caseView(c, names), sources: sources.get(c.id) ?? [] })),
         next_cursor: page.nextCursor,
         counts: await ctx.review.countCases(principal.orgId, filter),
       };

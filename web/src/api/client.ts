@@ -94,7 +94,8 @@ export interface CaseSummary {
 }
 
 export interface CasePage {
-  items: CaseSummary[];
+  /** Each with where it came from: `match`, `report`, `alert`. */
+  items: (CaseSummary & { sources: string[] })[];
   next_cursor: string | null;
   counts: Record<string, number>;
 }

@@ -34,9 +34,10 @@ function query(filters: Filters, cursor: string | null): string {
   return `/v1/cases?${params.toString()}`;
 }
 
-function source(c: CaseSummary): string {
-  if (c.evidence.length > 0) return 'hash match';
-  return c.submission_id ? 'submission' : 'report or alert';
+const SOURCE_NAMES: Record<string, string> = { match: 'hash match', report: 'user report', alert: 'alert' };
+
+function source(c: CaseSummary & { sources: string[] }): string {
+  return c.sources.map((s) => SOURCE_NAMES[s] ?? s).join(', ') || (c.submission_id ? 'submission' : '—');
 }
 
 /**
