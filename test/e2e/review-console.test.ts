@@ -486,7 +486,7 @@ describe.skipIf(!haveChromium)('review console in a real browser', () => {
   it("measures a moderator's loop on the queue of 1,000: next case, reveal, template, decide", async () => {
     const context = await browser.newContext({ viewport: { width: 1366, height: 900 }, bypassCSP: true });
     const page = await signIn(context, 'ben@platform.example', 'correct horse battery staple');
-    const cases = 25;
+    const cases = 20;
     let keypresses = 0;
     const press = async (key: string) => {
       keypresses++;
