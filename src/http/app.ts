@@ -138,6 +138,9 @@ async function registerWebUi(app: FastifyInstance): Promise<void> {
   app.get('/', { config: { permission: null }, schema: { hide: true } }, async (_request, reply) =>
     reply.redirect('/ui/'),
   );
+  app.get('/ui', { config: { permission: null }, schema: { hide: true } }, async (_request, reply) =>
+    reply.redirect('/ui/'),
+  );
 }
 
 declare module 'fastify' {

@@ -131,14 +131,20 @@ export class AuditService {
   /** Records in id order; an organisation's own records, or every record for instance administrators (orgId null). */
   async list(
     orgId: number | null,
-    options: { cursor?: string; limit?: number } = {},
+    options: { cursor?: string; limit?: number; order?: 'asc' | 'desc' } = {},
   ): Promise<Page<AuditRecord>> {
     const limit = pageLimit(options.limit);
-    let query = this.db.selectFrom('audit_log').selectAll().where('id', '>', decodeCursor(options.cursor));
+    const after = decodeCursor(options.cursor);
+    const newestFirst = options.order === 'desc';
+    let query = this.db.selectFrom('audit_log').selectAll();
+    // Oldest first (the chain's order) by default; newest first pages backwards from the head.
+    if (newestFirst) {
+      if (options.cursor) query = query.where('id', '<', after);
+    } else query = query.where('id', '>', after);
     if (orgId !== null) query = query.where('org_id', '=', orgId);
     return toPage(
       await query
-        .orderBy('id')
+        .orderBy('id', newestFirst ? 'desc' : 'asc')
         .limit(limit + 1)
         .execute(),
       limit,

@@ -167,6 +167,11 @@ export interface CasesTable {
   evidence: string;
   created_at: string;
   updated_at: string;
+  /** Goes up on every change a reviewer should see; a decision names the version it was made on. */
+  version: ColumnType<number, number | undefined, number>;
+  /** Who has the case open in the review console, until when (an expired claim is no claim). */
+  claimed_by: ColumnType<string | null, string | null | undefined, string | null>;
+  claim_expires_at: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface DecisionsTable {
