@@ -3,20 +3,19 @@
  * every route declares the permission it needs (`config.permission`), and the auth hook refuses the rest.
  */
 import fastifyCookie from '@fastify/cookie';
-import fastifyMultipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
 import { collapseSlashes } from './hma-app.js';
 import { registerAuth } from './plugins/auth.js';
-import { registerErrorHandling } from './plugins/errors.js';
 import { registerRoutes } from './routes/index.js';
-import { loggerOptions, registerRequestLog, type LogFormat } from './request-log.js';
+import type { LogFormat } from './request-log.js';
+import { createListener, registerUploads } from './fastify-options.js';
 
 export interface BuildAppOptions {
   /** Log requests and errors: true = JSON lines; 'pretty' = a line for people per request. */
@@ -25,28 +24,12 @@ export interface BuildAppOptions {
 
 export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const { http } = ctx.config;
-  const app = Fastify({
-    logger: options.logger
-      ? loggerOptions(
-          options.logger === 'pretty' ? 'pretty' : 'json',
-          process.env.KAITIAKI_LOG_LEVEL ?? 'info',
-        )
-      : false,
-    logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: http.bodyLimitBytes,
-    trustProxy: http.trustProxy,
-    ajv: {
-      // Unknown fields are refused, not silently dropped: a typo in a field name must not go unnoticed.
-      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
-    },
-    requestTimeout: 120_000,
-    // HMA clients with a base URL ending in `/` send `//c/banks`: served, for the HMA facade's paths only.
-    rewriteUrl: (request) => collapseSlashes(request.url ?? '/', true),
+  // HMA clients with a base URL ending in `/` send `//c/banks`: served, for the HMA facade's paths only.
+  const app = createListener(ctx, {
+    logger: options.logger,
+    rewriteUrl: (url: string) => collapseSlashes(url, true),
   });
-  app.decorate('ctx', ctx);
-  registerErrorHandling(app);
   registerSecurityHeaders(app);
-  if (options.logger) registerRequestLog(app);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -76,9 +59,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   );
 
   await app.register(fastifyCookie);
-  await app.register(fastifyMultipart, {
-    limits: { fileSize: http.maxUploadBytes, files: 1, fields: 20, parts: 25, fieldSize: 1024 * 1024 },
-  });
+  await registerUploads(app, ctx);
   await app.register(fastifyRateLimit, {
     global: true,
     max: http.rateLimitPerMinute,

@@ -6,15 +6,14 @@
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import fastifyMultipart from '@fastify/multipart';
 import fastifyRateLimit from '@fastify/rate-limit';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { permissionsOf, type Principal } from '../auth/roles.js';
 import type { AppContext } from '../context.js';
 import { ForbiddenError, KaitiakiError, NotFoundError, ValidationError } from '../core/errors.js';
-import { registerErrorHandling } from './plugins/errors.js';
 import { hmaRoutes } from './routes/hma.js';
-import { loggerOptions, registerRequestLog, type LogFormat } from './request-log.js';
+import type { LogFormat } from './request-log.js';
+import { createListener, registerUploads } from './fastify-options.js';
 
 /** The role the listener acts with: it can hash, match and manage its organisation's banks, nothing more. */
 export const HMA_LISTENER_ROLE = 'moderator';
@@ -113,29 +112,11 @@ export async function buildHmaApp(
   options: { logger?: boolean | LogFormat } = {},
 ): Promise<FastifyInstance> {
   const { http } = ctx.config;
-  const app = Fastify({
-    logger: options.logger
-      ? loggerOptions(
-          options.logger === 'pretty' ? 'pretty' : 'json',
-          process.env.KAITIAKI_LOG_LEVEL ?? 'info',
-        )
-      : false,
-    logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: http.bodyLimitBytes,
-    trustProxy: http.trustProxy,
-    ajv: {
-      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
-    },
-    requestTimeout: 120_000,
-    rewriteUrl: (request) => collapseSlashes(request.url ?? '/', false),
+  const app = createListener(ctx, {
+    logger: options.logger,
+    rewriteUrl: (url: string) => collapseSlashes(url, false),
   });
-  app.decorate('ctx', ctx);
-  if (options.logger) registerRequestLog(app);
-  registerErrorHandling(app);
-  // The same upload limits as the main listener (src/http/app.ts).
-  await app.register(fastifyMultipart, {
-    limits: { fileSize: http.maxUploadBytes, files: 1, fields: 20, parts: 25, fieldSize: 1024 * 1024 },
-  });
+  await registerUploads(app, ctx);
   // The same per-minute limit as the main listener, per client address (there are no keys here).
   await app.register(fastifyRateLimit, {
     global: true,

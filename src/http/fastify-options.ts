@@ -1,0 +1,55 @@
+/**
+ * What both listeners (the API and the HMA-only one) share: server options, request log, error handling and
+ * upload limits. One place, so the two cannot drift apart.
+ */
+import fastifyMultipart from '@fastify/multipart';
+import type { IncomingMessage } from 'node:http';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { AppContext } from '../context.js';
+import { registerErrorHandling } from './plugins/errors.js';
+import { loggerOptions, registerRequestLog, type LogFormat } from './request-log.js';
+
+export interface ListenerOptions {
+  /** Log requests and errors: true = JSON lines; 'pretty' = a line for people per request. */
+  logger?: boolean | LogFormat;
+  /** Rewrites a request's URL before routing (e.g. doubled slashes from HMA clients). */
+  rewriteUrl?: (url: string) => string;
+}
+
+export function createListener(ctx: AppContext, options: ListenerOptions): FastifyInstance {
+  const { http } = ctx.config;
+  const app = Fastify({
+    logger: options.logger
+      ? loggerOptions(
+          options.logger === 'pretty' ? 'pretty' : 'json',
+          process.env.KAITIAKI_LOG_LEVEL ?? 'info',
+        )
+      : false,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: http.bodyLimitBytes,
+    trustProxy: http.trustProxy,
+    ajv: {
+      // Unknown fields are refused, not silently dropped: a typo in a field name must not go unnoticed.
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
+    },
+    requestTimeout: 120_000,
+    rewriteUrl: (request: IncomingMessage) => options.rewriteUrl?.(request.url ?? '/') ?? request.url ?? '/',
+  });
+  app.decorate('ctx', ctx);
+  registerErrorHandling(app);
+  if (options.logger) registerRequestLog(app);
+  return app;
+}
+
+/** One file per upload, within the size limit; a few short fields beside it. */
+export async function registerUploads(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  await app.register(fastifyMultipart, {
+    limits: {
+      fileSize: ctx.config.http.maxUploadBytes,
+      files: 1,
+      fields: 20,
+      parts: 25,
+      fieldSize: 1024 * 1024,
+    },
+  });
+}
