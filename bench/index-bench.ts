@@ -1,46 +1,22 @@
 /**
- * `npm run bench -- index [--sizes 1000000,10000000] [--queries 2000]`: the PDQ index against a linear scan of
- * the same hashes, on corpora like real lists (random hashes plus clusters of near-duplicates), with queries
- * half near-duplicates of indexed hashes and half random, at threshold 31.
+ * `npm run bench -- index [--sizes 1000000,10000000] [--queries 2000] [--corpora random,correlated]
+ * [--layouts identity,random,greedy]`: the PDQ index against a linear scan of the same hashes, at threshold 31,
+ * on two corpora (bench/pdq-corpus.ts): uniformly random hashes plus clusters of near-duplicates, and correlated
+ * hashes like real lists (latent-factor model, 'strong' correlation, video-frame and meme-edit clusters). Each
+ * corpus is indexed once per bit layout (identity: today's fixed substrings; random: one random permutation per
+ * segment; greedy: a permutation chosen from a sample of the segment), so the alternatives are measured in the
+ * same run. Queries: half near-duplicates of indexed hashes, half fresh hashes from the corpus's distribution.
  */
-import { xorshift32 as xorshift } from '../src/core/random.js';
 import { hammingWords } from '../src/hashing/pdq/hash256.js';
-import { PdqIndex, type PdqMatch } from '../src/index/pdq-index.js';
-
-function flip(words: Uint32Array, offset: number, bits: number, next: () => number): void {
-  for (let i = 0; i < bits; i++) {
-    const bit = next() % 256;
-    words[offset + (bit >> 5)] ^= 1 << (bit & 31);
-  }
-}
-
-/** 90% random hashes, 10% in clusters of ~100 near-duplicates (0-20 bits from a centre). */
-function makeCorpus(size: number, next: () => number): Uint32Array {
-  const words = new Uint32Array(size * 8);
-  for (let i = 0; i < words.length; i++) words[i] = next();
-  const clustered = Math.floor(size / 10);
-  const centres = Math.max(1, Math.floor(clustered / 100));
-  for (let i = 0; i < clustered; i++) {
-    const centre = size - 1 - (next() % centres);
-    words.copyWithin(i * 8, centre * 8, centre * 8 + 8);
-    flip(words, i * 8, next() % 21, next);
-  }
-  return words;
-}
-
-function makeQueries(corpus: Uint32Array, size: number, count: number, next: () => number): Uint32Array[] {
-  return Array.from({ length: count }, (_, q) => {
-    const query = new Uint32Array(8);
-    if (q % 2 === 0) {
-      const source = next() % size;
-      query.set(corpus.subarray(source * 8, source * 8 + 8));
-      flip(query, 0, next() % 31, next);
-    } else {
-      for (let w = 0; w < 8; w++) query[w] = next();
-    }
-    return query;
-  });
-}
+import { PdqIndex, type LayoutChoice, type PdqMatch } from '../src/index/pdq-index.js';
+import {
+  MODELS,
+  correlatedCorpus,
+  freshFromModel,
+  freshRandom,
+  makeQueries,
+  randomCorpus,
+} from './pdq-corpus.js';
 
 function linearScan(corpus: Uint32Array, size: number, query: Uint32Array, threshold: number): PdqMatch[] {
   const matches: PdqMatch[] = [];
@@ -55,33 +31,60 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 }
 
-function parseArgs(args: string[]): { sizes: number[]; queries: number } {
+interface Args {
+  sizes: number[];
+  queries: number;
+  corpora: string[];
+  layouts: LayoutChoice[];
+}
+
+function parseArgs(args: string[]): Args {
   const get = (name: string) => {
     const i = args.indexOf(name);
     return i >= 0 ? args[i + 1] : undefined;
   };
+  const layouts = (get('--layouts') ?? 'identity,random,greedy').split(',');
+  for (const layout of layouts)
+    if (!['identity', 'random', 'greedy'].includes(layout)) throw new Error(`unknown layout "${layout}"`);
+  const corpora = (get('--corpora') ?? 'random,correlated').split(',');
+  for (const corpus of corpora)
+    if (!['random', 'correlated', 'calibrated'].includes(corpus)) throw new Error(`unknown corpus "${corpus}"`);
   return {
     sizes: (get('--sizes') ?? '1000000,10000000').split(',').map(Number),
     queries: Number(get('--queries') ?? 2000),
+    corpora,
+    layouts: layouts as LayoutChoice[],
   };
 }
 
-async function benchSize(
-  size: number,
-  queryCount: number,
+function buildCorpus(name: string, size: number): { corpus: Uint32Array; fresh: (out: Uint32Array) => void } {
+  if (name === 'random') return { corpus: randomCorpus(size, size), fresh: freshRandom(size) };
+  const model = name === 'correlated' ? MODELS.strong : MODELS.calibrated;
+  return { corpus: correlatedCorpus(size, size, model), fresh: freshFromModel(model, size) };
+}
+
+function benchLayout(
+  corpusName: string,
+  corpus: Uint32Array,
+  queries: Uint32Array[],
+  expected: PdqMatch[][],
+  linearTimes: number[],
+  layout: LayoutChoice,
   threshold: number,
-): Promise<Record<string, unknown>> {
-  const log = (message: string) => process.stderr.write(`bench index ${size}: ${message}\n`);
-  const next = xorshift(size);
-  const corpus = makeCorpus(size, next);
-  const index = new PdqIndex();
+): Record<string, unknown> {
+  const size = corpus.length / 8;
+  const log = (message: string) =>
+    process.stderr.write(`bench index ${size} ${corpusName} ${layout}: ${message}\n`);
+  const index = new PdqIndex({ layout });
   const loadStart = performance.now();
   index.reserve(size);
   for (let i = 0; i < size; i++) index.appendRaw(i + 1, 1, corpus.subarray(i * 8, i * 8 + 8));
   index.finishBulk();
   const loadSeconds = (performance.now() - loadStart) / 1000;
-  log(`loaded in ${loadSeconds.toFixed(2)} s, ${(index.memoryBytes() / size).toFixed(1)} bytes/hash`);
-  const queries = makeQueries(corpus, size, queryCount, next);
+  const buckets = index.bucketStats();
+  log(
+    `built in ${loadSeconds.toFixed(2)} s, ${(index.memoryBytes() / size).toFixed(1)} bytes/hash, largest bucket ${buckets.largest}, p99 ${buckets.p99}`,
+  );
   for (let i = 0; i < Math.min(200, queries.length); i++) index.search(queries[i], threshold); // warm-up
   const times: number[] = [];
   let matches = 0;
@@ -93,46 +96,64 @@ async function benchSize(
   }
   const totalSeconds = (performance.now() - started) / 1000;
   times.sort((a, b) => a - b);
-  // The linear scan is slow at this size: time it on a subset, and check both give the same results there.
-  const linearCount = Math.max(10, Math.min(100, Math.floor(2e9 / size / 200)));
-  const linearTimes: number[] = [];
   let identical = true;
-  for (let q = 0; q < linearCount; q++) {
-    const query = queries[q];
-    const t = performance.now();
-    const expected = linearScan(corpus, size, query, threshold);
-    linearTimes.push(performance.now() - t);
-    const got = index.search(query, threshold);
-    if (JSON.stringify(got) !== JSON.stringify(expected)) identical = false;
-  }
-  linearTimes.sort((a, b) => a - b);
+  expected.forEach((want, q) => {
+    if (JSON.stringify(index.search(queries[q], threshold)) !== JSON.stringify(want)) identical = false;
+  });
   const p50 = percentile(times, 0.5);
   const linearP50 = percentile(linearTimes, 0.5);
   log(
     `p50 ${p50.toFixed(3)} ms, p99 ${percentile(times, 0.99).toFixed(3)} ms, linear p50 ${linearP50.toFixed(1)} ms, identical ${identical}`,
   );
   return {
+    corpus: corpusName,
+    layout,
     size,
     threshold,
-    queries: queryCount,
+    queries: queries.length,
     p50_ms: p50,
     p99_ms: percentile(times, 0.99),
     max_ms: times[times.length - 1],
-    qps: queryCount / totalSeconds,
-    mean_matches_per_query: matches / queryCount,
-    linear_queries: linearCount,
+    qps: queries.length / totalSeconds,
+    mean_matches_per_query: matches / queries.length,
+    linear_queries: expected.length,
     linear_p50_ms: linearP50,
     speedup: linearP50 / p50,
-    bytes_per_hash: index.memoryBytes() / size,
-    load_s: loadSeconds,
     identical_to_linear: identical,
+    bytes_per_hash: index.memoryBytes() / size,
+    build_s: loadSeconds,
     segments: index.stats().segments.length,
+    bucket_largest: buckets.largest,
+    bucket_p99: buckets.p99,
+    bucket_even_length: buckets.evenLength,
+    bucket_weighted_mean_worst_table: Math.max(...buckets.perTable.map((t) => t.weightedMean)),
   };
 }
 
 export async function run(args: string[]): Promise<unknown> {
-  const { sizes, queries } = parseArgs(args);
+  const { sizes, queries: queryCount, corpora, layouts } = parseArgs(args);
+  const threshold = 31;
   const runs = [];
-  for (const size of sizes) runs.push(await benchSize(size, queries, 31));
+  for (const size of sizes)
+    for (const corpusName of corpora) {
+      const started = performance.now();
+      const { corpus, fresh } = buildCorpus(corpusName, size);
+      process.stderr.write(
+        `bench index ${size} ${corpusName}: corpus in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+      );
+      const queries = makeQueries(corpus, queryCount, size + 1, fresh);
+      // The linear scan is slow at this size: time it on a subset; every layout must give the same results there.
+      const linearCount = Math.max(10, Math.min(100, Math.floor(2e9 / size / 20)));
+      const linearTimes: number[] = [];
+      const expected: PdqMatch[][] = [];
+      for (let q = 0; q < linearCount; q++) {
+        const t = performance.now();
+        expected.push(linearScan(corpus, size, queries[q], threshold));
+        linearTimes.push(performance.now() - t);
+      }
+      linearTimes.sort((a, b) => a - b);
+      for (const layout of layouts)
+        runs.push(benchLayout(corpusName, corpus, queries, expected, linearTimes, layout, threshold));
+    }
   return runs;
 }

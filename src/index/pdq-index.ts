@@ -39,6 +39,8 @@ export type PdqQuery = string | Uint32Array;
 const SLOTS = 16;
 const BUCKETS = 65536;
 const TAIL_MAX = 4096;
+/** Segments from this size on choose their own bit layout (smaller ones hold about one hash per bucket). */
+const LAYOUT_MIN_SEGMENT = 65536;
 /** Radius per half beyond which scanning everything is cheaper than probing (2517 probes per half at 4). */
 const MAX_PROBE_RADIUS = 3;
 /** Positions are 24 bits in a posting; beyond that the index scans (well past the 10M hashes it is built for). */
@@ -73,39 +75,254 @@ function popcount8(x: number): number {
 }
 const POPCOUNT8 = Uint8Array.from({ length: 256 }, (_, i) => popcount32(i));
 
+/**
+ * A bit permutation: which hash bit goes to each position of the substrings (position t = slot * 16 + j takes
+ * bit source[t]). Multi-index hashing is exact under any partition of the 256 bits into substrings, so each
+ * segment may choose its own. Applied with byte lookup tables: 32 lookups of 8 words per hash.
+ */
+export class BitLayout {
+  private readonly tables: Uint32Array;
+
+  constructor(readonly source: Uint8Array) {
+    if (source.length !== 256 || new Set(source).size !== 256) throw new Error('a bit layout permutes 256 bits');
+    this.tables = new Uint32Array(32 * 256 * 8);
+    for (let t = 0; t < 256; t++) {
+      const bit = source[t];
+      const byte = bit >> 3;
+      for (let v = 0; v < 256; v++)
+        if ((v >> (bit & 7)) & 1) this.tables[(byte * 256 + v) * 8 + (t >> 5)] |= 1 << (t & 31);
+    }
+  }
+
+  /** Writes the permuted form of words[offset..offset+8) to out[outOffset..outOffset+8). */
+  permute(words: ArrayLike<number>, offset: number, out: Uint32Array, outOffset = 0): Uint32Array {
+    const tables = this.tables;
+    let w0 = 0,
+      w1 = 0,
+      w2 = 0,
+      w3 = 0,
+      w4 = 0,
+      w5 = 0,
+      w6 = 0,
+      w7 = 0;
+    for (let w = 0; w < 8; w++) {
+      const word = words[offset + w];
+      for (let b = 0; b < 4; b++) {
+        const t = ((w * 4 + b) * 256 + ((word >>> (b * 8)) & 0xff)) * 8;
+        w0 |= tables[t];
+        w1 |= tables[t + 1];
+        w2 |= tables[t + 2];
+        w3 |= tables[t + 3];
+        w4 |= tables[t + 4];
+        w5 |= tables[t + 5];
+        w6 |= tables[t + 6];
+        w7 |= tables[t + 7];
+      }
+    }
+    out[outOffset] = w0;
+    out[outOffset + 1] = w1;
+    out[outOffset + 2] = w2;
+    out[outOffset + 3] = w3;
+    out[outOffset + 4] = w4;
+    out[outOffset + 5] = w5;
+    out[outOffset + 6] = w6;
+    out[outOffset + 7] = w7;
+    return out;
+  }
+
+  bytes(): number {
+    return this.tables.byteLength + this.source.byteLength;
+  }
+
+  /** A uniformly random permutation (a baseline the benchmark compares against). */
+  static random(seed: number): BitLayout {
+    const source = Uint8Array.from({ length: 256 }, (_, i) => i);
+    let state = seed >>> 0 || 1;
+    for (let i = 255; i > 0; i--) {
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      const j = (state >>> 0) % (i + 1);
+      [source[i], source[j]] = [source[j], source[i]];
+    }
+    return new BitLayout(source);
+  }
+
+  /**
+   * A layout chosen from a sample of the segment's hashes, so that each substring's bits are as balanced and
+   * independent as possible. Greedy: bits in order of how entangled they are (sum of squared correlations with
+   * all others), each placed in the substring with room where it adds the least cost: its squared correlation
+   * with the bits already there, plus the product of its imbalance with theirs (imbalanced bits are spread out,
+   * so no substring collects them). Then a few rounds of swaps between substrings that lower the total cost.
+   */
+  static fromSample(hashes: Uint32Array, from: number, to: number, sampleSize = 4096): BitLayout {
+    const n = Math.min(sampleSize, to - from);
+    const wordsPerColumn = Math.ceil(n / 32);
+    const columns = new Uint32Array(256 * wordsPerColumn);
+    const stride = (to - from) / n;
+    for (let i = 0; i < n; i++) {
+      const o = (from + Math.floor(i * stride)) * 8;
+      for (let k = 0; k < 256; k++)
+        if ((hashes[o + (k >> 5)] >>> (k & 31)) & 1) columns[k * wordsPerColumn + (i >> 5)] |= 1 << (i & 31);
+    }
+    const mean = new Float64Array(256);
+    for (let k = 0; k < 256; k++) {
+      let ones = 0;
+      for (let w = 0; w < wordsPerColumn; w++) ones += popcount32(columns[k * wordsPerColumn + w]);
+      mean[k] = ones / n;
+    }
+    const cost = new Float64Array(256 * 256);
+    for (let a = 0; a < 256; a++)
+      for (let b = a + 1; b < 256; b++) {
+        let both = 0;
+        for (let w = 0; w < wordsPerColumn; w++)
+          both += popcount32(columns[a * wordsPerColumn + w] & columns[b * wordsPerColumn + w]);
+        const variance = mean[a] * (1 - mean[a]) * mean[b] * (1 - mean[b]);
+        const corr = variance > 0 ? (both / n - mean[a] * mean[b]) / Math.sqrt(variance) : 1;
+        const c = corr * corr + 4 * Math.abs(mean[a] - 0.5) * Math.abs(mean[b] - 0.5);
+        cost[a * 256 + b] = cost[b * 256 + a] = c;
+      }
+    const entangled = new Float64Array(256);
+    for (let a = 0; a < 256; a++) for (let b = 0; b < 256; b++) entangled[a] += cost[a * 256 + b];
+    const order = Array.from({ length: 256 }, (_, i) => i).sort((a, b) => entangled[b] - entangled[a]);
+    const members: number[][] = Array.from({ length: SLOTS }, () => []);
+    const added = (bit: number, group: number[]) => group.reduce((sum, other) => sum + cost[bit * 256 + other], 0);
+    for (const bit of order) {
+      let best = -1;
+      let bestCost = Infinity;
+      for (let slot = 0; slot < SLOTS; slot++) {
+        if (members[slot].length === 16) continue;
+        const c = added(bit, members[slot]);
+        if (c < bestCost) [best, bestCost] = [slot, c];
+      }
+      members[best].push(bit);
+    }
+    for (let round = 0; round < 4; round++) {
+      let improved = false;
+      for (let s1 = 0; s1 < SLOTS; s1++)
+        for (let s2 = s1 + 1; s2 < SLOTS; s2++)
+          for (let i = 0; i < 16; i++)
+            for (let j = 0; j < 16; j++) {
+              const a = members[s1][i];
+              const b = members[s2][j];
+              const before = added(a, members[s1]) + added(b, members[s2]);
+              const after =
+                added(b, members[s1]) - cost[b * 256 + a] + added(a, members[s2]) - cost[a * 256 + b];
+              if (after < before - 1e-9) {
+                members[s1][i] = b;
+                members[s2][j] = a;
+                improved = true;
+              }
+            }
+      if (!improved) break;
+    }
+    return new BitLayout(Uint8Array.from(members.flat()));
+  }
+}
+
+export type LayoutChoice = 'identity' | 'random' | 'greedy';
+
+export interface PdqIndexOptions {
+  /** How segments lay out bits into substrings (default 'greedy'); the others are baselines for benchmarks. */
+  layout?: LayoutChoice;
+  /** Segments smaller than this keep the identity layout (their buckets hold about one hash anyway). */
+  layoutMinSegment?: number;
+}
+
+/** Bucket-length statistics of one table: what a skewed list does to the index. */
+export interface BucketStats {
+  /** The largest bucket. */
+  max: number;
+  /** The 99th percentile of bucket lengths over the 65,536 buckets. */
+  p99: number;
+  /** Mean length of the bucket an indexed hash is in (sum of squared lengths / count); even buckets: count/65536. */
+  weightedMean: number;
+}
+
+function bucketStats(offsets: Uint32Array, start: number, count: number): BucketStats {
+  const histogram = new Map<number, number>();
+  let max = 0;
+  let squares = 0;
+  for (let b = 0; b < BUCKETS; b++) {
+    const length = offsets[start + b + 1] - offsets[start + b];
+    if (length > max) max = length;
+    squares += length * length;
+    histogram.set(length, (histogram.get(length) ?? 0) + 1);
+  }
+  const lengths = [...histogram.keys()].sort((a, b) => a - b);
+  let seen = 0;
+  let p99 = 0;
+  for (const length of lengths) {
+    seen += histogram.get(length)!;
+    if (seen >= BUCKETS * 0.99) {
+      p99 = length;
+      break;
+    }
+  }
+  return { max, p99, weightedMean: count > 0 ? squares / count : 0 };
+}
+
+export interface IndexBucketStats {
+  /** The largest bucket of any table of any segment. */
+  largest: number;
+  /** The largest 99th-percentile bucket length of any table of any segment. */
+  p99: number;
+  /** The bucket length of the largest segment if its hashes were spread evenly (count / 65536). */
+  evenLength: number;
+  /** The bit layout of each segment. */
+  layouts: LayoutChoice[];
+  /** Per table (16-bit substring), the worst over segments. */
+  perTable: BucketStats[];
+}
+
 /** One immutable group of bucket tables over positions [base, base + count). */
 class Segment {
   readonly offsets: Uint32Array;
   /** Per slot, `count` postings: position << 8 | partner bits, grouped by bucket. */
   readonly postings: Uint32Array;
+  readonly bucketStats: BucketStats[] = [];
 
   constructor(
     readonly base: number,
     readonly count: number,
     hashes: Uint32Array,
+    /** The segment's bit layout; null is the identity (hash words are used as they are). */
+    readonly layout: BitLayout | null,
   ) {
     this.offsets = new Uint32Array(SLOTS * (BUCKETS + 1));
     this.postings = new Uint32Array(SLOTS * count);
-    for (let slot = 0; slot < SLOTS; slot++) this.bucketSlot(slot, hashes);
+    // With a layout, bucket a permuted copy (positions relative to the segment's base).
+    let words = hashes;
+    let first = base;
+    if (layout) {
+      words = new Uint32Array(count * 8);
+      for (let i = 0; i < count; i++) layout.permute(hashes, (base + i) * 8, words, i * 8);
+      first = 0;
+    }
+    for (let slot = 0; slot < SLOTS; slot++) {
+      this.bucketSlot(slot, words, first);
+      this.bucketStats.push(bucketStats(this.offsets, slot * (BUCKETS + 1), count));
+    }
   }
 
   /** Counting sort of the segment's positions by one slot's value. */
-  private bucketSlot(slot: number, hashes: Uint32Array): void {
+  private bucketSlot(slot: number, words: Uint32Array, first: number): void {
     const offsets = this.offsets;
     const start = slot * (BUCKETS + 1);
-    const end = this.base + this.count;
-    for (let pos = this.base; pos < end; pos++) offsets[start + 1 + slotValue(hashes, pos * 8, slot)]++;
+    const end = first + this.count;
+    for (let i = first; i < end; i++) offsets[start + 1 + slotValue(words, i * 8, slot)]++;
     for (let b = 0; b < BUCKETS; b++) offsets[start + b + 1] += offsets[start + b];
     const fill = offsets.slice(start, start + BUCKETS);
     const postingBase = slot * this.count;
-    for (let pos = this.base; pos < end; pos++) {
-      const v = slotValue(hashes, pos * 8, slot);
-      this.postings[postingBase + fill[v]++] = ((pos << 8) | partnerBits(hashes, pos * 8, slot)) >>> 0;
+    const shift = this.base - first;
+    for (let i = first; i < end; i++) {
+      const v = slotValue(words, i * 8, slot);
+      this.postings[postingBase + fill[v]++] = (((i + shift) << 8) | partnerBits(words, i * 8, slot)) >>> 0;
     }
   }
 
   bytes(): number {
-    return this.offsets.byteLength + this.postings.byteLength;
+    return this.offsets.byteLength + this.postings.byteLength + (this.layout?.bytes() ?? 0);
   }
 }
 
@@ -124,6 +341,25 @@ export class PdqIndex {
   private readonly scratch = new Uint32Array(8);
   private readonly xor = new Uint32Array(8);
   private candidates: Uint32Array = new Uint32Array(4096);
+  private readonly permutedQuery = new Uint32Array(8);
+  private readonly permutedXor = new Uint32Array(8);
+  private readonly layoutChoice: LayoutChoice;
+  private readonly layoutMinSegment: number;
+
+  constructor(options: PdqIndexOptions = {}) {
+    this.layoutChoice = options.layout ?? 'greedy';
+    this.layoutMinSegment = options.layoutMinSegment ?? LAYOUT_MIN_SEGMENT;
+  }
+
+  private newSegment(base: number, count: number): Segment {
+    let layout: BitLayout | null = null;
+    if (count >= this.layoutMinSegment && this.layoutChoice !== 'identity')
+      layout =
+        this.layoutChoice === 'random'
+          ? BitLayout.random(base + count)
+          : BitLayout.fromSample(this.hashes, base, base + count);
+    return new Segment(base, count, this.hashes, layout);
+  }
 
   private growCandidates(): Uint32Array {
     const grown = new Uint32Array(this.candidates.length * 2);
@@ -225,12 +461,12 @@ export class PdqIndex {
   /** Turns the tail into a segment, then merges the newest segments while they are of similar size. */
   private sealTail(): void {
     const start = this.tailStart();
-    if (this.size > start) this.segments.push(new Segment(start, this.size - start, this.hashes));
+    if (this.size > start) this.segments.push(this.newSegment(start, this.size - start));
     while (this.segments.length >= 2) {
       const last = this.segments[this.segments.length - 1];
       const previous = this.segments[this.segments.length - 2];
       if (previous.count > 2 * last.count) break;
-      this.segments.splice(-2, 2, new Segment(previous.base, previous.count + last.count, this.hashes));
+      this.segments.splice(-2, 2, this.newSegment(previous.base, previous.count + last.count));
     }
   }
 
@@ -278,10 +514,11 @@ export class PdqIndex {
     const xor = this.xor;
     let candidates = this.candidates;
     for (const segment of this.segments) {
-      const { offsets, postings, count } = segment;
+      const { offsets, postings, count, layout } = segment;
+      const q = layout ? layout.permute(query, 0, this.permutedQuery) : query;
       for (let slot = 0; slot < SLOTS; slot++) {
-        const qv = slotValue(query, 0, slot);
-        const qPartner = partnerBits(query, 0, slot);
+        const qv = slotValue(q, 0, slot);
+        const qPartner = partnerBits(q, 0, slot);
         const tableStart = slot * (BUCKETS + 1);
         const postingBase = slot * count;
         // First gather the positions that pass the pair filter (a sequential scan of postings), then check them:
@@ -308,7 +545,8 @@ export class PdqIndex {
             distance += popcount32((xor[w] = (query[w] ^ hashes[o + w]) >>> 0));
           // The removed-flag check comes last: it is a second random memory access, worth it only for matches.
           if (distance > threshold || ids[pos] === 0) continue;
-          if (firstQualifyingSlot(xor, radius, pairRadius) !== slot) continue;
+          const slotXor = layout ? layout.permute(xor, 0, this.permutedXor) : xor;
+          if (firstQualifyingSlot(slotXor, radius, pairRadius) !== slot) continue;
           onMatch(pos, distance);
         }
       }
@@ -349,6 +587,28 @@ export class PdqIndex {
       : matches;
   }
 
+  /**
+   * Bucket lengths over every segment's tables: the largest bucket, the largest 99th-percentile bucket length of
+   * any table, and per table (slot) the worst over segments. A skewed list shows as long buckets.
+   */
+  bucketStats(): IndexBucketStats {
+    const perTable = Array.from({ length: SLOTS }, () => ({ max: 0, p99: 0, weightedMean: 0 }));
+    for (const segment of this.segments)
+      segment.bucketStats.forEach((s, slot) => {
+        const t = perTable[slot];
+        t.max = Math.max(t.max, s.max);
+        t.p99 = Math.max(t.p99, s.p99);
+        t.weightedMean = Math.max(t.weightedMean, s.weightedMean);
+      });
+    return {
+      largest: Math.max(0, ...perTable.map((t) => t.max)),
+      p99: Math.max(0, ...perTable.map((t) => t.p99)),
+      evenLength: this.segments.reduce((m, s) => Math.max(m, s.count / BUCKETS), 0),
+      layouts: this.segments.map((s) => (s.layout ? this.layoutChoice : 'identity')),
+      perTable,
+    };
+  }
+
   memoryBytes(): number {
     const arrays = this.hashes.byteLength + this.ids.byteLength + this.bankSlots.byteLength;
     return arrays + this.segments.reduce((sum, s) => sum + s.bytes(), 0);
@@ -361,8 +621,10 @@ export class PdqIndex {
     segments: number[];
     tail: number;
     memoryBytes: number;
+    buckets: IndexBucketStats;
   } {
     return {
+      buckets: this.bucketStats(),
       count: this.count,
       positions: this.size,
       dead: this.dead,
