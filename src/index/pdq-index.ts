@@ -275,37 +275,75 @@ export interface IndexBucketStats {
   perTable: BucketStats[];
 }
 
-/** One immutable group of bucket tables over positions [base, base + count). */
+/** The per-position arrays a segment reorders when it is built. */
+interface PositionArrays {
+  hashes: Uint32Array;
+  ids: Uint32Array;
+  bankSlots: Uint8Array | Uint16Array;
+}
+
+/**
+ * One immutable group of bucket tables over positions [base, base + count). Building it reorders those
+ * positions (hashes, ids, banks) by the value of the first substring, so the first table needs no postings: its
+ * bucket b is the positions base + offsets[b] .. base + offsets[b + 1], checked in place (sequential reads).
+ * The other 15 tables hold postings.
+ */
 class Segment {
   readonly offsets: Uint32Array;
-  /** Per slot, `count` postings: position << 8 | partner bits, grouped by bucket. */
+  /** Per slot 1..15, `count` postings: position << 8 | partner bits, grouped by bucket. */
   readonly postings: Uint32Array;
   readonly bucketStats: BucketStats[] = [];
 
   constructor(
     readonly base: number,
     readonly count: number,
-    hashes: Uint32Array,
+    arrays: PositionArrays,
     /** The segment's bit layout; null is the identity (hash words are used as they are). */
     readonly layout: BitLayout | null,
   ) {
     this.offsets = new Uint32Array(SLOTS * (BUCKETS + 1));
-    this.postings = new Uint32Array(SLOTS * count);
+    this.postings = new Uint32Array((SLOTS - 1) * count);
+    this.sortBySlot0(arrays);
     // With a layout, bucket a permuted copy (positions relative to the segment's base).
-    let words = hashes;
+    let words = arrays.hashes;
     let first = base;
     if (layout) {
       words = new Uint32Array(count * 8);
-      for (let i = 0; i < count; i++) layout.permute(hashes, (base + i) * 8, words, i * 8);
+      for (let i = 0; i < count; i++) layout.permute(arrays.hashes, (base + i) * 8, words, i * 8);
       first = 0;
     }
-    for (let slot = 0; slot < SLOTS; slot++) {
+    this.bucketStats.push(bucketStats(this.offsets, 0, count));
+    for (let slot = 1; slot < SLOTS; slot++) {
       this.bucketSlot(slot, words, first);
       this.bucketStats.push(bucketStats(this.offsets, slot * (BUCKETS + 1), count));
     }
   }
 
-  /** Counting sort of the segment's positions by one slot's value. */
+  private slot0(hashes: Uint32Array, pos: number, scratch: Uint32Array): number {
+    return this.layout ? this.layout.permute(hashes, pos * 8, scratch)[0] & 0xffff : hashes[pos * 8] & 0xffff;
+  }
+
+  /** Stable counting sort of the positions by their first substring; fills the first table's offsets. */
+  private sortBySlot0(arrays: PositionArrays): void {
+    const { hashes, ids, bankSlots } = arrays;
+    const { base, count, offsets } = this;
+    const scratch = new Uint32Array(8);
+    const values = new Uint16Array(count);
+    for (let i = 0; i < count; i++) offsets[1 + (values[i] = this.slot0(hashes, base + i, scratch))]++;
+    for (let b = 0; b < BUCKETS; b++) offsets[b + 1] += offsets[b];
+    const fill = offsets.slice(0, BUCKETS);
+    const oldHashes = hashes.slice(base * 8, (base + count) * 8);
+    const oldIds = ids.slice(base, base + count);
+    const oldBanks = bankSlots.slice(base, base + count);
+    for (let i = 0; i < count; i++) {
+      const to = base + fill[values[i]]++;
+      hashes.set(oldHashes.subarray(i * 8, i * 8 + 8), to * 8);
+      ids[to] = oldIds[i];
+      bankSlots[to] = oldBanks[i];
+    }
+  }
+
+  /** Counting sort of the segment's positions by one slot's value (slots 1..15). */
   private bucketSlot(slot: number, words: Uint32Array, first: number): void {
     const offsets = this.offsets;
     const start = slot * (BUCKETS + 1);
@@ -313,7 +351,7 @@ class Segment {
     for (let i = first; i < end; i++) offsets[start + 1 + slotValue(words, i * 8, slot)]++;
     for (let b = 0; b < BUCKETS; b++) offsets[start + b + 1] += offsets[start + b];
     const fill = offsets.slice(start, start + BUCKETS);
-    const postingBase = slot * this.count;
+    const postingBase = (slot - 1) * this.count;
     const shift = this.base - first;
     for (let i = first; i < end; i++) {
       const v = slotValue(words, i * 8, slot);
@@ -327,11 +365,12 @@ class Segment {
 }
 
 export class PdqIndex {
-  private hashes = new Uint32Array(0);
-  /** Entry id per position; 0 marks a removed hash (entry ids start at 1). */
-  private ids = new Uint32Array(0);
-  /** Bank per position, as a small slot number (see bankSlot); one byte until there are 255 banks. */
-  private bankSlots: Uint8Array | Uint16Array = new Uint8Array(0);
+  /** @internal Hash words per position (8 per hash); segments reorder their positions. */
+  hashes = new Uint32Array(0);
+  /** @internal Entry id per position; 0 marks a removed hash (entry ids start at 1). */
+  ids = new Uint32Array(0);
+  /** @internal Bank per position, as a small slot number (see bankSlot); one byte until there are 255 banks. */
+  bankSlots: Uint8Array | Uint16Array = new Uint8Array(0);
   private readonly slotOfBank = new Map<number, number>();
   private readonly bankOfSlot: number[] = [];
   private size = 0;
@@ -358,7 +397,7 @@ export class PdqIndex {
         this.layoutChoice === 'random'
           ? BitLayout.random(base + count)
           : BitLayout.fromSample(this.hashes, base, base + count);
-    return new Segment(base, count, this.hashes, layout);
+    return new Segment(base, count, this, layout);
   }
 
   private growCandidates(): Uint32Array {
@@ -514,13 +553,30 @@ export class PdqIndex {
     const xor = this.xor;
     let candidates = this.candidates;
     for (const segment of this.segments) {
-      const { offsets, postings, count, layout } = segment;
+      const { offsets, postings, count, layout, base } = segment;
       const q = layout ? layout.permute(query, 0, this.permutedQuery) : query;
-      for (let slot = 0; slot < SLOTS; slot++) {
+      // The first table: its buckets are ranges of positions, checked in place.
+      const q0 = q[0] & 0xffff;
+      for (let m = 0; m < masks.length; m++) {
+        const bucket = q0 ^ masks[m];
+        const end = base + offsets[bucket + 1];
+        for (let pos = base + offsets[bucket]; pos < end; pos++) {
+          const o = pos * 8;
+          let distance = 0;
+          for (let w = 0; w < 8 && distance <= threshold; w++)
+            distance += popcount32((xor[w] = (query[w] ^ hashes[o + w]) >>> 0));
+          if (distance > threshold || ids[pos] === 0) continue;
+          // Found in the first table's buckets: the half is within the radius; the pair must be too.
+          const slotXor = layout ? layout.permute(xor, 0, this.permutedXor) : xor;
+          if (popcount32(slotXor[0]) > pairRadius) continue;
+          onMatch(pos, distance);
+        }
+      }
+      for (let slot = 1; slot < SLOTS; slot++) {
         const qv = slotValue(q, 0, slot);
         const qPartner = partnerBits(q, 0, slot);
         const tableStart = slot * (BUCKETS + 1);
-        const postingBase = slot * count;
+        const postingBase = (slot - 1) * count;
         // First gather the positions that pass the pair filter (a sequential scan of postings), then check them:
         // the checks are independent random reads, and the processor overlaps them better in a tight loop.
         let n = 0;
