@@ -178,7 +178,8 @@ export class BitLayout {
         for (let w = 0; w < wordsPerColumn; w++)
           both += popcount32(columns[a * wordsPerColumn + w] & columns[b * wordsPerColumn + w]);
         const variance = mean[a] * (1 - mean[a]) * mean[b] * (1 - mean[b]);
-        const corr = variance > 0 ? (both / n - mean[a] * mean[b]) / Math.sqrt(variance) : 1;
+        // A constant bit is independent of every other; the imbalance term below keeps constants apart.
+        const corr = variance > 0 ? (both / n - mean[a] * mean[b]) / Math.sqrt(variance) : 0;
         const c = corr * corr + 4 * Math.abs(mean[a] - 0.5) * Math.abs(mean[b] - 0.5);
         cost[a * 256 + b] = cost[b * 256 + a] = c;
       }
