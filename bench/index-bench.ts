@@ -48,7 +48,8 @@ function parseArgs(args: string[]): Args {
     if (!['identity', 'random', 'greedy'].includes(layout)) throw new Error(`unknown layout "${layout}"`);
   const corpora = (get('--corpora') ?? 'random,correlated').split(',');
   for (const corpus of corpora)
-    if (!['random', 'correlated', 'calibrated'].includes(corpus)) throw new Error(`unknown corpus "${corpus}"`);
+    if (!['random', 'correlated', 'calibrated'].includes(corpus))
+      throw new Error(`unknown corpus "${corpus}"`);
   return {
     sizes: (get('--sizes') ?? '1000000,10000000').split(',').map(Number),
     queries: Number(get('--queries') ?? 2000),

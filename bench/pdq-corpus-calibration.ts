@@ -30,7 +30,8 @@ export function stats(words: Uint32Array): Record<string, number> {
   for (let i = 0; i < n; i++) for (let k = 0; k < 256; k++) mean[k] += bit(i, k) / n;
   const imbalance = [...mean].map((m) => Math.abs(m - 0.5)).sort((a, b) => a - b);
   const distances: number[] = [];
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) distances.push(hammingWords(words, words, i * 8, j * 8));
+  for (let i = 0; i < n; i++)
+    for (let j = i + 1; j < n; j++) distances.push(hammingWords(words, words, i * 8, j * 8));
   distances.sort((a, b) => a - b);
   const pct = (p: number) => distances[Math.floor(p * (distances.length - 1))];
   let corr = 0;

@@ -84,7 +84,8 @@ export class BitLayout {
   private readonly tables: Uint32Array;
 
   constructor(readonly source: Uint8Array) {
-    if (source.length !== 256 || new Set(source).size !== 256) throw new Error('a bit layout permutes 256 bits');
+    if (source.length !== 256 || new Set(source).size !== 256)
+      throw new Error('a bit layout permutes 256 bits');
     this.tables = new Uint32Array(32 * 256 * 8);
     for (let t = 0; t < 256; t++) {
       const bit = source[t];
@@ -187,7 +188,8 @@ export class BitLayout {
     for (let a = 0; a < 256; a++) for (let b = 0; b < 256; b++) entangled[a] += cost[a * 256 + b];
     const order = Array.from({ length: 256 }, (_, i) => i).sort((a, b) => entangled[b] - entangled[a]);
     const members: number[][] = Array.from({ length: SLOTS }, () => []);
-    const added = (bit: number, group: number[]) => group.reduce((sum, other) => sum + cost[bit * 256 + other], 0);
+    const added = (bit: number, group: number[]) =>
+      group.reduce((sum, other) => sum + cost[bit * 256 + other], 0);
     for (const bit of order) {
       let best = -1;
       let bestCost = Infinity;

@@ -11,6 +11,7 @@ import type { AppContext } from '../../context.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../core/errors.js';
 import { hashBuffer, signalsOf, type HashResult } from '../../hashing/hash-file.js';
 import { formatVpdqSignal } from '../../hashing/vpdq/format.js';
+import { bucketStatsView } from '../../index/signal-index.js';
 import { getSignalType } from '../../signals/registry.js';
 import type { Bank } from '../../store/banks.js';
 import { prepareEntry } from '../../store/entries.js';
@@ -253,6 +254,7 @@ export async function hmaRoutes(app: FastifyInstance, ctx: AppContext): Promise<
             present: ctx.indexSync.loadedAt !== null,
             built_to: s.lastUpdate ? Math.floor(Date.parse(s.lastUpdate) / 1000) : builtTo,
             size: s.size,
+            buckets: bucketStatsView(s.buckets),
           },
         ]),
       );
