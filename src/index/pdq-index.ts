@@ -58,7 +58,10 @@ const PROBE_MASKS: Uint16Array[] = (() => {
 })();
 
 function toWords(query: PdqQuery): Uint32Array {
-  return typeof query === 'string' ? pdqHexToWords(query) : query;
+  if (typeof query === 'string') return pdqHexToWords(query);
+  if (!(query instanceof Uint32Array) || query.length !== 8)
+    throw new RangeError('a PDQ hash is 64 hex characters or a Uint32Array of 8 words');
+  return query;
 }
 
 function slotValue(words: ArrayLike<number>, offset: number, slot: number): number {
@@ -458,6 +461,7 @@ export class PdqIndex {
   private append(id: number, bankId: number, words: ArrayLike<number>): void {
     if (!Number.isInteger(id) || id < 1 || id > 0xffffffff)
       throw new RangeError(`index ids are 1..2^32-1, got ${id}`);
+    if (!Number.isSafeInteger(bankId)) throw new RangeError(`bank ids are integers, got ${bankId}`);
     this.ensureCapacity(this.size + 1);
     const pos = this.size++;
     for (let w = 0; w < 8; w++) this.hashes[pos * 8 + w] = words[w];
@@ -631,7 +635,7 @@ export class PdqIndex {
   search(query: PdqQuery, threshold: number, options: PdqSearchOptions = {}): PdqMatch[] {
     if (!Number.isInteger(threshold) || threshold < 0 || threshold > 256)
       throw new RangeError(`threshold must be 0..256, got ${threshold}`);
-    const words = typeof query === 'string' ? pdqHexToWords(query, this.scratch) : query;
+    const words = typeof query === 'string' ? pdqHexToWords(query, this.scratch) : toWords(query);
     const matches: PdqMatch[] = [];
     const { bankFilter, thresholdFor } = options;
     this.visit(words, threshold, (pos, distance) => {
