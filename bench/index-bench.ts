@@ -1,11 +1,12 @@
 /**
- * `npm run bench -- index [--sizes 1000000,10000000] [--queries 2000] [--corpora random,correlated]
+ * `npm run bench -- index [--sizes 1000000,10000000] [--queries 2000] [--corpora random,calibrated,correlated]
  * [--layouts identity,random,greedy]`: the PDQ index against a linear scan of the same hashes, at threshold 31,
- * on two corpora (bench/pdq-corpus.ts): uniformly random hashes plus clusters of near-duplicates, and correlated
- * hashes like real lists (latent-factor model, 'strong' correlation, video-frame and meme-edit clusters). Each
+ * on corpora from bench/pdq-corpus.ts: uniformly random hashes plus clusters of near-duplicates; 'calibrated',
+ * correlated hashes from the latent-factor model fitted to the reference haystack, with video-frame and
+ * meme-edit clusters; 'correlated', the same with the model's 'strong' correlation (a harder stress corpus). Each
  * corpus is indexed once per bit layout (identity: today's fixed substrings; random: one random permutation per
  * segment; greedy: a permutation chosen from a sample of the segment), so the alternatives are measured in the
- * same run. Queries: half near-duplicates of indexed hashes, half fresh hashes from the corpus's distribution.
+ * same run, interleaved query by query. Queries: half near-duplicates of indexed hashes, half fresh hashes from the corpus's distribution.
  */
 import { hammingWords } from '../src/hashing/pdq/hash256.js';
 import { PdqIndex, type LayoutChoice, type PdqMatch } from '../src/index/pdq-index.js';
@@ -46,7 +47,7 @@ function parseArgs(args: string[]): Args {
   const layouts = (get('--layouts') ?? 'identity,random,greedy').split(',');
   for (const layout of layouts)
     if (!['identity', 'random', 'greedy'].includes(layout)) throw new Error(`unknown layout "${layout}"`);
-  const corpora = (get('--corpora') ?? 'random,correlated').split(',');
+  const corpora = (get('--corpora') ?? 'random,calibrated,correlated').split(',');
   for (const corpus of corpora)
     if (!['random', 'correlated', 'calibrated'].includes(corpus))
       throw new Error(`unknown corpus "${corpus}"`);
@@ -61,21 +62,21 @@ function parseArgs(args: string[]): Args {
 function buildCorpus(name: string, size: number): { corpus: Uint32Array; fresh: (out: Uint32Array) => void } {
   if (name === 'random') return { corpus: randomCorpus(size, size), fresh: freshRandom(size) };
   const model = name === 'correlated' ? MODELS.strong : MODELS.calibrated;
+  // 'calibrated' matches the reference haystack; 'correlated' (the 'strong' model) is the harder stress corpus.
   return { corpus: correlatedCorpus(size, size, model), fresh: freshFromModel(model, size) };
 }
 
-function benchLayout(
-  corpusName: string,
-  corpus: Uint32Array,
-  queries: Uint32Array[],
-  expected: PdqMatch[][],
-  linearTimes: number[],
-  layout: LayoutChoice,
-  threshold: number,
-): Record<string, unknown> {
+interface Built {
+  layout: LayoutChoice;
+  index: PdqIndex;
+  loadSeconds: number;
+  times: number[];
+  cpuTimes: number[];
+  matches: number;
+}
+
+function build(corpus: Uint32Array, layout: LayoutChoice, log: (message: string) => void): Built {
   const size = corpus.length / 8;
-  const log = (message: string) =>
-    process.stderr.write(`bench index ${size} ${corpusName} ${layout}: ${message}\n`);
   const index = new PdqIndex({ layout });
   const loadStart = performance.now();
   index.reserve(size);
@@ -84,59 +85,80 @@ function benchLayout(
   const loadSeconds = (performance.now() - loadStart) / 1000;
   const buckets = index.bucketStats();
   log(
-    `built in ${loadSeconds.toFixed(2)} s, ${(index.memoryBytes() / size).toFixed(1)} bytes/hash, largest bucket ${buckets.largest}, p99 ${buckets.p99}`,
+    `${layout}: built in ${loadSeconds.toFixed(2)} s, ${(index.memoryBytes() / size).toFixed(1)} bytes/hash, largest bucket ${buckets.largest}, p99 ${buckets.p99}`,
   );
-  for (let i = 0; i < Math.min(200, queries.length); i++) index.search(queries[i], threshold); // warm-up
-  const times: number[] = [];
-  // CPU time too: the machine is shared, and wall-clock percentiles include time the process was not running.
-  const cpuTimes: number[] = [];
-  let matches = 0;
-  const started = performance.now();
-  for (const query of queries) {
-    const c = process.cpuUsage();
-    const t = performance.now();
-    matches += index.search(query, threshold).length;
-    times.push(performance.now() - t);
-    const used = process.cpuUsage(c);
-    cpuTimes.push((used.user + used.system) / 1000);
-  }
-  cpuTimes.sort((a, b) => a - b);
-  const totalSeconds = (performance.now() - started) / 1000;
-  times.sort((a, b) => a - b);
-  let identical = true;
-  expected.forEach((want, q) => {
-    if (JSON.stringify(index.search(queries[q], threshold)) !== JSON.stringify(want)) identical = false;
+  return { layout, index, loadSeconds, times: [], cpuTimes: [], matches: 0 };
+}
+
+/**
+ * Times every layout's index on the same queries, interleaved (each query goes to every index, in rotating
+ * order), so the layouts see the same machine load: the machine is shared.
+ */
+function benchLayouts(
+  corpusName: string,
+  corpus: Uint32Array,
+  queries: Uint32Array[],
+  expected: PdqMatch[][],
+  linearTimes: number[],
+  layouts: LayoutChoice[],
+  threshold: number,
+): Record<string, unknown>[] {
+  const size = corpus.length / 8;
+  const log = (message: string) => process.stderr.write(`bench index ${size} ${corpusName} ${message}\n`);
+  const built = layouts.map((layout) => build(corpus, layout, log));
+  for (const b of built)
+    for (let i = 0; i < Math.min(200, queries.length); i++) b.index.search(queries[i], threshold); // warm-up
+  queries.forEach((query, q) => {
+    for (let k = 0; k < built.length; k++) {
+      const b = built[(q + k) % built.length];
+      const c = process.cpuUsage();
+      const t = performance.now();
+      b.matches += b.index.search(query, threshold).length;
+      b.times.push(performance.now() - t);
+      // CPU time too: wall-clock percentiles include time the process was not running on a shared machine.
+      const used = process.cpuUsage(c);
+      b.cpuTimes.push((used.user + used.system) / 1000);
+    }
   });
-  const p50 = percentile(times, 0.5);
   const linearP50 = percentile(linearTimes, 0.5);
-  log(
-    `p50 ${p50.toFixed(3)} ms, p99 ${percentile(times, 0.99).toFixed(3)} ms, cpu p50 ${percentile(cpuTimes, 0.5).toFixed(3)} p99 ${percentile(cpuTimes, 0.99).toFixed(3)} ms, linear p50 ${linearP50.toFixed(1)} ms, identical ${identical}`,
-  );
-  return {
-    corpus: corpusName,
-    layout,
-    size,
-    threshold,
-    queries: queries.length,
-    p50_ms: p50,
-    p99_ms: percentile(times, 0.99),
-    max_ms: times[times.length - 1],
-    cpu_p50_ms: percentile(cpuTimes, 0.5),
-    cpu_p99_ms: percentile(cpuTimes, 0.99),
-    qps: queries.length / totalSeconds,
-    mean_matches_per_query: matches / queries.length,
-    linear_queries: expected.length,
-    linear_p50_ms: linearP50,
-    speedup: linearP50 / p50,
-    identical_to_linear: identical,
-    bytes_per_hash: index.memoryBytes() / size,
-    build_s: loadSeconds,
-    segments: index.stats().segments.length,
-    bucket_largest: buckets.largest,
-    bucket_p99: buckets.p99,
-    bucket_even_length: buckets.evenLength,
-    bucket_weighted_mean_worst_table: Math.max(...buckets.perTable.map((t) => t.weightedMean)),
-  };
+  return built.map((b) => {
+    const { index, times, cpuTimes } = b;
+    times.sort((x, y) => x - y);
+    cpuTimes.sort((x, y) => x - y);
+    let identical = true;
+    expected.forEach((want, q) => {
+      if (JSON.stringify(index.search(queries[q], threshold)) !== JSON.stringify(want)) identical = false;
+    });
+    const buckets = index.bucketStats();
+    const p50 = percentile(times, 0.5);
+    log(
+      `${b.layout}: p50 ${p50.toFixed(3)} ms, p99 ${percentile(times, 0.99).toFixed(3)} ms, cpu p50 ${percentile(cpuTimes, 0.5).toFixed(3)} p99 ${percentile(cpuTimes, 0.99).toFixed(3)} ms, linear p50 ${linearP50.toFixed(1)} ms, identical ${identical}`,
+    );
+    return {
+      corpus: corpusName,
+      layout: b.layout,
+      size,
+      threshold,
+      queries: queries.length,
+      p50_ms: p50,
+      p99_ms: percentile(times, 0.99),
+      max_ms: times[times.length - 1],
+      cpu_p50_ms: percentile(cpuTimes, 0.5),
+      cpu_p99_ms: percentile(cpuTimes, 0.99),
+      mean_matches_per_query: b.matches / queries.length,
+      linear_queries: expected.length,
+      linear_p50_ms: linearP50,
+      speedup: linearP50 / p50,
+      identical_to_linear: identical,
+      bytes_per_hash: index.memoryBytes() / size,
+      build_s: b.loadSeconds,
+      segments: index.stats().segments.length,
+      bucket_largest: buckets.largest,
+      bucket_p99: buckets.p99,
+      bucket_even_length: buckets.evenLength,
+      bucket_weighted_mean_worst_table: Math.max(...buckets.perTable.map((t) => t.weightedMean)),
+    };
+  });
 }
 
 export async function run(args: string[]): Promise<unknown> {
@@ -161,8 +183,7 @@ export async function run(args: string[]): Promise<unknown> {
         linearTimes.push(performance.now() - t);
       }
       linearTimes.sort((a, b) => a - b);
-      for (const layout of layouts)
-        runs.push(benchLayout(corpusName, corpus, queries, expected, linearTimes, layout, threshold));
+      runs.push(...benchLayouts(corpusName, corpus, queries, expected, linearTimes, layouts, threshold));
     }
   return runs;
 }
