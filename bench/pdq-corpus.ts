@@ -26,6 +26,7 @@
  */
 import { xorshift32 } from '../src/core/random.js';
 
+/** The latent dimension (write() is unrolled for exactly 8). */
 export const LATENT_DIMS = 8;
 
 export interface CorrelatedModel {
@@ -117,12 +118,24 @@ export class LatentHashModel {
   /** Writes the current image's hash (8 words, bit k in word k >> 5) at `offset`. */
   write(out: Uint32Array, offset: number, z = this.z, e = this.e): void {
     const { w, model } = this;
+    const noise = model.noise;
+    const [z0, z1, z2, z3, z4, z5, z6, z7] = z;
     for (let word = 0; word < 8; word++) {
       let bits = 0;
       for (let b = 0; b < 32; b++) {
         const i = word * 32 + b;
-        let v = this.offset[i] + model.noise * e[i];
-        for (let k = 0; k < LATENT_DIMS; k++) v += w[i * LATENT_DIMS + k] * z[k];
+        const j = i * LATENT_DIMS;
+        const v =
+          this.offset[i] +
+          noise * e[i] +
+          w[j] * z0 +
+          w[j + 1] * z1 +
+          w[j + 2] * z2 +
+          w[j + 3] * z3 +
+          w[j + 4] * z4 +
+          w[j + 5] * z5 +
+          w[j + 6] * z6 +
+          w[j + 7] * z7;
         if (v > 0) bits |= 1 << b;
       }
       out[offset + word] = bits >>> 0;

@@ -392,10 +392,9 @@ export class PdqIndex {
   private segments: Segment[] = [];
   private bulk = false;
   private readonly scratch = new Uint32Array(8);
-  private readonly xor = new Uint32Array(8);
+  private readonly reported = new PositionSet();
   private candidates: Uint32Array = new Uint32Array(4096);
   private readonly permutedQuery = new Uint32Array(8);
-  private readonly permutedXor = new Uint32Array(8);
   private readonly layoutChoice: LayoutChoice;
   private readonly layoutMinSegment: number;
 
@@ -565,7 +564,8 @@ export class PdqIndex {
     const masks = PROBE_MASKS[radius];
     const hashes = this.hashes;
     const ids = this.ids;
-    const xor = this.xor;
+    const reported = this.reported;
+    reported.clear();
     let candidates = this.candidates;
     for (const segment of this.segments) {
       const { offsets, postings, count, layout, base } = segment;
@@ -579,11 +579,8 @@ export class PdqIndex {
           const o = pos * 8;
           let distance = 0;
           for (let w = 0; w < 8 && distance <= threshold; w++)
-            distance += popcount32((xor[w] = (query[w] ^ hashes[o + w]) >>> 0));
-          if (distance > threshold || ids[pos] === 0) continue;
-          // Found in the first table's buckets: the half is within the radius; the pair must be too.
-          const slotXor = layout ? layout.permute(xor, 0, this.permutedXor) : xor;
-          if (popcount32(slotXor[0]) > pairRadius) continue;
+            distance += popcount32(query[w] ^ hashes[o + w]);
+          if (distance > threshold || ids[pos] === 0 || !reported.add(pos)) continue;
           onMatch(pos, distance);
         }
       }
@@ -613,11 +610,10 @@ export class PdqIndex {
           const o = pos * 8;
           let distance = 0;
           for (let w = 0; w < 8 && distance <= threshold; w++)
-            distance += popcount32((xor[w] = (query[w] ^ hashes[o + w]) >>> 0));
+            distance += popcount32(query[w] ^ hashes[o + w]);
           // The removed-flag check comes last: it is a second random memory access, worth it only for matches.
-          if (distance > threshold || ids[pos] === 0) continue;
-          const slotXor = layout ? layout.permute(xor, 0, this.permutedXor) : xor;
-          if (firstQualifyingSlot(slotXor, radius, pairRadius) !== slot) continue;
+          // A match is usually found in several tables: report it the first time only.
+          if (distance > threshold || ids[pos] === 0 || !reported.add(pos)) continue;
           onMatch(pos, distance);
         }
       }
@@ -706,17 +702,29 @@ export class PdqIndex {
   }
 }
 
-/**
- * The first half-slot at which a hash with this XOR against the query is found and passes the pair filter:
- * the half within `radius` and the whole pair within `pairRadius`. Each match is reported only there.
- */
-function firstQualifyingSlot(xor: Uint32Array, radius: number, pairRadius: number): number {
-  for (let slot = 0; slot < SLOTS; slot++) {
-    const word = xor[slot >> 1];
-    const half = popcount32((word >>> ((slot & 1) << 4)) & 0xffff);
-    if (half <= radius && popcount32(word) <= pairRadius) return slot;
+/** The positions reported by one search: a list while short (the usual case), a Set beyond that. */
+class PositionSet {
+  private readonly list = new Uint32Array(64);
+  private size = 0;
+  private set: Set<number> | null = null;
+
+  clear(): void {
+    this.size = 0;
+    this.set = null;
   }
-  return -1;
+
+  /** Adds a position; false if it was there already. */
+  add(pos: number): boolean {
+    if (this.set) {
+      if (this.set.has(pos)) return false;
+      this.set.add(pos);
+      return true;
+    }
+    for (let i = 0; i < this.size; i++) if (this.list[i] === pos) return false;
+    if (this.size < this.list.length) this.list[this.size++] = pos;
+    else (this.set = new Set(this.list)).add(pos);
+    return true;
+  }
 }
 
 /** The reference: a linear scan over every hash. Tests and benchmarks compare the index against it. */
