@@ -72,6 +72,8 @@ interface Built {
   loadSeconds: number;
   times: number[];
   cpuTimes: number[];
+  postings: number[];
+  candidates: number[];
   matches: number;
 }
 
@@ -87,7 +89,7 @@ function build(corpus: Uint32Array, layout: LayoutChoice, log: (message: string)
   log(
     `${layout}: built in ${loadSeconds.toFixed(2)} s, ${(index.memoryBytes() / size).toFixed(1)} bytes/hash, largest bucket ${buckets.largest}, p99 ${buckets.p99}`,
   );
-  return { layout, index, loadSeconds, times: [], cpuTimes: [], matches: 0 };
+  return { layout, index, loadSeconds, times: [], cpuTimes: [], postings: [], candidates: [], matches: 0 };
 }
 
 /**
@@ -118,6 +120,9 @@ function benchLayouts(
       // CPU time too: wall-clock percentiles include time the process was not running on a shared machine.
       const used = process.cpuUsage(c);
       b.cpuTimes.push((used.user + used.system) / 1000);
+      // The work done, which does not depend on the machine's load.
+      b.postings.push(b.index.lastSearchWork.postings + b.index.lastSearchWork.inPlace);
+      b.candidates.push(b.index.lastSearchWork.candidates);
     }
   });
   const linearP50 = percentile(linearTimes, 0.5);
@@ -125,6 +130,8 @@ function benchLayouts(
     const { index, times, cpuTimes } = b;
     times.sort((x, y) => x - y);
     cpuTimes.sort((x, y) => x - y);
+    b.postings.sort((x, y) => x - y);
+    b.candidates.sort((x, y) => x - y);
     let identical = true;
     expected.forEach((want, q) => {
       if (JSON.stringify(index.search(queries[q], threshold)) !== JSON.stringify(want)) identical = false;
@@ -146,6 +153,10 @@ function benchLayouts(
       cpu_p50_ms: percentile(cpuTimes, 0.5),
       cpu_p99_ms: percentile(cpuTimes, 0.99),
       mean_matches_per_query: b.matches / queries.length,
+      postings_scanned_p50: percentile(b.postings, 0.5),
+      postings_scanned_p99: percentile(b.postings, 0.99),
+      hashes_read_p50: percentile(b.candidates, 0.5),
+      hashes_read_p99: percentile(b.candidates, 0.99),
       linear_queries: expected.length,
       linear_p50_ms: linearP50,
       speedup: linearP50 / p50,

@@ -264,6 +264,16 @@ describe('PdqIndex on correlated and adversarial corpora', () => {
     expect(greedy.perTable).toHaveLength(16);
   });
 
+  it('counts the work a search does', () => {
+    const index = new PdqIndex({ layout: 'identity' });
+    const hash = randomHash(rng(8));
+    index.bulkLoad(Array.from({ length: 200 }, (_, i) => ({ id: i + 1, bankId: 1, hash })));
+    expect(index.search(hash, 0)).toHaveLength(200);
+    // Threshold 0 probes one bucket per table: the first table's 200 hashes are checked in place, the other 15
+    // tables' 200 postings each pass the pair filter (same partner bits) and are read.
+    expect(index.lastSearchWork).toEqual({ inPlace: 200, postings: 3000, candidates: 3000 });
+  });
+
   it('permutes bits as its layout says', () => {
     const source = Uint8Array.from({ length: 256 }, (_, t) => (t * 77 + 5) % 256);
     const layout = new BitLayout(source);

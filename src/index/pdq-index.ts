@@ -393,6 +393,11 @@ export class PdqIndex {
   private bulk = false;
   private readonly scratch = new Uint32Array(8);
   private readonly reported = new PositionSet();
+  /**
+   * The work the last search did, independent of machine load: postings scanned, candidates that passed the
+   * pair filter (each one a random read of a hash), and hashes checked in place in the first table's buckets.
+   */
+  readonly lastSearchWork = { postings: 0, candidates: 0, inPlace: 0 };
   private candidates: Uint32Array = new Uint32Array(4096);
   private readonly permutedQuery = new Uint32Array(8);
   private readonly layoutChoice: LayoutChoice;
@@ -566,6 +571,8 @@ export class PdqIndex {
     const ids = this.ids;
     const reported = this.reported;
     reported.clear();
+    const work = this.lastSearchWork;
+    work.postings = work.candidates = work.inPlace = 0;
     let candidates = this.candidates;
     for (const segment of this.segments) {
       const { offsets, postings, count, layout, base } = segment;
@@ -575,6 +582,7 @@ export class PdqIndex {
       for (let m = 0; m < masks.length; m++) {
         const bucket = q0 ^ masks[m];
         const end = base + offsets[bucket + 1];
+        work.inPlace += offsets[bucket + 1] - offsets[bucket];
         for (let pos = base + offsets[bucket]; pos < end; pos++) {
           const o = pos * 8;
           let distance = 0;
@@ -597,6 +605,7 @@ export class PdqIndex {
           const budget = pairRadius - popcount32(mask);
           const bucket = tableStart + (qv ^ mask);
           const end = postingBase + offsets[bucket + 1];
+          work.postings += offsets[bucket + 1] - offsets[bucket];
           for (let p = postingBase + offsets[bucket]; p < end; p++) {
             const posting = postings[p];
             if (popcount8((posting & 0xff) ^ qPartner) <= budget) {
@@ -605,6 +614,7 @@ export class PdqIndex {
             }
           }
         }
+        work.candidates += n;
         for (let c = 0; c < n; c++) {
           const pos = candidates[c];
           const o = pos * 8;
