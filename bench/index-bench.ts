@@ -1,46 +1,23 @@
 /**
- * `npm run bench -- index [--sizes 1000000,10000000] [--queries 2000]`: the PDQ index against a linear scan of
- * the same hashes, on corpora like real lists (random hashes plus clusters of near-duplicates), with queries
- * half near-duplicates of indexed hashes and half random, at threshold 31.
+ * `npm run bench -- index [--sizes 1000000,10000000] [--queries 2000] [--corpora random,calibrated,correlated]
+ * [--layouts identity,random,greedy]`: the PDQ index against a linear scan of the same hashes, at threshold 31,
+ * on corpora from bench/pdq-corpus.ts: uniformly random hashes plus clusters of near-duplicates; 'calibrated',
+ * correlated hashes from the latent-factor model fitted to the reference haystack, with video-frame and
+ * meme-edit clusters; 'correlated', the same with the model's 'strong' correlation (a harder stress corpus). Each
+ * corpus is indexed once per bit layout (identity: today's fixed substrings; random: one random permutation per
+ * segment; greedy: a permutation chosen from a sample of the segment), so the alternatives are measured in the
+ * same run, interleaved query by query. Queries: half near-duplicates of indexed hashes, half fresh hashes from the corpus's distribution.
  */
-import { xorshift32 as xorshift } from '../src/core/random.js';
 import { hammingWords } from '../src/hashing/pdq/hash256.js';
-import { PdqIndex, type PdqMatch } from '../src/index/pdq-index.js';
-
-function flip(words: Uint32Array, offset: number, bits: number, next: () => number): void {
-  for (let i = 0; i < bits; i++) {
-    const bit = next() % 256;
-    words[offset + (bit >> 5)] ^= 1 << (bit & 31);
-  }
-}
-
-/** 90% random hashes, 10% in clusters of ~100 near-duplicates (0-20 bits from a centre). */
-function makeCorpus(size: number, next: () => number): Uint32Array {
-  const words = new Uint32Array(size * 8);
-  for (let i = 0; i < words.length; i++) words[i] = next();
-  const clustered = Math.floor(size / 10);
-  const centres = Math.max(1, Math.floor(clustered / 100));
-  for (let i = 0; i < clustered; i++) {
-    const centre = size - 1 - (next() % centres);
-    words.copyWithin(i * 8, centre * 8, centre * 8 + 8);
-    flip(words, i * 8, next() % 21, next);
-  }
-  return words;
-}
-
-function makeQueries(corpus: Uint32Array, size: number, count: number, next: () => number): Uint32Array[] {
-  return Array.from({ length: count }, (_, q) => {
-    const query = new Uint32Array(8);
-    if (q % 2 === 0) {
-      const source = next() % size;
-      query.set(corpus.subarray(source * 8, source * 8 + 8));
-      flip(query, 0, next() % 31, next);
-    } else {
-      for (let w = 0; w < 8; w++) query[w] = next();
-    }
-    return query;
-  });
-}
+import { PdqIndex, type LayoutChoice, type PdqMatch } from '../src/index/pdq-index.js';
+import {
+  MODELS,
+  correlatedCorpus,
+  freshFromModel,
+  freshRandom,
+  makeQueries,
+  randomCorpus,
+} from './pdq-corpus.js';
 
 function linearScan(corpus: Uint32Array, size: number, query: Uint32Array, threshold: number): PdqMatch[] {
   const matches: PdqMatch[] = [];
@@ -55,84 +32,169 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 }
 
-function parseArgs(args: string[]): { sizes: number[]; queries: number } {
+interface Args {
+  sizes: number[];
+  queries: number;
+  corpora: string[];
+  layouts: LayoutChoice[];
+}
+
+function parseArgs(args: string[]): Args {
   const get = (name: string) => {
     const i = args.indexOf(name);
     return i >= 0 ? args[i + 1] : undefined;
   };
+  const layouts = (get('--layouts') ?? 'identity,random,greedy').split(',');
+  for (const layout of layouts)
+    if (!['identity', 'random', 'greedy'].includes(layout)) throw new Error(`unknown layout "${layout}"`);
+  const corpora = (get('--corpora') ?? 'random,calibrated,correlated').split(',');
+  for (const corpus of corpora)
+    if (!['random', 'correlated', 'calibrated'].includes(corpus))
+      throw new Error(`unknown corpus "${corpus}"`);
   return {
     sizes: (get('--sizes') ?? '1000000,10000000').split(',').map(Number),
     queries: Number(get('--queries') ?? 2000),
+    corpora,
+    layouts: layouts as LayoutChoice[],
   };
 }
 
-async function benchSize(
-  size: number,
-  queryCount: number,
-  threshold: number,
-): Promise<Record<string, unknown>> {
-  const log = (message: string) => process.stderr.write(`bench index ${size}: ${message}\n`);
-  const next = xorshift(size);
-  const corpus = makeCorpus(size, next);
-  const index = new PdqIndex();
+function buildCorpus(name: string, size: number): { corpus: Uint32Array; fresh: (out: Uint32Array) => void } {
+  if (name === 'random') return { corpus: randomCorpus(size, size), fresh: freshRandom(size) };
+  const model = name === 'correlated' ? MODELS.strong : MODELS.calibrated;
+  // 'calibrated' matches the reference haystack; 'correlated' (the 'strong' model) is the harder stress corpus.
+  return { corpus: correlatedCorpus(size, size, model), fresh: freshFromModel(model, size) };
+}
+
+interface Built {
+  layout: LayoutChoice;
+  index: PdqIndex;
+  loadSeconds: number;
+  times: number[];
+  cpuTimes: number[];
+  postings: number[];
+  candidates: number[];
+  matches: number;
+}
+
+function build(corpus: Uint32Array, layout: LayoutChoice, log: (message: string) => void): Built {
+  const size = corpus.length / 8;
+  const index = new PdqIndex({ layout });
   const loadStart = performance.now();
   index.reserve(size);
   for (let i = 0; i < size; i++) index.appendRaw(i + 1, 1, corpus.subarray(i * 8, i * 8 + 8));
   index.finishBulk();
   const loadSeconds = (performance.now() - loadStart) / 1000;
-  log(`loaded in ${loadSeconds.toFixed(2)} s, ${(index.memoryBytes() / size).toFixed(1)} bytes/hash`);
-  const queries = makeQueries(corpus, size, queryCount, next);
-  for (let i = 0; i < Math.min(200, queries.length); i++) index.search(queries[i], threshold); // warm-up
-  const times: number[] = [];
-  let matches = 0;
-  const started = performance.now();
-  for (const query of queries) {
-    const t = performance.now();
-    matches += index.search(query, threshold).length;
-    times.push(performance.now() - t);
-  }
-  const totalSeconds = (performance.now() - started) / 1000;
-  times.sort((a, b) => a - b);
-  // The linear scan is slow at this size: time it on a subset, and check both give the same results there.
-  const linearCount = Math.max(10, Math.min(100, Math.floor(2e9 / size / 200)));
-  const linearTimes: number[] = [];
-  let identical = true;
-  for (let q = 0; q < linearCount; q++) {
-    const query = queries[q];
-    const t = performance.now();
-    const expected = linearScan(corpus, size, query, threshold);
-    linearTimes.push(performance.now() - t);
-    const got = index.search(query, threshold);
-    if (JSON.stringify(got) !== JSON.stringify(expected)) identical = false;
-  }
-  linearTimes.sort((a, b) => a - b);
-  const p50 = percentile(times, 0.5);
-  const linearP50 = percentile(linearTimes, 0.5);
+  const buckets = index.bucketStats();
   log(
-    `p50 ${p50.toFixed(3)} ms, p99 ${percentile(times, 0.99).toFixed(3)} ms, linear p50 ${linearP50.toFixed(1)} ms, identical ${identical}`,
+    `${layout}: built in ${loadSeconds.toFixed(2)} s, ${(index.memoryBytes() / size).toFixed(1)} bytes/hash, largest bucket ${buckets.largest}, p99 ${buckets.p99}`,
   );
-  return {
-    size,
-    threshold,
-    queries: queryCount,
-    p50_ms: p50,
-    p99_ms: percentile(times, 0.99),
-    max_ms: times[times.length - 1],
-    qps: queryCount / totalSeconds,
-    mean_matches_per_query: matches / queryCount,
-    linear_queries: linearCount,
-    linear_p50_ms: linearP50,
-    speedup: linearP50 / p50,
-    bytes_per_hash: index.memoryBytes() / size,
-    load_s: loadSeconds,
-    identical_to_linear: identical,
-    segments: index.stats().segments.length,
-  };
+  return { layout, index, loadSeconds, times: [], cpuTimes: [], postings: [], candidates: [], matches: 0 };
+}
+
+/**
+ * Times every layout's index on the same queries, interleaved (each query goes to every index, in rotating
+ * order), so the layouts see the same machine load: the machine is shared.
+ */
+function benchLayouts(
+  corpusName: string,
+  corpus: Uint32Array,
+  queries: Uint32Array[],
+  expected: PdqMatch[][],
+  linearTimes: number[],
+  layouts: LayoutChoice[],
+  threshold: number,
+): Record<string, unknown>[] {
+  const size = corpus.length / 8;
+  const log = (message: string) => process.stderr.write(`bench index ${size} ${corpusName} ${message}\n`);
+  const built = layouts.map((layout) => build(corpus, layout, log));
+  for (const b of built)
+    for (let i = 0; i < Math.min(200, queries.length); i++) b.index.search(queries[i], threshold); // warm-up
+  queries.forEach((query, q) => {
+    for (let k = 0; k < built.length; k++) {
+      const b = built[(q + k) % built.length];
+      const c = process.cpuUsage();
+      const t = performance.now();
+      b.matches += b.index.search(query, threshold).length;
+      b.times.push(performance.now() - t);
+      // CPU time too: wall-clock percentiles include time the process was not running on a shared machine.
+      const used = process.cpuUsage(c);
+      b.cpuTimes.push((used.user + used.system) / 1000);
+      // The work done, which does not depend on the machine's load.
+      b.postings.push(b.index.lastSearchWork.postings + b.index.lastSearchWork.inPlace);
+      b.candidates.push(b.index.lastSearchWork.candidates);
+    }
+  });
+  const linearP50 = percentile(linearTimes, 0.5);
+  return built.map((b) => {
+    const { index, times, cpuTimes } = b;
+    times.sort((x, y) => x - y);
+    cpuTimes.sort((x, y) => x - y);
+    b.postings.sort((x, y) => x - y);
+    b.candidates.sort((x, y) => x - y);
+    let identical = true;
+    expected.forEach((want, q) => {
+      if (JSON.stringify(index.search(queries[q], threshold)) !== JSON.stringify(want)) identical = false;
+    });
+    const buckets = index.bucketStats();
+    const p50 = percentile(times, 0.5);
+    log(
+      `${b.layout}: p50 ${p50.toFixed(3)} ms, p99 ${percentile(times, 0.99).toFixed(3)} ms, cpu p50 ${percentile(cpuTimes, 0.5).toFixed(3)} p99 ${percentile(cpuTimes, 0.99).toFixed(3)} ms, linear p50 ${linearP50.toFixed(1)} ms, identical ${identical}`,
+    );
+    return {
+      corpus: corpusName,
+      layout: b.layout,
+      size,
+      threshold,
+      queries: queries.length,
+      p50_ms: p50,
+      p99_ms: percentile(times, 0.99),
+      max_ms: times[times.length - 1],
+      cpu_p50_ms: percentile(cpuTimes, 0.5),
+      cpu_p99_ms: percentile(cpuTimes, 0.99),
+      mean_matches_per_query: b.matches / queries.length,
+      postings_scanned_p50: percentile(b.postings, 0.5),
+      postings_scanned_p99: percentile(b.postings, 0.99),
+      hashes_read_p50: percentile(b.candidates, 0.5),
+      hashes_read_p99: percentile(b.candidates, 0.99),
+      linear_queries: expected.length,
+      linear_p50_ms: linearP50,
+      speedup: linearP50 / p50,
+      identical_to_linear: identical,
+      bytes_per_hash: index.memoryBytes() / size,
+      build_s: b.loadSeconds,
+      segments: index.stats().segments.length,
+      bucket_largest: buckets.largest,
+      bucket_p99: buckets.p99,
+      bucket_even_length: buckets.evenLength,
+      bucket_weighted_mean_worst_table: Math.max(...buckets.perTable.map((t) => t.weightedMean)),
+    };
+  });
 }
 
 export async function run(args: string[]): Promise<unknown> {
-  const { sizes, queries } = parseArgs(args);
+  const { sizes, queries: queryCount, corpora, layouts } = parseArgs(args);
+  const threshold = 31;
   const runs = [];
-  for (const size of sizes) runs.push(await benchSize(size, queries, 31));
+  for (const size of sizes)
+    for (const corpusName of corpora) {
+      const started = performance.now();
+      const { corpus, fresh } = buildCorpus(corpusName, size);
+      process.stderr.write(
+        `bench index ${size} ${corpusName}: corpus in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+      );
+      const queries = makeQueries(corpus, queryCount, size + 1, fresh);
+      // The linear scan is slow at this size: time it on a subset; every layout must give the same results there.
+      const linearCount = Math.max(10, Math.min(100, Math.floor(2e9 / size / 20)));
+      const linearTimes: number[] = [];
+      const expected: PdqMatch[][] = [];
+      for (let q = 0; q < linearCount; q++) {
+        const t = performance.now();
+        expected.push(linearScan(corpus, size, queries[q], threshold));
+        linearTimes.push(performance.now() - t);
+      }
+      linearTimes.sort((a, b) => a - b);
+      runs.push(...benchLayouts(corpusName, corpus, queries, expected, linearTimes, layouts, threshold));
+    }
   return runs;
 }

@@ -5,3 +5,15 @@ export * from './hashing/pdq/pdq.js';
 export * from './hashing/image-decode.js';
 export * from './signals/signal-type.js';
 export * from './signals/registry.js';
+export {
+  BitLayout,
+  LinearPdqIndex,
+  PdqIndex,
+  type BucketStats,
+  type IndexBucketStats,
+  type LayoutChoice,
+  type PdqIndexOptions,
+  type PdqMatch,
+  type PdqQuery,
+  type PdqSearchOptions,
+} from './index/pdq-index.js';

@@ -5,7 +5,13 @@ import { describe, expect, it } from 'vitest';
 import { PDQ_DATA } from '../../test/helpers/shared.js';
 import { xorshift32 as rng } from '../core/random.js';
 import { pdqWordsToHex } from '../hashing/pdq/hash256.js';
-import { LinearPdqIndex, PdqIndex } from './pdq-index.js';
+import {
+  MODELS,
+  correlatedCorpus,
+  halfConstantCorpus,
+  sharedSubstringCorpus,
+} from '../../bench/pdq-corpus.js';
+import { BitLayout, LinearPdqIndex, PdqIndex, type LayoutChoice } from './pdq-index.js';
 
 function randomHash(next: () => number): string {
   return pdqWordsToHex(Uint32Array.from({ length: 8 }, () => next()));
@@ -188,5 +194,97 @@ describe('the reference hash lists', () => {
       found += got.length;
     }
     expect(found).toBeGreaterThan(0);
+  });
+});
+
+describe('PdqIndex on correlated and adversarial corpora', () => {
+  const hexesOf = (words: Uint32Array) =>
+    Array.from({ length: words.length / 8 }, (_, i) => pdqWordsToHex(words.subarray(i * 8, i * 8 + 8)));
+  const corpora: Record<string, (size: number, seed: number) => Uint32Array> = {
+    calibrated: (size, seed) => correlatedCorpus(size, seed, MODELS.calibrated),
+    strong: (size, seed) => correlatedCorpus(size, seed, MODELS.strong),
+    'all share substring 0': (size, seed) => sharedSubstringCorpus(size, seed, 0),
+    'all share substring 9': (size, seed) => sharedSubstringCorpus(size, seed, 9),
+    'half the bits constant': (size, seed) => halfConstantCorpus(size, seed),
+  };
+
+  it('is identical to a linear scan for every layout, through adds and removes (property-based)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...Object.keys(corpora)),
+        fc.constantFrom<LayoutChoice>('identity', 'random', 'greedy'),
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.integer({ min: 0, max: 40 }),
+        (corpusName, layout, seed, threshold) => {
+          const hashes = hexesOf(corpora[corpusName](1500, seed));
+          // Small segments choose layouts too, so the tests exercise them.
+          const index = new PdqIndex({ layout, layoutMinSegment: 256 });
+          const linear = new LinearPdqIndex();
+          index.bulkLoad(hashes.slice(0, 1200).map((hash, i) => ({ id: i + 1, bankId: 1 + (i % 2), hash })));
+          hashes.slice(0, 1200).forEach((hash, i) => linear.add(i + 1, 1 + (i % 2), hash));
+          hashes.slice(1200).forEach((hash, i) => {
+            index.add(1201 + i, 3, hash);
+            linear.add(1201 + i, 3, hash);
+          });
+          const next = rng(seed);
+          for (let k = 0; k < 100; k++) {
+            const id = 1 + (next() % hashes.length);
+            if (index.remove(id, hashes[id - 1])) linear.remove(id);
+          }
+          for (let q = 0; q < 12; q++) {
+            const base = hashes[next() % hashes.length];
+            const query = flipBits(base, next() % (threshold + 10), next);
+            expect(index.search(query, threshold)).toEqual(linear.search(query, threshold));
+          }
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it('reports bucket statistics that show a skewed list, and the greedy layout spreads it', () => {
+    const words = sharedSubstringCorpus(3000, 5, 0);
+    const hashes = hexesOf(words);
+    const load = (layout: LayoutChoice) => {
+      const index = new PdqIndex({ layout, layoutMinSegment: 256 });
+      index.bulkLoad(hashes.map((hash, i) => ({ id: i + 1, bankId: 1, hash })));
+      return index.bucketStats();
+    };
+    const identity = load('identity');
+    // Every hash has the same first 16 bits: with the identity layout they all land in one bucket of table 0.
+    expect(identity.perTable[0].max).toBe(3000);
+    expect(identity.largest).toBe(3000);
+    expect(identity.perTable[0].weightedMean).toBe(3000);
+    expect(identity.layouts).toEqual(['identity']);
+    expect(identity.evenLength).toBeCloseTo(3000 / 65536);
+    // The greedy layout puts at most a few constant bits in each substring.
+    const greedy = load('greedy');
+    expect(greedy.layouts).toEqual(['greedy']);
+    expect(greedy.largest).toBeLessThan(300);
+    expect(greedy.perTable).toHaveLength(16);
+  });
+
+  it('counts the work a search does', () => {
+    const index = new PdqIndex({ layout: 'identity' });
+    const hash = randomHash(rng(8));
+    index.bulkLoad(Array.from({ length: 200 }, (_, i) => ({ id: i + 1, bankId: 1, hash })));
+    expect(index.search(hash, 0)).toHaveLength(200);
+    // Threshold 0 probes one bucket per table: the first table's 200 hashes are checked in place, the other 15
+    // tables' 200 postings each pass the pair filter (same partner bits) and are read.
+    expect(index.lastSearchWork).toEqual({ inPlace: 200, postings: 3000, candidates: 3000 });
+  });
+
+  it('permutes bits as its layout says', () => {
+    const source = Uint8Array.from({ length: 256 }, (_, t) => (t * 77 + 5) % 256);
+    const layout = new BitLayout(source);
+    for (const t of [0, 1, 31, 32, 100, 255]) {
+      const words = new Uint32Array(8);
+      words[source[t] >> 5] = (1 << (source[t] & 31)) >>> 0;
+      const out = layout.permute(words, 0, new Uint32Array(8));
+      const expected = new Uint32Array(8);
+      expected[t >> 5] = (1 << (t & 31)) >>> 0;
+      expect(out).toEqual(expected);
+    }
+    expect(() => new BitLayout(new Uint8Array(256))).toThrow(/permutes 256 bits/);
   });
 });

@@ -9,13 +9,20 @@
  * partner distance > R) without touching the hash itself: the full 256-bit check is a random memory access, the
  * posting scan is sequential. At threshold 31: r = 1 (17 probes per half), R = 3.
  *
- * Writes never rebuild the whole index. New hashes go to a tail that is scanned linearly; a full tail becomes an
- * immutable segment (16 bucket tables over a contiguous range of positions), and segments of similar size are
- * merged, log-structured, so each hash is re-bucketed O(log n) times. Removals clear an alive flag; when a
- * quarter of the positions are dead the index compacts.
+ * Which bits make up the halves is a per-segment choice (BitLayout): the pigeonhole argument holds for any
+ * partition of the 256 bits. Real hashes are not uniform (bits are correlated and unbalanced), so a segment of
+ * 65,536 hashes or more chooses a permutation from a sample of its own hashes that makes each half's bits as
+ * balanced and independent as possible, which evens out its buckets; queries are permuted per segment.
  *
- * Memory per hash: 32 bytes of hash, 4 of id (0 marks a removed hash), 1-2 of bank, and 16 postings of 4 bytes
- * (24-bit position, 8 partner bits), plus 4 MiB of bucket offsets per segment: about 101 bytes at 10M hashes.
+ * Writes never rebuild the whole index. New hashes go to a tail that is scanned linearly; a full tail becomes an
+ * immutable segment (bucket tables over a contiguous range of positions), and segments of similar size are
+ * merged, log-structured, so each hash is re-bucketed O(log n) times. Building a segment reorders its positions by
+ * the first half, so the first table needs no postings: its buckets are ranges of positions. Removals clear an
+ * alive flag; when a quarter of the positions are dead the index compacts.
+ *
+ * Memory per hash: 32 bytes of hash, 4 of id (0 marks a removed hash), 1-2 of bank, and 15 postings of 4 bytes
+ * (24-bit position, 8 partner bits), plus 4 MiB of bucket offsets and 256 KiB of layout tables per segment:
+ * about 97.5 bytes at 10M hashes.
  */
 import { hammingWords, pdqHexToWords, popcount32 } from '../hashing/pdq/hash256.js';
 
@@ -39,6 +46,8 @@ export type PdqQuery = string | Uint32Array;
 const SLOTS = 16;
 const BUCKETS = 65536;
 const TAIL_MAX = 4096;
+/** Segments from this size on choose their own bit layout (smaller ones hold about one hash per bucket). */
+const LAYOUT_MIN_SEGMENT = 65536;
 /** Radius per half beyond which scanning everything is cheaper than probing (2517 probes per half at 4). */
 const MAX_PROBE_RADIUS = 3;
 /** Positions are 24 bits in a posting; beyond that the index scans (well past the 10M hashes it is built for). */
@@ -56,7 +65,10 @@ const PROBE_MASKS: Uint16Array[] = (() => {
 })();
 
 function toWords(query: PdqQuery): Uint32Array {
-  return typeof query === 'string' ? pdqHexToWords(query) : query;
+  if (typeof query === 'string') return pdqHexToWords(query);
+  if (!(query instanceof Uint32Array) || query.length !== 8)
+    throw new RangeError('a PDQ hash is 64 hex characters or a Uint32Array of 8 words');
+  return query;
 }
 
 function slotValue(words: ArrayLike<number>, offset: number, slot: number): number {
@@ -73,48 +85,306 @@ function popcount8(x: number): number {
 }
 const POPCOUNT8 = Uint8Array.from({ length: 256 }, (_, i) => popcount32(i));
 
-/** One immutable group of bucket tables over positions [base, base + count). */
+/**
+ * A bit permutation: which hash bit goes to each position of the substrings (position t = slot * 16 + j takes
+ * bit source[t]). Multi-index hashing is exact under any partition of the 256 bits into substrings, so each
+ * segment may choose its own. Applied with byte lookup tables: 32 lookups of 8 words per hash.
+ */
+export class BitLayout {
+  private readonly tables: Uint32Array;
+
+  constructor(readonly source: Uint8Array) {
+    if (source.length !== 256 || new Set(source).size !== 256)
+      throw new Error('a bit layout permutes 256 bits');
+    this.tables = new Uint32Array(32 * 256 * 8);
+    for (let t = 0; t < 256; t++) {
+      const bit = source[t];
+      const byte = bit >> 3;
+      for (let v = 0; v < 256; v++)
+        if ((v >> (bit & 7)) & 1) this.tables[(byte * 256 + v) * 8 + (t >> 5)] |= 1 << (t & 31);
+    }
+  }
+
+  /** Writes the permuted form of words[offset..offset+8) to out[outOffset..outOffset+8). */
+  permute(words: ArrayLike<number>, offset: number, out: Uint32Array, outOffset = 0): Uint32Array {
+    const tables = this.tables;
+    let w0 = 0,
+      w1 = 0,
+      w2 = 0,
+      w3 = 0,
+      w4 = 0,
+      w5 = 0,
+      w6 = 0,
+      w7 = 0;
+    for (let w = 0; w < 8; w++) {
+      const word = words[offset + w];
+      for (let b = 0; b < 4; b++) {
+        const t = ((w * 4 + b) * 256 + ((word >>> (b * 8)) & 0xff)) * 8;
+        w0 |= tables[t];
+        w1 |= tables[t + 1];
+        w2 |= tables[t + 2];
+        w3 |= tables[t + 3];
+        w4 |= tables[t + 4];
+        w5 |= tables[t + 5];
+        w6 |= tables[t + 6];
+        w7 |= tables[t + 7];
+      }
+    }
+    out[outOffset] = w0;
+    out[outOffset + 1] = w1;
+    out[outOffset + 2] = w2;
+    out[outOffset + 3] = w3;
+    out[outOffset + 4] = w4;
+    out[outOffset + 5] = w5;
+    out[outOffset + 6] = w6;
+    out[outOffset + 7] = w7;
+    return out;
+  }
+
+  bytes(): number {
+    return this.tables.byteLength + this.source.byteLength;
+  }
+
+  /** A uniformly random permutation (a baseline the benchmark compares against). */
+  static random(seed: number): BitLayout {
+    const source = Uint8Array.from({ length: 256 }, (_, i) => i);
+    let state = seed >>> 0 || 1;
+    for (let i = 255; i > 0; i--) {
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      const j = (state >>> 0) % (i + 1);
+      [source[i], source[j]] = [source[j], source[i]];
+    }
+    return new BitLayout(source);
+  }
+
+  /**
+   * A layout chosen from a sample of the segment's hashes, so that each substring's bits are as balanced and
+   * independent as possible. Greedy: bits in order of how entangled they are (sum of squared correlations with
+   * all others), each placed in the substring with room where it adds the least cost: its squared correlation
+   * with the bits already there, plus the product of its imbalance with theirs (imbalanced bits are spread out,
+   * so no substring collects them). Then a few rounds of swaps between substrings that lower the total cost.
+   */
+  static fromSample(hashes: Uint32Array, from: number, to: number, sampleSize = 4096): BitLayout {
+    const n = Math.min(sampleSize, to - from);
+    const wordsPerColumn = Math.ceil(n / 32);
+    const columns = new Uint32Array(256 * wordsPerColumn);
+    const stride = (to - from) / n;
+    for (let i = 0; i < n; i++) {
+      const o = (from + Math.floor(i * stride)) * 8;
+      for (let k = 0; k < 256; k++)
+        if ((hashes[o + (k >> 5)] >>> (k & 31)) & 1) columns[k * wordsPerColumn + (i >> 5)] |= 1 << (i & 31);
+    }
+    const mean = new Float64Array(256);
+    for (let k = 0; k < 256; k++) {
+      let ones = 0;
+      for (let w = 0; w < wordsPerColumn; w++) ones += popcount32(columns[k * wordsPerColumn + w]);
+      mean[k] = ones / n;
+    }
+    const cost = new Float64Array(256 * 256);
+    for (let a = 0; a < 256; a++)
+      for (let b = a + 1; b < 256; b++) {
+        let both = 0;
+        for (let w = 0; w < wordsPerColumn; w++)
+          both += popcount32(columns[a * wordsPerColumn + w] & columns[b * wordsPerColumn + w]);
+        const variance = mean[a] * (1 - mean[a]) * mean[b] * (1 - mean[b]);
+        // A constant bit is independent of every other; the imbalance term below keeps constants apart.
+        const corr = variance > 0 ? (both / n - mean[a] * mean[b]) / Math.sqrt(variance) : 0;
+        const c = corr * corr + 4 * Math.abs(mean[a] - 0.5) * Math.abs(mean[b] - 0.5);
+        cost[a * 256 + b] = cost[b * 256 + a] = c;
+      }
+    const entangled = new Float64Array(256);
+    for (let a = 0; a < 256; a++) for (let b = 0; b < 256; b++) entangled[a] += cost[a * 256 + b];
+    const order = Array.from({ length: 256 }, (_, i) => i).sort((a, b) => entangled[b] - entangled[a]);
+    const members: number[][] = Array.from({ length: SLOTS }, () => []);
+    const added = (bit: number, group: number[]) =>
+      group.reduce((sum, other) => sum + cost[bit * 256 + other], 0);
+    for (const bit of order) {
+      let best = -1;
+      let bestCost = Infinity;
+      for (let slot = 0; slot < SLOTS; slot++) {
+        if (members[slot].length === 16) continue;
+        const c = added(bit, members[slot]);
+        if (c < bestCost) [best, bestCost] = [slot, c];
+      }
+      members[best].push(bit);
+    }
+    for (let round = 0; round < 4; round++) {
+      let improved = false;
+      for (let s1 = 0; s1 < SLOTS; s1++)
+        for (let s2 = s1 + 1; s2 < SLOTS; s2++)
+          for (let i = 0; i < 16; i++)
+            for (let j = 0; j < 16; j++) {
+              const a = members[s1][i];
+              const b = members[s2][j];
+              const before = added(a, members[s1]) + added(b, members[s2]);
+              const after =
+                added(b, members[s1]) - cost[b * 256 + a] + added(a, members[s2]) - cost[a * 256 + b];
+              if (after < before - 1e-9) {
+                members[s1][i] = b;
+                members[s2][j] = a;
+                improved = true;
+              }
+            }
+      if (!improved) break;
+    }
+    return new BitLayout(Uint8Array.from(members.flat()));
+  }
+}
+
+export type LayoutChoice = 'identity' | 'random' | 'greedy';
+
+export interface PdqIndexOptions {
+  /** How segments lay out bits into substrings (default 'greedy'); the others are baselines for benchmarks. */
+  layout?: LayoutChoice;
+  /** Segments smaller than this keep the identity layout (their buckets hold about one hash anyway). */
+  layoutMinSegment?: number;
+}
+
+/** Bucket-length statistics of one table: what a skewed list does to the index. */
+export interface BucketStats {
+  /** The largest bucket. */
+  max: number;
+  /** The 99th percentile of bucket lengths over the 65,536 buckets. */
+  p99: number;
+  /** Mean length of the bucket an indexed hash is in (sum of squared lengths / count); even buckets: count/65536. */
+  weightedMean: number;
+}
+
+function bucketStats(offsets: Uint32Array, start: number, count: number): BucketStats {
+  const histogram = new Map<number, number>();
+  let max = 0;
+  let squares = 0;
+  for (let b = 0; b < BUCKETS; b++) {
+    const length = offsets[start + b + 1] - offsets[start + b];
+    if (length > max) max = length;
+    squares += length * length;
+    histogram.set(length, (histogram.get(length) ?? 0) + 1);
+  }
+  const lengths = [...histogram.keys()].sort((a, b) => a - b);
+  let seen = 0;
+  let p99 = 0;
+  for (const length of lengths) {
+    seen += histogram.get(length)!;
+    if (seen >= BUCKETS * 0.99) {
+      p99 = length;
+      break;
+    }
+  }
+  return { max, p99, weightedMean: count > 0 ? squares / count : 0 };
+}
+
+export interface IndexBucketStats {
+  /** The largest bucket of any table of any segment. */
+  largest: number;
+  /** The largest 99th-percentile bucket length of any table of any segment. */
+  p99: number;
+  /** The bucket length of the largest segment if its hashes were spread evenly (count / 65536). */
+  evenLength: number;
+  /** The bit layout of each segment. */
+  layouts: LayoutChoice[];
+  /** Per table (16-bit substring), the worst over segments. */
+  perTable: BucketStats[];
+}
+
+/** The per-position arrays a segment reorders when it is built. */
+interface PositionArrays {
+  hashes: Uint32Array;
+  ids: Uint32Array;
+  bankSlots: Uint8Array | Uint16Array;
+}
+
+/**
+ * One immutable group of bucket tables over positions [base, base + count). Building it reorders those
+ * positions (hashes, ids, banks) by the value of the first substring, so the first table needs no postings: its
+ * bucket b is the positions base + offsets[b] .. base + offsets[b + 1], checked in place (sequential reads).
+ * The other 15 tables hold postings.
+ */
 class Segment {
   readonly offsets: Uint32Array;
-  /** Per slot, `count` postings: position << 8 | partner bits, grouped by bucket. */
+  /** Per slot 1..15, `count` postings: position << 8 | partner bits, grouped by bucket. */
   readonly postings: Uint32Array;
+  readonly bucketStats: BucketStats[] = [];
 
   constructor(
     readonly base: number,
     readonly count: number,
-    hashes: Uint32Array,
+    arrays: PositionArrays,
+    /** The segment's bit layout; null is the identity (hash words are used as they are). */
+    readonly layout: BitLayout | null,
   ) {
     this.offsets = new Uint32Array(SLOTS * (BUCKETS + 1));
-    this.postings = new Uint32Array(SLOTS * count);
-    for (let slot = 0; slot < SLOTS; slot++) this.bucketSlot(slot, hashes);
+    this.postings = new Uint32Array((SLOTS - 1) * count);
+    // With a layout, bucket a permuted copy (positions relative to the segment's base).
+    let words = arrays.hashes;
+    let first = base;
+    if (layout) {
+      words = new Uint32Array(count * 8);
+      for (let i = 0; i < count; i++) layout.permute(arrays.hashes, (base + i) * 8, words, i * 8);
+      first = 0;
+    }
+    this.sortBySlot0(arrays, layout ? words : null);
+    this.bucketStats.push(bucketStats(this.offsets, 0, count));
+    for (let slot = 1; slot < SLOTS; slot++) {
+      this.bucketSlot(slot, words, first);
+      this.bucketStats.push(bucketStats(this.offsets, slot * (BUCKETS + 1), count));
+    }
   }
 
-  /** Counting sort of the segment's positions by one slot's value. */
-  private bucketSlot(slot: number, hashes: Uint32Array): void {
+  /**
+   * Stable counting sort of the positions by their first half (of the permuted copy, when there is one, which is
+   * reordered alike); fills the first table's offsets.
+   */
+  private sortBySlot0(arrays: PositionArrays, permuted: Uint32Array | null): void {
+    const { hashes, ids, bankSlots } = arrays;
+    const { base, count, offsets } = this;
+    const values = new Uint16Array(count);
+    for (let i = 0; i < count; i++)
+      offsets[1 + (values[i] = (permuted ? permuted[i * 8] : hashes[(base + i) * 8]) & 0xffff)]++;
+    for (let b = 0; b < BUCKETS; b++) offsets[b + 1] += offsets[b];
+    const fill = offsets.slice(0, BUCKETS);
+    const oldHashes = hashes.slice(base * 8, (base + count) * 8);
+    const oldPermuted = permuted?.slice();
+    const oldIds = ids.slice(base, base + count);
+    const oldBanks = bankSlots.slice(base, base + count);
+    for (let i = 0; i < count; i++) {
+      const to = fill[values[i]]++;
+      hashes.set(oldHashes.subarray(i * 8, i * 8 + 8), (base + to) * 8);
+      if (permuted && oldPermuted) permuted.set(oldPermuted.subarray(i * 8, i * 8 + 8), to * 8);
+      ids[base + to] = oldIds[i];
+      bankSlots[base + to] = oldBanks[i];
+    }
+  }
+
+  /** Counting sort of the segment's positions by one slot's value (slots 1..15). */
+  private bucketSlot(slot: number, words: Uint32Array, first: number): void {
     const offsets = this.offsets;
     const start = slot * (BUCKETS + 1);
-    const end = this.base + this.count;
-    for (let pos = this.base; pos < end; pos++) offsets[start + 1 + slotValue(hashes, pos * 8, slot)]++;
+    const end = first + this.count;
+    for (let i = first; i < end; i++) offsets[start + 1 + slotValue(words, i * 8, slot)]++;
     for (let b = 0; b < BUCKETS; b++) offsets[start + b + 1] += offsets[start + b];
     const fill = offsets.slice(start, start + BUCKETS);
-    const postingBase = slot * this.count;
-    for (let pos = this.base; pos < end; pos++) {
-      const v = slotValue(hashes, pos * 8, slot);
-      this.postings[postingBase + fill[v]++] = ((pos << 8) | partnerBits(hashes, pos * 8, slot)) >>> 0;
+    const postingBase = (slot - 1) * this.count;
+    const shift = this.base - first;
+    for (let i = first; i < end; i++) {
+      const v = slotValue(words, i * 8, slot);
+      this.postings[postingBase + fill[v]++] = (((i + shift) << 8) | partnerBits(words, i * 8, slot)) >>> 0;
     }
   }
 
   bytes(): number {
-    return this.offsets.byteLength + this.postings.byteLength;
+    return this.offsets.byteLength + this.postings.byteLength + (this.layout?.bytes() ?? 0);
   }
 }
 
 export class PdqIndex {
-  private hashes = new Uint32Array(0);
-  /** Entry id per position; 0 marks a removed hash (entry ids start at 1). */
-  private ids = new Uint32Array(0);
-  /** Bank per position, as a small slot number (see bankSlot); one byte until there are 255 banks. */
-  private bankSlots: Uint8Array | Uint16Array = new Uint8Array(0);
+  /** @internal Hash words per position (8 per hash); segments reorder their positions. */
+  hashes = new Uint32Array(0);
+  /** @internal Entry id per position; 0 marks a removed hash (entry ids start at 1). */
+  ids = new Uint32Array(0);
+  /** @internal Bank per position, as a small slot number (see bankSlot); one byte until there are 255 banks. */
+  bankSlots: Uint8Array | Uint16Array = new Uint8Array(0);
   private readonly slotOfBank = new Map<number, number>();
   private readonly bankOfSlot: number[] = [];
   private size = 0;
@@ -122,8 +392,31 @@ export class PdqIndex {
   private segments: Segment[] = [];
   private bulk = false;
   private readonly scratch = new Uint32Array(8);
-  private readonly xor = new Uint32Array(8);
+  private readonly reported = new PositionSet();
+  /**
+   * The work the last search did, independent of machine load: postings scanned, candidates that passed the
+   * pair filter (each one a random read of a hash), and hashes checked in place in the first table's buckets.
+   */
+  readonly lastSearchWork = { postings: 0, candidates: 0, inPlace: 0 };
   private candidates: Uint32Array = new Uint32Array(4096);
+  private readonly permutedQuery = new Uint32Array(8);
+  private readonly layoutChoice: LayoutChoice;
+  private readonly layoutMinSegment: number;
+
+  constructor(options: PdqIndexOptions = {}) {
+    this.layoutChoice = options.layout ?? 'greedy';
+    this.layoutMinSegment = options.layoutMinSegment ?? LAYOUT_MIN_SEGMENT;
+  }
+
+  private newSegment(base: number, count: number): Segment {
+    let layout: BitLayout | null = null;
+    if (count >= this.layoutMinSegment && this.layoutChoice !== 'identity')
+      layout =
+        this.layoutChoice === 'random'
+          ? BitLayout.random(base + count)
+          : BitLayout.fromSample(this.hashes, base, base + count);
+    return new Segment(base, count, this, layout);
+  }
 
   private growCandidates(): Uint32Array {
     const grown = new Uint32Array(this.candidates.length * 2);
@@ -180,6 +473,7 @@ export class PdqIndex {
   private append(id: number, bankId: number, words: ArrayLike<number>): void {
     if (!Number.isInteger(id) || id < 1 || id > 0xffffffff)
       throw new RangeError(`index ids are 1..2^32-1, got ${id}`);
+    if (!Number.isSafeInteger(bankId)) throw new RangeError(`bank ids are integers, got ${bankId}`);
     this.ensureCapacity(this.size + 1);
     const pos = this.size++;
     for (let w = 0; w < 8; w++) this.hashes[pos * 8 + w] = words[w];
@@ -225,12 +519,12 @@ export class PdqIndex {
   /** Turns the tail into a segment, then merges the newest segments while they are of similar size. */
   private sealTail(): void {
     const start = this.tailStart();
-    if (this.size > start) this.segments.push(new Segment(start, this.size - start, this.hashes));
+    if (this.size > start) this.segments.push(this.newSegment(start, this.size - start));
     while (this.segments.length >= 2) {
       const last = this.segments[this.segments.length - 1];
       const previous = this.segments[this.segments.length - 2];
       if (previous.count > 2 * last.count) break;
-      this.segments.splice(-2, 2, new Segment(previous.base, previous.count + last.count, this.hashes));
+      this.segments.splice(-2, 2, this.newSegment(previous.base, previous.count + last.count));
     }
   }
 
@@ -275,15 +569,34 @@ export class PdqIndex {
     const masks = PROBE_MASKS[radius];
     const hashes = this.hashes;
     const ids = this.ids;
-    const xor = this.xor;
+    const reported = this.reported;
+    reported.clear();
+    const work = this.lastSearchWork;
+    work.postings = work.candidates = work.inPlace = 0;
     let candidates = this.candidates;
     for (const segment of this.segments) {
-      const { offsets, postings, count } = segment;
-      for (let slot = 0; slot < SLOTS; slot++) {
-        const qv = slotValue(query, 0, slot);
-        const qPartner = partnerBits(query, 0, slot);
+      const { offsets, postings, count, layout, base } = segment;
+      const q = layout ? layout.permute(query, 0, this.permutedQuery) : query;
+      // The first table: its buckets are ranges of positions, checked in place.
+      const q0 = q[0] & 0xffff;
+      for (let m = 0; m < masks.length; m++) {
+        const bucket = q0 ^ masks[m];
+        const end = base + offsets[bucket + 1];
+        work.inPlace += offsets[bucket + 1] - offsets[bucket];
+        for (let pos = base + offsets[bucket]; pos < end; pos++) {
+          const o = pos * 8;
+          let distance = 0;
+          for (let w = 0; w < 8 && distance <= threshold; w++)
+            distance += popcount32(query[w] ^ hashes[o + w]);
+          if (distance > threshold || ids[pos] === 0 || !reported.add(pos)) continue;
+          onMatch(pos, distance);
+        }
+      }
+      for (let slot = 1; slot < SLOTS; slot++) {
+        const qv = slotValue(q, 0, slot);
+        const qPartner = partnerBits(q, 0, slot);
         const tableStart = slot * (BUCKETS + 1);
-        const postingBase = slot * count;
+        const postingBase = (slot - 1) * count;
         // First gather the positions that pass the pair filter (a sequential scan of postings), then check them:
         // the checks are independent random reads, and the processor overlaps them better in a tight loop.
         let n = 0;
@@ -292,6 +605,7 @@ export class PdqIndex {
           const budget = pairRadius - popcount32(mask);
           const bucket = tableStart + (qv ^ mask);
           const end = postingBase + offsets[bucket + 1];
+          work.postings += offsets[bucket + 1] - offsets[bucket];
           for (let p = postingBase + offsets[bucket]; p < end; p++) {
             const posting = postings[p];
             if (popcount8((posting & 0xff) ^ qPartner) <= budget) {
@@ -300,15 +614,16 @@ export class PdqIndex {
             }
           }
         }
+        work.candidates += n;
         for (let c = 0; c < n; c++) {
           const pos = candidates[c];
           const o = pos * 8;
           let distance = 0;
           for (let w = 0; w < 8 && distance <= threshold; w++)
-            distance += popcount32((xor[w] = (query[w] ^ hashes[o + w]) >>> 0));
+            distance += popcount32(query[w] ^ hashes[o + w]);
           // The removed-flag check comes last: it is a second random memory access, worth it only for matches.
-          if (distance > threshold || ids[pos] === 0) continue;
-          if (firstQualifyingSlot(xor, radius, pairRadius) !== slot) continue;
+          // A match is usually found in several tables: report it the first time only.
+          if (distance > threshold || ids[pos] === 0 || !reported.add(pos)) continue;
           onMatch(pos, distance);
         }
       }
@@ -334,7 +649,7 @@ export class PdqIndex {
   search(query: PdqQuery, threshold: number, options: PdqSearchOptions = {}): PdqMatch[] {
     if (!Number.isInteger(threshold) || threshold < 0 || threshold > 256)
       throw new RangeError(`threshold must be 0..256, got ${threshold}`);
-    const words = typeof query === 'string' ? pdqHexToWords(query, this.scratch) : query;
+    const words = typeof query === 'string' ? pdqHexToWords(query, this.scratch) : toWords(query);
     const matches: PdqMatch[] = [];
     const { bankFilter, thresholdFor } = options;
     this.visit(words, threshold, (pos, distance) => {
@@ -349,6 +664,28 @@ export class PdqIndex {
       : matches;
   }
 
+  /**
+   * Bucket lengths over every segment's tables: the largest bucket, the largest 99th-percentile bucket length of
+   * any table, and per table (slot) the worst over segments. A skewed list shows as long buckets.
+   */
+  bucketStats(): IndexBucketStats {
+    const perTable = Array.from({ length: SLOTS }, () => ({ max: 0, p99: 0, weightedMean: 0 }));
+    for (const segment of this.segments)
+      segment.bucketStats.forEach((s, slot) => {
+        const t = perTable[slot];
+        t.max = Math.max(t.max, s.max);
+        t.p99 = Math.max(t.p99, s.p99);
+        t.weightedMean = Math.max(t.weightedMean, s.weightedMean);
+      });
+    return {
+      largest: Math.max(0, ...perTable.map((t) => t.max)),
+      p99: Math.max(0, ...perTable.map((t) => t.p99)),
+      evenLength: this.segments.reduce((m, s) => Math.max(m, s.count / BUCKETS), 0),
+      layouts: this.segments.map((s) => (s.layout ? this.layoutChoice : 'identity')),
+      perTable,
+    };
+  }
+
   memoryBytes(): number {
     const arrays = this.hashes.byteLength + this.ids.byteLength + this.bankSlots.byteLength;
     return arrays + this.segments.reduce((sum, s) => sum + s.bytes(), 0);
@@ -361,8 +698,10 @@ export class PdqIndex {
     segments: number[];
     tail: number;
     memoryBytes: number;
+    buckets: IndexBucketStats;
   } {
     return {
+      buckets: this.bucketStats(),
       count: this.count,
       positions: this.size,
       dead: this.dead,
@@ -373,17 +712,29 @@ export class PdqIndex {
   }
 }
 
-/**
- * The first half-slot at which a hash with this XOR against the query is found and passes the pair filter:
- * the half within `radius` and the whole pair within `pairRadius`. Each match is reported only there.
- */
-function firstQualifyingSlot(xor: Uint32Array, radius: number, pairRadius: number): number {
-  for (let slot = 0; slot < SLOTS; slot++) {
-    const word = xor[slot >> 1];
-    const half = popcount32((word >>> ((slot & 1) << 4)) & 0xffff);
-    if (half <= radius && popcount32(word) <= pairRadius) return slot;
+/** The positions reported by one search: a list while short (the usual case), a Set beyond that. */
+class PositionSet {
+  private readonly list = new Uint32Array(64);
+  private size = 0;
+  private set: Set<number> | null = null;
+
+  clear(): void {
+    this.size = 0;
+    this.set = null;
   }
-  return -1;
+
+  /** Adds a position; false if it was there already. */
+  add(pos: number): boolean {
+    if (this.set) {
+      if (this.set.has(pos)) return false;
+      this.set.add(pos);
+      return true;
+    }
+    for (let i = 0; i < this.size; i++) if (this.list[i] === pos) return false;
+    if (this.size < this.list.length) this.list[this.size++] = pos;
+    else (this.set = new Set(this.list)).add(pos);
+    return true;
+  }
 }
 
 /** The reference: a linear scan over every hash. Tests and benchmarks compare the index against it. */

@@ -5,7 +5,7 @@
  */
 import { getSignalType } from '../signals/registry.js';
 import { ExactIndex } from './exact-index.js';
-import { PdqIndex, type PdqMatch } from './pdq-index.js';
+import { PdqIndex, type IndexBucketStats, type PdqMatch } from './pdq-index.js';
 import { VpdqIndex, type VpdqFrameInput, type VpdqMatch, type VpdqSearchOptions } from './vpdq-index.js';
 
 export interface IndexedEntry {
@@ -20,6 +20,24 @@ export interface IndexTypeStatus {
   size: number;
   memoryBytes: number;
   lastUpdate: string | null;
+  /** Bucket statistics of the hash index (PDQ and vPDQ frames): long buckets mean a skewed list. */
+  buckets?: IndexBucketStats;
+}
+
+/**
+ * The bucket statistics as the status endpoints report them: the largest bucket and the largest 99th-percentile
+ * bucket length over all tables and segments, the length buckets would have if the largest segment's hashes were
+ * spread evenly, each segment's bit layout, and the largest bucket per table (16-bit substring).
+ */
+export function bucketStatsView(stats: IndexBucketStats | undefined): Record<string, unknown> | undefined {
+  if (!stats) return undefined;
+  return {
+    largest: stats.largest,
+    p99: stats.p99,
+    even_length: Math.round(stats.evenLength * 100) / 100,
+    layouts: stats.layouts,
+    per_table_largest: stats.perTable.map((t) => t.max),
+  };
 }
 
 export interface SignalMatch {
@@ -112,11 +130,13 @@ export class SignalIndexSet {
         size: this.pdq.count,
         memoryBytes: this.pdq.memoryBytes(),
         lastUpdate: this.lastUpdate.get('pdq') ?? null,
+        buckets: this.pdq.bucketStats(),
       },
       vpdq: {
         size: this.vpdq.count,
         memoryBytes: this.vpdq.memoryBytes(),
         lastUpdate: this.lastUpdate.get('vpdq') ?? null,
+        buckets: this.vpdq.bucketStats(),
       },
     };
     for (const type of ['md5', 'sha256']) {

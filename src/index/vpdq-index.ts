@@ -5,7 +5,7 @@
  * and the share of the video's unique frames matched by some query frame (compared-match %).
  */
 import { pdqHexToWords } from '../hashing/pdq/hash256.js';
-import { PdqIndex } from './pdq-index.js';
+import { PdqIndex, type IndexBucketStats } from './pdq-index.js';
 
 export interface VpdqFrameInput {
   pdq: string;
@@ -122,6 +122,11 @@ export class VpdqIndex {
       }
     }
     return results.sort((a, b) => b.queryMatchPercent - a.queryMatchPercent || a.id - b.id);
+  }
+
+  /** Bucket statistics of the frame index (see PdqIndex.bucketStats). */
+  bucketStats(): IndexBucketStats {
+    return this.frames.bucketStats();
   }
 
   memoryBytes(): number {

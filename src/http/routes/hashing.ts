@@ -4,6 +4,7 @@ import type { AppContext } from '../../context.js';
 import { ValidationError } from '../../core/errors.js';
 import { hashBuffer, signalsOf, type HashResult } from '../../hashing/hash-file.js';
 import { formatVpdqSignal } from '../../hashing/vpdq/format.js';
+import { bucketStatsView } from '../../index/signal-index.js';
 import { principalOf } from '../plugins/auth.js';
 import { errorResponses, Signal } from '../schemas/common.js';
 import { matchView } from '../views.js';
@@ -154,7 +155,12 @@ export async function hashingRoutes(app: FastifyInstance, ctx: AppContext): Prom
       signal_types: Object.fromEntries(
         Object.entries(ctx.index.status()).map(([type, s]) => [
           type,
-          { size: s.size, memory_bytes: s.memoryBytes, last_update: s.lastUpdate },
+          {
+            size: s.size,
+            memory_bytes: s.memoryBytes,
+            last_update: s.lastUpdate,
+            buckets: bucketStatsView(s.buckets),
+          },
         ]),
       ),
     }),

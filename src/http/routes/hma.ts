@@ -15,6 +15,7 @@ import { ConflictError, KaitiakiError, NotFoundError, ValidationError } from '..
 import { hashBuffer, signalsOf, type HashResult } from '../../hashing/hash-file.js';
 import { formatVpdqSignal } from '../../hashing/vpdq/format.js';
 import { fetchMedia } from '../../media/fetch-media.js';
+import { bucketStatsView } from '../../index/signal-index.js';
 import { getSignalType } from '../../signals/registry.js';
 import type { Bank } from '../../store/banks.js';
 import { prepareEntry, type Entry, type HmaContentInfo } from '../../store/entries.js';
@@ -461,6 +462,7 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
             present: ctx.indexSync.loadedAt !== null,
             built_to: s.lastUpdate ? Math.floor(Date.parse(s.lastUpdate) / 1000) : builtTo,
             size: s.size,
+            buckets: bucketStatsView(s.buckets),
           },
         ]),
       );
