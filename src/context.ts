@@ -19,6 +19,8 @@ import { Database, type Db } from './store/database.js';
 import { EntryService } from './store/entries.js';
 import { OrganisationService } from './store/organisations.js';
 import { SessionService, UserService } from './store/users.js';
+import { OrdersService } from './orders/orders-service.js';
+import { OrgSettingsStore } from './store/org-settings.js';
 
 /** Services bound to one transaction, plus the audit trail of that transaction. */
 export interface Mutation {
@@ -49,6 +51,9 @@ export class AppContext {
   readonly webhooks: WebhookService;
   readonly deliverer: ActionDeliverer;
   readonly media: MediaStore;
+  readonly orders: OrdersService;
+  readonly orgSettings: OrgSettingsStore;
+  readonly orgSettingsFor = (db: Db) => new OrgSettingsStore(db);
   readonly startedAt = new Date().toISOString();
 
   constructor(
@@ -71,6 +76,8 @@ export class AppContext {
     this.webhooks = new WebhookService(db);
     this.deliverer = new ActionDeliverer(db);
     this.media = new MediaStore(join(config.dataDir, 'media'));
+    this.orders = new OrdersService(this);
+    this.orgSettings = new OrgSettingsStore(db);
   }
 
   /** Opens the configured database (PostgreSQL if a URL is set, else the data directory's SQLite file). */

@@ -8,6 +8,7 @@ import { healthRoutes } from './health.js';
 import { hmaRoutes } from './hma.js';
 import { keyRoutes } from './keys.js';
 import { organisationRoutes } from './organisations.js';
+import { orderRoutes } from './orders.js';
 import { peopleRoutes } from './people.js';
 import { reviewRoutes } from './review.js';
 
@@ -24,6 +25,7 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
     auditRoutes,
     reviewRoutes,
     peopleRoutes,
+    orderRoutes,
   ]) {
     await routes(app, ctx);
   }
