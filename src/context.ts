@@ -20,6 +20,7 @@ import { EntryService } from './store/entries.js';
 import { OrganisationService } from './store/organisations.js';
 import { SessionService, UserService } from './store/users.js';
 import { OrdersService } from './orders/orders-service.js';
+import { AppealsService } from './appeals/appeals-service.js';
 import { OrgSettingsStore } from './store/org-settings.js';
 
 /** Services bound to one transaction, plus the audit trail of that transaction. */
@@ -52,6 +53,7 @@ export class AppContext {
   readonly deliverer: ActionDeliverer;
   readonly media: MediaStore;
   readonly orders: OrdersService;
+  readonly appeals: AppealsService;
   readonly orgSettings: OrgSettingsStore;
   readonly orgSettingsFor = (db: Db) => new OrgSettingsStore(db);
   readonly startedAt = new Date().toISOString();
@@ -77,6 +79,7 @@ export class AppContext {
     this.deliverer = new ActionDeliverer(db);
     this.media = new MediaStore(join(config.dataDir, 'media'));
     this.orders = new OrdersService(this);
+    this.appeals = new AppealsService(this);
     this.orgSettings = new OrgSettingsStore(db);
   }
 

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.js';
+import { appealRoutes } from './appeals.js';
 import { auditRoutes } from './audit.js';
 import { bankRoutes } from './banks.js';
 import { entryRoutes } from './entries.js';
@@ -26,6 +27,7 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
     reviewRoutes,
     peopleRoutes,
     orderRoutes,
+    appealRoutes,
   ]) {
     await routes(app, ctx);
   }
