@@ -21,6 +21,7 @@ import { OrganisationService } from './store/organisations.js';
 import { SessionService, UserService } from './store/users.js';
 import { OrdersService } from './orders/orders-service.js';
 import { AppealsService } from './appeals/appeals-service.js';
+import { TransparencyService } from './transparency/transparency-service.js';
 import { OrgSettingsStore } from './store/org-settings.js';
 
 /** Services bound to one transaction, plus the audit trail of that transaction. */
@@ -54,6 +55,7 @@ export class AppContext {
   readonly media: MediaStore;
   readonly orders: OrdersService;
   readonly appeals: AppealsService;
+  readonly transparency: TransparencyService;
   readonly orgSettings: OrgSettingsStore;
   readonly orgSettingsFor = (db: Db) => new OrgSettingsStore(db);
   readonly startedAt = new Date().toISOString();
@@ -81,6 +83,7 @@ export class AppContext {
     this.orders = new OrdersService(this);
     this.appeals = new AppealsService(this);
     this.orgSettings = new OrgSettingsStore(db);
+    this.transparency = new TransparencyService(this);
   }
 
   /** Opens the configured database (PostgreSQL if a URL is set, else the data directory's SQLite file). */

@@ -12,6 +12,7 @@ import { organisationRoutes } from './organisations.js';
 import { orderRoutes } from './orders.js';
 import { peopleRoutes } from './people.js';
 import { reviewRoutes } from './review.js';
+import { transparencyRoutes } from './transparency.js';
 
 /** Every route group, registered explicitly. */
 export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -28,6 +29,7 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
     peopleRoutes,
     orderRoutes,
     appealRoutes,
+    transparencyRoutes,
   ]) {
     await routes(app, ctx);
   }
