@@ -112,7 +112,11 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
     .addColumn('reply', 'text')
     .addColumn('restore_action_id', 'text')
     .execute();
-  await db.schema.createIndex('appeals_org_status').on('appeals').columns(['org_id', 'status', 'id']).execute();
+  await db.schema
+    .createIndex('appeals_org_status')
+    .on('appeals')
+    .columns(['org_id', 'status', 'id'])
+    .execute();
   await db.schema.createIndex('appeals_decision').on('appeals').column('decision_id').execute();
 
   await db.schema
@@ -136,5 +140,9 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .execute();
 
-  await db.schema.createIndex('decisions_org_created').on('decisions').columns(['org_id', 'created_at']).execute();
+  await db.schema
+    .createIndex('decisions_org_created')
+    .on('decisions')
+    .columns(['org_id', 'created_at'])
+    .execute();
 }
