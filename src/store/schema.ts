@@ -254,6 +254,7 @@ export interface Schema {
   appeals: AppealsTable;
   bank_reversals: BankReversalsTable;
   org_settings: OrgSettingsTable;
+  dsa_submissions: DsaSubmissionsTable;
 }
 
 export type OrganisationRow = Selectable<OrganisationsTable>;
@@ -367,4 +368,13 @@ export interface OrgSettingsTable {
   publish_reports: number;
   appeal_link_secret: string;
   updated_at: string;
+}
+
+/** Statements of reasons accepted by the EU DSA transparency database (so none is sent twice). */
+export interface DsaSubmissionsTable {
+  statement_id: string;
+  org_id: number;
+  /** 'accepted' by the database, or 'excluded' (removal orders, DSA Art. 17(5); no restriction). */
+  status: string;
+  submitted_at: string;
 }

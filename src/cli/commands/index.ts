@@ -9,6 +9,7 @@ import { registerUserCommand } from './user.js';
 import { registerInitCommand } from './init.js';
 import { registerServeCommand } from './serve.js';
 import { registerReportCommand } from './report.js';
+import { registerDsaCommand } from './dsa.js';
 
 /** Every CLI command registers itself here, one file per command. */
 export function registerCommands(program: Command, io: CliIo): void {
@@ -21,4 +22,5 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerRetentionCommand(program, io);
   registerUserCommand(program, io);
   registerReportCommand(program, io);
+  registerDsaCommand(program, io);
 }

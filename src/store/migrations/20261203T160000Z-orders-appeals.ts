@@ -141,6 +141,14 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
     .execute();
 
   await db.schema
+    .createTable('dsa_submissions')
+    .addColumn('statement_id', 'text', (c) => c.primaryKey())
+    .addColumn('org_id', bigint, (c) => c.notNull())
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('submitted_at', 'text', (c) => c.notNull())
+    .execute();
+
+  await db.schema
     .createIndex('decisions_org_created')
     .on('decisions')
     .columns(['org_id', 'created_at'])
