@@ -23,10 +23,13 @@ export interface DecisionFact {
 export class TransparencyStore {
   constructor(private readonly db: Db) {}
 
-  /** The organisation's decisions in the period, in batches (keyset on created_at, id). */
-  async *decisions(orgId: number, period: Period, batch = 20_000): AsyncGenerator<DecisionFact[]> {
-    let after = { at: '', id: 0 };
-    for (;;) {
+  /**
+   * The organisation's decisions in the period, one time window at a time: each window is one range scan of the
+   * (org_id, created_at) index, so memory stays bounded without OFFSET or a keyset OR that defeats the index.
+   */
+  async *decisions(orgId: number, period: Period, windowMs = 86_400_000): AsyncGenerator<DecisionFact[]> {
+    const end = new Date(period.to).getTime();
+    for (let start = new Date(period.from).getTime(); start < end; start += windowMs) {
       const rows = await this.db
         .selectFrom('decisions as d')
         .innerJoin('cases as c', 'c.id', 'd.case_id')
@@ -43,23 +46,10 @@ export class TransparencyStore {
           's.context as context',
         ])
         .where('d.org_id', '=', orgId)
-        .where('d.created_at', '>=', period.from)
-        .where('d.created_at', '<', period.to)
-        .where((eb) =>
-          eb.or([
-            eb('d.created_at', '>', after.at),
-            eb.and([eb('d.created_at', '=', after.at), eb('d.id', '>', after.id)]),
-          ]),
-        )
-        .orderBy('d.created_at')
-        .orderBy('d.id')
-        .limit(batch)
+        .where('d.created_at', '>=', new Date(start).toISOString())
+        .where('d.created_at', '<', new Date(Math.min(end, start + windowMs)).toISOString())
         .execute();
-      if (rows.length === 0) return;
-      const last = rows[rows.length - 1];
-      after = { at: last.decidedAt, id: last.id };
-      yield rows;
-      if (rows.length < batch) return;
+      if (rows.length > 0) yield rows;
     }
   }
 
