@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { api, ApiError, type CaseDetail, type CaseSummary, type SessionUser } from './api';
+import { Countdown } from './countdown';
 
 type Route =
   | { page: 'queue' }
@@ -210,7 +211,9 @@ function Queue() {
               <td>{c.external_id}</td>
               <td>{c.priority}</td>
               <td>{c.evidence.map((e) => `${e.bank.name} (${e.distance})`).join(', ') || '—'}</td>
-              <td>{new Date(c.due_at).toLocaleString()}</td>
+              <td>
+                <Countdown due={c.due_at} live={c.priority === 'urgent' && status === 'open'} />
+              </td>
             </tr>
           ))}
         </tbody>
