@@ -52,6 +52,10 @@ export async function run(args: string[]): Promise<unknown> {
     const insertDecision = sqlite.prepare(
       `insert into decisions (case_id, org_id, decision, ground_type, ground, reason, automated, decided_by, created_at) values (?, ?, ?, 'terms', 'Terms 4.2', 'Matches known content', ?, ?, ?)`,
     );
+    // What the write path stores with each decision (recordDecisionFact), so the report finds facts in place.
+    const insertFact = sqlite.prepare(
+      `insert into decision_facts (decision_id, org_id, created_at, decision, automated, source, territory, format, labels, banks, seconds) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
     const insertReport = sqlite.prepare(
       `insert into reports (org_id, case_id, kind, source, detail, created_at) values (?, ?, ?, ?, '{}', ?)`,
     );
@@ -111,13 +115,38 @@ export async function run(args: string[]): Promise<unknown> {
         if (!hash && i % 10 < 9)
           insertReport.run(platform.id, caseId, i % 2 ? 'report' : 'alert', i % 2 ? 'user' : 'tcap', caseAt);
         const automated = hash && i % 2 === 0 ? 1 : 0;
-        insertDecision.run(
-          caseId,
+        const decision = decisionKinds[i % decisionKinds.length];
+        const decisionId = Number(
+          insertDecision.run(
+            caseId,
+            platform.id,
+            decision,
+            automated,
+            automated ? 'system:policy' : 'user:1',
+            new Date(at).toISOString(),
+          ).lastInsertRowid,
+        );
+        const bankId = i % 5 === 0 ? shared : own;
+        insertFact.run(
+          decisionId,
           platform.id,
-          decisionKinds[i % decisionKinds.length],
-          automated,
-          automated ? 'system:policy' : 'user:1',
           new Date(at).toISOString(),
+          decision,
+          automated,
+          hash
+            ? bankId === own
+              ? 'own_bank'
+              : 'shared_bank'
+            : i % 10 < 9
+              ? i % 2
+                ? 'user_report'
+                : 'alert'
+              : 'proactive',
+          hash ? ['DE', 'FR', 'NZ', 'US'][i % 4] : 'unknown',
+          hash ? (i % 3 ? 'photo' : 'video') : 'unknown',
+          hash ? JSON.stringify([['glorification', 'instruction', 'threat'][i % 3]]) : '[]',
+          hash ? JSON.stringify([[bankId, bankId === own ? platform.id : other.id]]) : '[]',
+          i % 7200,
         );
       }
       for (let i = 0; i < orders; i++) {
@@ -162,6 +191,14 @@ export async function run(args: string[]): Promise<unknown> {
       const value = await fn();
       return { seconds: (performance.now() - start) / 1000, value };
     };
+    // Every decision must have its fact row already (else the report would compute the missing ones first).
+    const missing = await ctx.database.db
+      .selectFrom('decisions as d')
+      .leftJoin('decision_facts as f', 'f.decision_id', 'd.id')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('f.decision_id', 'is', null)
+      .executeTakeFirstOrThrow();
+    if (Number(missing.n) !== 0) throw new Error(`${missing.n} decisions without facts`);
     const company = await time(() => ctx.transparency.build(platform.id, 'company', period));
     const companyAgain = await time(() => ctx.transparency.build(platform.id, 'company', period));
     const government = await time(() => ctx.transparency.build(authority.id, 'government', period));

@@ -14,6 +14,7 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import { OrderStore, type OrderRow, type ReferralRow } from '../store/orders.js';
 import { OrgSettingsStore } from '../store/org-settings.js';
 import { decodeCursor, pageLimit, toPage, type Page } from '../store/pagination.js';
+import { recordDecisionFact } from '../transparency/facts.js';
 
 export const HOUR_MS = 3_600_000;
 /** Art. 11(3): non-disclosure for at most six weeks, extendable once by six weeks. */
@@ -474,6 +475,7 @@ export class OrdersService {
           decidedBy: caller.label,
           at: actioned.toISOString(),
         });
+        await recordDecisionFact(m.db, decisionId);
         await store.cancelPendingActions(row.case_id, 'order.escalation');
         // Art. 11: the content provider is told, unless a non-disclosure holds the notice back until it ends.
         noticeId = randomUUID();

@@ -19,6 +19,7 @@ import type { CasesTable } from '../store/schema.js';
 import { actionForMatches, POLICY_ACTIONS, type Policy, type PolicyAction } from './policy.js';
 import { statementOfReasons, type Decision, type GroundType } from './statements.js';
 import { signAppealToken } from '../appeals/links.js';
+import { recordDecisionFact } from '../transparency/facts.js';
 import { OrgSettingsStore } from '../store/org-settings.js';
 
 export type Verdict = 'no-match' | 'actioned' | 'queued' | 'logged' | 'pending' | 'failed';
@@ -894,6 +895,7 @@ export class ReviewService {
       })
       .returning('id')
       .executeTakeFirstOrThrow();
+    await recordDecisionFact(m.db, decision.id);
     const status = input.decision === 'escalate' ? 'open' : 'decided';
     await m.db
       .updateTable('cases')

@@ -255,6 +255,7 @@ export interface Schema {
   bank_reversals: BankReversalsTable;
   org_settings: OrgSettingsTable;
   dsa_submissions: DsaSubmissionsTable;
+  decision_facts: DecisionFactsTable;
 }
 
 export type OrganisationRow = Selectable<OrganisationsTable>;
@@ -377,4 +378,23 @@ export interface DsaSubmissionsTable {
   /** 'accepted' by the database, or 'excluded' (removal orders, DSA Art. 17(5); no restriction). */
   status: string;
   submitted_at: string;
+}
+
+/** One narrow row per decision, written when it is taken: the transparency reports group and count these. */
+export interface DecisionFactsTable {
+  decision_id: number;
+  org_id: number;
+  created_at: string;
+  decision: string;
+  automated: number;
+  /** What opened the case: removal_order, referral, alert, trusted_flagger, user_report, shared_bank, own_bank, proactive. */
+  source: string;
+  territory: string;
+  format: string;
+  /** JSON array of labels, sorted. */
+  labels: string;
+  /** JSON array of [bank id, bank owner org id], sorted by bank id. */
+  banks: string;
+  /** Seconds from the case opening to the decision. */
+  seconds: number;
 }

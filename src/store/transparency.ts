@@ -1,5 +1,7 @@
 /** Read-only queries behind the transparency reports: every figure is computed from these rows. */
+import type { Insertable } from 'kysely';
 import type { Db } from './database.js';
+import type { DecisionFactsTable } from './schema.js';
 
 export interface Period {
   /** Inclusive ISO instant. */
@@ -23,34 +25,99 @@ export interface DecisionFact {
 export class TransparencyStore {
   constructor(private readonly db: Db) {}
 
-  /**
-   * The organisation's decisions in the period, one time window at a time: each window is one range scan of the
-   * (org_id, created_at) index, so memory stays bounded without OFFSET or a keyset OR that defeats the index.
-   */
-  async *decisions(orgId: number, period: Period, windowMs = 86_400_000): AsyncGenerator<DecisionFact[]> {
-    const end = new Date(period.to).getTime();
-    for (let start = new Date(period.from).getTime(); start < end; start += windowMs) {
-      const rows = await this.db
-        .selectFrom('decisions as d')
-        .innerJoin('cases as c', 'c.id', 'd.case_id')
-        .leftJoin('submissions as s', 's.id', 'c.submission_id')
-        .select([
-          'd.id as id',
-          'd.case_id as caseId',
-          'd.decision as decision',
-          'd.automated as automated',
-          'd.created_at as decidedAt',
-          'c.created_at as caseCreatedAt',
-          'c.submission_id as submissionId',
-          'c.evidence as evidence',
-          's.context as context',
-        ])
-        .where('d.org_id', '=', orgId)
-        .where('d.created_at', '>=', new Date(start).toISOString())
-        .where('d.created_at', '<', new Date(Math.min(end, start + windowMs)).toISOString())
+  private decisionQuery() {
+    return this.db
+      .selectFrom('decisions as d')
+      .innerJoin('cases as c', 'c.id', 'd.case_id')
+      .leftJoin('submissions as s', 's.id', 'c.submission_id')
+      .select([
+        'd.id as id',
+        'd.org_id as orgId',
+        'd.case_id as caseId',
+        'd.decision as decision',
+        'd.automated as automated',
+        'd.created_at as decidedAt',
+        'c.created_at as caseCreatedAt',
+        'c.submission_id as submissionId',
+        'c.evidence as evidence',
+        's.context as context',
+      ]);
+  }
+
+  async decisionById(id: number): Promise<(DecisionFact & { orgId: number }) | undefined> {
+    return this.decisionQuery().where('d.id', '=', id).executeTakeFirst();
+  }
+
+  async decisionsWithoutFacts(orgId: number, period: Period, limit: number): Promise<DecisionFact[]> {
+    return this.decisionQuery()
+      .leftJoin('decision_facts as f', 'f.decision_id', 'd.id')
+      .where('d.org_id', '=', orgId)
+      .where('d.created_at', '>=', period.from)
+      .where('d.created_at', '<', period.to)
+      .where('f.decision_id', 'is', null)
+      .limit(limit)
+      .execute();
+  }
+
+  /** What else is tied to a case: a removal order, a referral, the first report or alert. */
+  async caseLinks(
+    caseId: number,
+  ): Promise<{
+    orderCase: boolean;
+    referralCase: boolean;
+    flag: { kind: string; source: string } | undefined;
+  }> {
+    const [order, referral, flag] = await Promise.all([
+      this.db.selectFrom('removal_orders').select('id').where('case_id', '=', caseId).executeTakeFirst(),
+      this.db.selectFrom('referrals').select('id').where('case_id', '=', caseId).executeTakeFirst(),
+      this.db
+        .selectFrom('reports')
+        .select(['kind', 'source'])
+        .where('case_id', '=', caseId)
+        .orderBy('id')
+        .limit(1)
+        .executeTakeFirst(),
+    ]);
+    return { orderCase: !!order, referralCase: !!referral, flag };
+  }
+
+  async insertFacts(rows: Insertable<DecisionFactsTable>[]): Promise<void> {
+    for (let i = 0; i < rows.length; i += 500)
+      await this.db
+        .insertInto('decision_facts')
+        .values(rows.slice(i, i + 500))
+        .onConflict((oc) => oc.column('decision_id').doNothing())
         .execute();
-      if (rows.length > 0) yield rows;
-    }
+  }
+
+  /** Decisions of the period counted by everything the reports break them down by (one scan of the index range). */
+  async factGroups(orgId: number, period: Period) {
+    const rows = await this.db
+      .selectFrom('decision_facts')
+      .select(['decision', 'automated', 'source', 'territory', 'format', 'labels', 'banks'])
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('org_id', '=', orgId)
+      .where('created_at', '>=', period.from)
+      .where('created_at', '<', period.to)
+      .groupBy(['decision', 'automated', 'source', 'territory', 'format', 'labels', 'banks'])
+      .execute();
+    return rows.map((r) => ({ ...r, n: Number(r.n) }));
+  }
+
+  /** Seconds to action of the period's actioned decisions, as a histogram (value, count), ascending. */
+  async actionSeconds(orgId: number, period: Period): Promise<{ seconds: number; n: number }[]> {
+    const rows = await this.db
+      .selectFrom('decision_facts')
+      .select('seconds')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('org_id', '=', orgId)
+      .where('created_at', '>=', period.from)
+      .where('created_at', '<', period.to)
+      .where('decision', 'in', ['remove', 'restrict', 'label'])
+      .groupBy('seconds')
+      .orderBy('seconds')
+      .execute();
+    return rows.map((r) => ({ seconds: Number(r.seconds), n: Number(r.n) }));
   }
 
   /** The first report or alert on each of the organisation's cases (what flagged it). */

@@ -3,10 +3,17 @@
  * DSA quantitative sections (orders, notices, own-initiative moderation, complaints), and the Santa Clara 2.0
  * numbers. The counting rules are in METHODOLOGY and are printed with every report.
  */
-import type { MatchEvidence } from '../matching/match-service.js';
 import { TransparencyStore, type Period } from '../store/transparency.js';
 import type { Db } from '../store/database.js';
-import { distribution, increment, seconds, share, type Distribution } from './stats.js';
+import { catchUpFacts } from './facts.js';
+import {
+  distribution,
+  histogramDistribution,
+  increment,
+  seconds,
+  share,
+  type Distribution,
+} from './stats.js';
 
 export const DETECTION_SOURCES = [
   'removal_order',
@@ -25,7 +32,7 @@ export const METHODOLOGY = [
   'Counts are per decision (one decision on one case), except removal-order items, which are per content item.',
   'A decision is in the period when it was taken in [from, to); orders and referrals when received; appeals when filed.',
   'Actioned = decisions to remove, restrict or label. Automated share = automated actioned decisions / actioned decisions.',
-  'Detection source = what opened the case: a removal order, a referral, an alert, a trusted flagger or user report, a hash match in a bank of another organisation (shared_bank) or of the platform itself (own_bank), else proactive.',
+  'Detection source = what opened the case: an upload matching a bank of another organisation (shared_bank) or of the platform itself (own_bank), a removal order, a referral, an alert, a trusted flagger or user report, else proactive.',
   'Time to action = decision time minus case opening time, for actioned decisions; percentiles are nearest-rank.',
   'An order counts as within one hour when its Annex II time is within the deadline (one hour after receipt, or after the clock restarted under Art. 3(7)/(8)).',
   'Per-bank error rate = appeals reversed (in the period) that were caused by the bank / actioned decisions (in the period) with evidence from the bank.',
@@ -129,59 +136,33 @@ export async function companyReport(
   now = new Date(),
 ): Promise<CompanyReport> {
   const store = new TransparencyStore(db);
-  const [flags, orderCases, referralCases] = await Promise.all([
-    store.firstFlags(org.id),
-    store.orderCases(org.id),
-    store.referralCases(org.id),
-  ]);
-
+  // Decisions taken before facts were kept (or written by other tools) get theirs first.
+  await catchUpFacts(db, org.id, period);
   const totals = { decisions: 0, actioned: 0, no_violation: 0, automated_actioned: 0 };
   const bySource = zeroSources();
   const byLabel: Record<string, number> = {};
   const byTerritory: Record<string, number> = {};
   const byFormat: Record<string, number> = {};
   const byRestriction: Record<string, number> = {};
-  const times: number[] = [];
   const bankActioned = new Map<number, number>();
 
-  for await (const batch of store.decisions(org.id, period)) {
-    for (const d of batch) {
-      totals.decisions++;
-      if (d.decision === 'no-violation') totals.no_violation++;
-      if (!ACTIONED.has(d.decision)) continue;
-      totals.actioned++;
-      if (d.automated === 1) totals.automated_actioned++;
-      increment(byRestriction, d.decision);
-      const evidence = d.evidence === '[]' ? [] : (JSON.parse(d.evidence) as MatchEvidence[]);
-      let source: DetectionSource;
-      if (orderCases.has(d.caseId)) source = 'removal_order';
-      else if (referralCases.has(d.caseId)) source = 'referral';
-      else if (d.submissionId !== null && evidence.length > 0)
-        source = evidence.some((e) => e.bank.orgId !== org.id) ? 'shared_bank' : 'own_bank';
-      else {
-        const flag = flags.get(d.caseId);
-        source = !flag
-          ? 'proactive'
-          : flag.kind === 'alert'
-            ? 'alert'
-            : flag.source === 'trusted_flagger'
-              ? 'trusted_flagger'
-              : 'user_report';
-      }
-      bySource[source]++;
-      const labels = new Set(evidence.flatMap((e) => e.entry.labels));
-      if (labels.size === 0) increment(byLabel, 'unlabelled');
-      for (const label of labels) increment(byLabel, label);
-      const context = d.context
-        ? (JSON.parse(d.context) as { country?: string; content_type?: string | null })
-        : {};
-      increment(byTerritory, context.country ?? 'unknown');
-      increment(byFormat, context.content_type ?? 'unknown');
-      times.push(seconds(d.caseCreatedAt, d.decidedAt));
-      for (const bankId of new Set(evidence.map((e) => e.bank.id)))
-        bankActioned.set(bankId, (bankActioned.get(bankId) ?? 0) + 1);
-    }
+  for (const g of await store.factGroups(org.id, period)) {
+    totals.decisions += g.n;
+    if (g.decision === 'no-violation') totals.no_violation += g.n;
+    if (!ACTIONED.has(g.decision)) continue;
+    totals.actioned += g.n;
+    if (g.automated === 1) totals.automated_actioned += g.n;
+    increment(byRestriction, g.decision, g.n);
+    bySource[g.source as DetectionSource] += g.n;
+    const labels = JSON.parse(g.labels) as string[];
+    if (labels.length === 0) increment(byLabel, 'unlabelled', g.n);
+    for (const label of labels) increment(byLabel, label, g.n);
+    increment(byTerritory, g.territory, g.n);
+    increment(byFormat, g.format, g.n);
+    for (const [bankId] of JSON.parse(g.banks) as [number, number][])
+      bankActioned.set(bankId, (bankActioned.get(bankId) ?? 0) + g.n);
   }
+  const actionTimes = await store.actionSeconds(org.id, period);
 
   // Removal orders received in the period.
   const orders = await store.orders('platform_org_id', org.id, period);
@@ -310,7 +291,7 @@ export async function companyReport(
     actioned_by_territory: byTerritory,
     actioned_by_format: byFormat,
     actioned_by_restriction: byRestriction,
-    time_to_action_seconds: distribution(times),
+    time_to_action_seconds: histogramDistribution(actionTimes),
     removal_orders: {
       ...ro,
       within_one_hour_share: share(ro.within_one_hour, ro.actioned),

@@ -27,6 +27,22 @@ export function distribution(values: number[]): Distribution {
   };
 }
 
+/** The same nearest-rank percentiles from a histogram of (value, count), ascending by value. */
+export function histogramDistribution(histogram: { seconds: number; n: number }[]): Distribution {
+  const count = histogram.reduce((sum, h) => sum + h.n, 0);
+  const at = (p: number) => {
+    if (count === 0) return null;
+    const rank = Math.max(1, Math.ceil((p / 100) * count));
+    let seen = 0;
+    for (const h of histogram) {
+      seen += h.n;
+      if (seen >= rank) return h.seconds;
+    }
+    return histogram[histogram.length - 1].seconds;
+  };
+  return { count, p50: at(50), p90: at(90), p99: at(99) };
+}
+
 /** A share rounded to four decimals; null when there is nothing to divide by. */
 export function share(part: number, whole: number): number | null {
   return whole === 0 ? null : Math.round((part / whole) * 10_000) / 10_000;

@@ -140,6 +140,29 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .execute();
 
+  // One narrow row per decision, written with it: what the transparency reports group and count.
+  await db.schema
+    .createTable('decision_facts')
+    .addColumn('decision_id', bigint, (c) => c.primaryKey())
+    .addColumn('org_id', bigint, (c) => c.notNull())
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('decision', 'text', (c) => c.notNull())
+    .addColumn('automated', 'integer', (c) => c.notNull())
+    .addColumn('source', 'text', (c) => c.notNull())
+    .addColumn('territory', 'text', (c) => c.notNull())
+    .addColumn('format', 'text', (c) => c.notNull())
+    .addColumn('labels', 'text', (c) => c.notNull())
+    .addColumn('banks', 'text', (c) => c.notNull())
+    .addColumn('seconds', 'integer', (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createIndex('decision_facts_org_created')
+    .on('decision_facts')
+    .columns(['org_id', 'created_at'])
+    .execute();
+  await db.schema.createIndex('removal_orders_case').on('removal_orders').column('case_id').execute();
+  await db.schema.createIndex('referrals_case').on('referrals').column('case_id').execute();
+
   await db.schema
     .createTable('dsa_submissions')
     .addColumn('statement_id', 'text', (c) => c.primaryKey())
