@@ -59,10 +59,30 @@ export class TransparencyStore {
       .execute();
   }
 
+  async countDecisions(orgId: number, period: Period): Promise<number> {
+    const row = await this.db
+      .selectFrom('decisions')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('org_id', '=', orgId)
+      .where('created_at', '>=', period.from)
+      .where('created_at', '<', period.to)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async countFacts(orgId: number, period: Period): Promise<number> {
+    const row = await this.db
+      .selectFrom('decision_facts')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('org_id', '=', orgId)
+      .where('created_at', '>=', period.from)
+      .where('created_at', '<', period.to)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
   /** What else is tied to a case: a removal order, a referral, the first report or alert. */
-  async caseLinks(
-    caseId: number,
-  ): Promise<{
+  async caseLinks(caseId: number): Promise<{
     orderCase: boolean;
     referralCase: boolean;
     flag: { kind: string; source: string } | undefined;
