@@ -45,12 +45,24 @@ export class TransparencyService {
     return report as unknown as Record<string, unknown>;
   }
 
+  /** Published reports, kept a while: the public URL must not let anyone make the server recount a year at will. */
+  private readonly published = new Map<string, { report: Record<string, unknown>; until: number }>();
+  static readonly PUBLISHED_TTL_MS = 10 * 60_000;
+  static readonly PUBLISHED_MAX = 200;
+
   /** The public copy: only when the organisation chose to publish its reports. */
   async buildPublished(orgId: number, kind: ReportKind, period: Period): Promise<Record<string, unknown>> {
     const settings = await this.ctx.orgSettings.get(orgId).catch(() => null);
     if (!settings?.publishReports)
       throw new NotFoundError('no published report here', 'KAI_ERR_REPORT_NOT_PUBLISHED');
-    return this.build(orgId, kind, period);
+    const key = `${orgId}|${kind}|${period.from}|${period.to}`;
+    const cached = this.published.get(key);
+    if (cached && cached.until > Date.now()) return cached.report;
+    const report = await this.build(orgId, kind, period);
+    if (this.published.size >= TransparencyService.PUBLISHED_MAX)
+      this.published.delete(this.published.keys().next().value!);
+    this.published.set(key, { report, until: Date.now() + TransparencyService.PUBLISHED_TTL_MS });
+    return report;
   }
 
   render(report: Record<string, unknown>, format: ReportFormat): { body: string; contentType: string } {
