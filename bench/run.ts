@@ -15,6 +15,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   submissions: () => import('./submissions-bench.js').then((m) => m.run),
   startup: () => import('./startup-bench.js').then((m) => m.run),
   import: () => import('./import-bench.js').then((m) => m.run),
+  reports: () => import('./reports-bench.js').then((m) => m.run),
 };
 
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'results');

@@ -21,6 +21,10 @@ import { EntryService } from './store/entries.js';
 import { OrganisationService } from './store/organisations.js';
 import { SignInFailureService } from './store/sign-in-failures.js';
 import { SessionService, UserService } from './store/users.js';
+import { OrdersService } from './orders/orders-service.js';
+import { AppealsService } from './appeals/appeals-service.js';
+import { TransparencyService } from './transparency/transparency-service.js';
+import { OrgSettingsStore } from './store/org-settings.js';
 
 /** Services bound to one transaction, plus the audit trail of that transaction. */
 export interface Mutation {
@@ -53,6 +57,11 @@ export class AppContext {
   readonly webhooks: WebhookService;
   readonly deliverer: ActionDeliverer;
   readonly media: MediaStore;
+  readonly orders: OrdersService;
+  readonly appeals: AppealsService;
+  readonly transparency: TransparencyService;
+  readonly orgSettings: OrgSettingsStore;
+  readonly orgSettingsFor = (db: Db) => new OrgSettingsStore(db);
   readonly startedAt = new Date().toISOString();
 
   constructor(
@@ -76,6 +85,10 @@ export class AppContext {
     this.webhooks = new WebhookService(db, config.webhooks);
     this.deliverer = new ActionDeliverer(db, { policy: config.webhooks });
     this.media = new MediaStore(join(config.dataDir, 'media'));
+    this.orders = new OrdersService(this);
+    this.appeals = new AppealsService(this);
+    this.orgSettings = new OrgSettingsStore(db);
+    this.transparency = new TransparencyService(this);
   }
 
   /** Opens the configured database (PostgreSQL if a URL is set, else the data directory's SQLite file). */

@@ -19,6 +19,13 @@ export const PERMISSIONS = [
   'cases:decide',
   'webhooks:manage',
   'media:view', // see (blurred by default) media in the review UI
+  'orders:issue', // send removal orders and referrals (organisations of kind authority)
+  'orders:read', // see orders and referrals: an authority its own, a platform those addressed to it
+  'orders:answer', // answer removal orders (Annex II/III), record referral outcomes
+  'appeals:file', // file an appeal on behalf of an affected user
+  'appeals:decide',
+  'reports:read', // transparency reports of the own organisation
+  'settings:manage', // hosts, appeal window, report publication
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -45,6 +52,10 @@ export const ROLE_PERMISSIONS: Readonly<Record<string, readonly Permission[]>> =
     'cases:read',
     'cases:decide',
     'media:view',
+    'orders:read',
+    'orders:answer',
+    'appeals:decide',
+    'reports:read',
   ],
   viewer: ['banks:read', 'entries:read', 'index:read', 'submissions:read', 'cases:read'],
   integration: [
@@ -56,7 +67,10 @@ export const ROLE_PERMISSIONS: Readonly<Record<string, readonly Permission[]>> =
     'index:read',
     'submissions:write',
     'submissions:read',
+    'orders:read',
+    'appeals:file',
   ],
+  authority: ['orders:issue', 'orders:read', 'reports:read'],
 };
 
 export const ROLES = Object.keys(ROLE_PERMISSIONS);

@@ -18,6 +18,9 @@ import { sql, type Selectable } from 'kysely';
 import type { CasesTable } from '../store/schema.js';
 import { actionForMatches, POLICY_ACTIONS, type Policy, type PolicyAction } from './policy.js';
 import { statementOfReasons, type Decision, type GroundType } from './statements.js';
+import { signAppealToken } from '../appeals/links.js';
+import { recordDecisionFact } from '../transparency/facts.js';
+import { OrgSettingsStore } from '../store/org-settings.js';
 
 export type Verdict = 'no-match' | 'actioned' | 'queued' | 'logged' | 'pending' | 'failed';
 
@@ -1301,6 +1304,7 @@ export class ReviewService {
       })
       .returning('id')
       .executeTakeFirstOrThrow();
+    await recordDecisionFact(m.db, decision.id);
     const status = input.decision === 'escalate' ? 'open' : 'decided';
     await m.db
       .updateTable('cases')
@@ -1359,6 +1363,9 @@ export class ReviewService {
       contentDate: submission?.created_at ?? now,
       platformName: org.name,
     });
+    // The signed appeal link (POST /v1/appeals/by-link with this token) travels with the statement.
+    const appealSecret = await new OrgSettingsStore(m.db).appealSecret(orgId);
+    statement.appeal_token = signAppealToken(appealSecret, { orgId, decisionId: decision.id });
     const payload = {
       action_id: actionId,
       type: `content.${input.decision}`,
@@ -1373,6 +1380,7 @@ export class ReviewService {
       },
       statement_id: statementId,
       statement_text: statement.plain_language,
+      appeal_token: statement.appeal_token,
       created_at: now,
     };
     await m.db

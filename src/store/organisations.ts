@@ -16,6 +16,7 @@ export const ORGANISATION_KINDS = [
   'civil-society',
   'research',
   'instance',
+  'authority',
 ] as const;
 
 function toOrganisation(row: OrganisationRow): Organisation {

@@ -283,6 +283,13 @@ export interface Schema {
   webhook_deliveries: WebhookDeliveriesTable;
   reports: ReportsTable;
   sessions: SessionsTable;
+  removal_orders: RemovalOrdersTable;
+  referrals: ReferralsTable;
+  appeals: AppealsTable;
+  bank_reversals: BankReversalsTable;
+  org_settings: OrgSettingsTable;
+  dsa_submissions: DsaSubmissionsTable;
+  decision_facts: DecisionFactsTable;
 }
 
 export type OrganisationRow = Selectable<OrganisationsTable>;
@@ -292,3 +299,136 @@ export type BankRow = Selectable<BanksTable>;
 export type EntryRow = Selectable<EntriesTable>;
 export type NewEntryRow = Insertable<EntriesTable>;
 export type AuditRow = Selectable<AuditLogTable>;
+
+/** A TCO Art. 3 removal order from an authority to a platform (Annex I fields; Annex II/III answers). */
+export interface RemovalOrdersTable {
+  id: Generated<number>;
+  authority_org_id: number;
+  platform_org_id: number;
+  reference: string;
+  authority_name: string;
+  member_state: string;
+  /** JSON array of Art. 2(7) letters (a-e). */
+  content_types: string;
+  reasons: string;
+  /** JSON array of {url?, external_id?}. */
+  items: string;
+  item_count: number;
+  legal_basis: string;
+  signed_at: string;
+  signature: string;
+  redress: string;
+  non_disclosure_until: string | null;
+  non_disclosure_extended: ColumnType<number, number | undefined, number>;
+  cross_border: number;
+  received_at: string;
+  clock_start: string;
+  deadline_at: string;
+  status: string;
+  case_id: number | null;
+  action: string | null;
+  actioned_at: string | null;
+  answered_at: string | null;
+  late: ColumnType<number, number | undefined, number>;
+  annex_iii_ground: string | null;
+  annex_iii_detail: string | null;
+  annex_iii_at: string | null;
+  scrutiny_requested_by: string | null;
+  scrutiny_requested_at: string | null;
+  scrutiny_deadline_at: string | null;
+  scrutiny_outcome: string | null;
+  scrutiny_decided_at: string | null;
+  reinstated_at: string | null;
+  reinstatement_reason: string | null;
+  preserve_until: string | null;
+  notice_action_id: string | null;
+  created_at: string;
+}
+
+/** A voluntary, terms-based referral from an authority (an IRU notice). */
+export interface ReferralsTable {
+  id: Generated<number>;
+  authority_org_id: number;
+  platform_org_id: number;
+  reference: string;
+  items: string;
+  item_count: number;
+  basis_cited: string;
+  reasons: string;
+  received_at: string;
+  outcome: string;
+  basis_used: string | null;
+  outcome_at: string | null;
+  case_id: number | null;
+}
+
+export interface AppealsTable {
+  id: Generated<number>;
+  org_id: number;
+  decision_id: number;
+  case_id: number;
+  appellant_id: string;
+  channel: string;
+  statement: string;
+  status: string;
+  original_decider: string;
+  automated_detection: number;
+  /** JSON array of {bank_id, entry_id, bank_org_id} from the decision's evidence. */
+  bank_ids: string;
+  assignee: string | null;
+  filed_at: string;
+  due_at: string;
+  decided_at: string | null;
+  decided_by: string | null;
+  reply: string | null;
+  restore_action_id: string | null;
+}
+
+/** A reversed appeal counted against the bank entry that caused the decision (feeds per-bank error rates). */
+export interface BankReversalsTable {
+  id: Generated<number>;
+  appeal_id: number;
+  bank_id: number;
+  entry_id: number;
+  bank_org_id: number;
+  org_id: number;
+  created_at: string;
+}
+
+export interface OrgSettingsTable {
+  org_id: number;
+  /** JSON array of hosts whose URLs are this platform's content (removal orders for other hosts are refused). */
+  hosts: string;
+  appeal_window_days: number;
+  publish_reports: number;
+  appeal_link_secret: string;
+  updated_at: string;
+}
+
+/** Statements of reasons accepted by the EU DSA transparency database (so none is sent twice). */
+export interface DsaSubmissionsTable {
+  statement_id: string;
+  org_id: number;
+  /** 'accepted' by the database, or 'excluded' (removal orders, DSA Art. 17(5); no restriction). */
+  status: string;
+  submitted_at: string;
+}
+
+/** One narrow row per decision, written when it is taken: the transparency reports group and count these. */
+export interface DecisionFactsTable {
+  decision_id: number;
+  org_id: number;
+  created_at: string;
+  decision: string;
+  automated: number;
+  /** What opened the case: removal_order, referral, alert, trusted_flagger, user_report, shared_bank, own_bank, proactive. */
+  source: string;
+  territory: string;
+  format: string;
+  /** JSON array of labels, sorted. */
+  labels: string;
+  /** JSON array of [bank id, bank owner org id], sorted by bank id. */
+  banks: string;
+  /** Seconds from the case opening to the decision. */
+  seconds: number;
+}

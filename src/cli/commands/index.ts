@@ -8,6 +8,8 @@ import { registerRetentionCommand } from './retention.js';
 import { registerUserCommand } from './user.js';
 import { registerAdminKeyCommand, registerInitCommand } from './init.js';
 import { registerServeCommand } from './serve.js';
+import { registerReportCommand } from './report.js';
+import { registerDsaCommand } from './dsa.js';
 
 /** Every CLI command registers itself here, one file per command. */
 export function registerCommands(program: Command, io: CliIo): void {
@@ -20,4 +22,6 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerAuditCommand(program, io);
   registerRetentionCommand(program, io);
   registerUserCommand(program, io);
+  registerReportCommand(program, io);
+  registerDsaCommand(program, io);
 }

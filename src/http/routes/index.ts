@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.js';
+import { appealRoutes } from './appeals.js';
 import { auditRoutes } from './audit.js';
 import { bankRoutes } from './banks.js';
 import { entryRoutes } from './entries.js';
@@ -8,9 +9,11 @@ import { healthRoutes } from './health.js';
 import { hmaRoutes } from './hma.js';
 import { keyRoutes } from './keys.js';
 import { organisationRoutes } from './organisations.js';
+import { orderRoutes } from './orders.js';
 import { peopleRoutes } from './people.js';
 import { reviewRoutes } from './review.js';
 import { shareRoutes } from './shares.js';
+import { transparencyRoutes } from './transparency.js';
 
 /** Every route group, registered explicitly. */
 export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -26,6 +29,9 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
     auditRoutes,
     reviewRoutes,
     peopleRoutes,
+    orderRoutes,
+    appealRoutes,
+    transparencyRoutes,
   ]) {
     await routes(app, ctx);
   }

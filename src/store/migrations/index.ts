@@ -11,6 +11,7 @@ import * as trust from './20261203T140000Z-trust.js';
 import * as entriesImport from './20261203T141000Z-entries-import.js';
 import * as hmaRatio from './20261203T150000Z-hma-ratio.js';
 import * as reviewConsole from './20261203T160000Z-review-console.js';
+import * as ordersAppeals from './20261203T160000Z-orders-appeals.js';
 
 export interface DialectMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -28,4 +29,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Dialec
   ['20261203T141000Z-entries-import', entriesImport],
   ['20261203T150000Z-hma-ratio', hmaRatio],
   ['20261203T160000Z-review-console', reviewConsole],
+  ['20261203T160000Z-orders-appeals', ordersAppeals],
 ];

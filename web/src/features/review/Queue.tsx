@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { api, type CasePage, type CaseSummary } from '../../api/client';
 import { relativeTime, useLoad, useNow, useScreen } from '../../app/hooks';
 import { BulkDecision } from './BulkDecision';
+import { Countdown } from './Countdown';
 
 /** How often the queue refreshes itself. */
 const POLL_MS = 15_000;
@@ -249,11 +250,16 @@ export function Queue({
                     <time dateTime={c.created_at}>{relativeTime(c.created_at, now).replace(' ago', '')}</time>
                   </td>
                   <td className={overdue ? 'overdue' : undefined}>
-                    <time dateTime={c.due_at} title={new Date(c.due_at).toLocaleString()}>
-                      {overdue
-                        ? `overdue by ${relativeTime(c.due_at, now).replace(' ago', '')}`
-                        : relativeTime(c.due_at, now)}
-                    </time>
+                    {c.status === 'open' && c.priority === 'urgent' ? (
+                      // Urgent cases (a removal order's one hour) tick by the second.
+                      <Countdown due={c.due_at} live />
+                    ) : (
+                      <time dateTime={c.due_at} title={new Date(c.due_at).toLocaleString()}>
+                        {overdue
+                          ? `overdue by ${relativeTime(c.due_at, now).replace(' ago', '')}`
+                          : relativeTime(c.due_at, now)}
+                      </time>
+                    )}
                   </td>
                   <td>{c.claimed_by_name ?? '—'}</td>
                 </tr>

@@ -1,0 +1,229 @@
+/** SQL for removal orders and referrals. Rows only; the rules live in src/orders/. */
+import type { Insertable, Selectable, Updateable } from 'kysely';
+import type { Db } from './database.js';
+import type { ReferralsTable, RemovalOrdersTable } from './schema.js';
+
+export type OrderRow = Selectable<RemovalOrdersTable>;
+export type ReferralRow = Selectable<ReferralsTable>;
+
+export interface OrderListFilter {
+  /** 'authority': orders this organisation issued; 'platform': orders addressed to it. */
+  side: 'authority' | 'platform';
+  orgId: number;
+  status?: string;
+  afterId: number;
+  limit: number;
+}
+
+export class OrderStore {
+  constructor(private readonly db: Db) {}
+
+  async insertOrder(row: Insertable<RemovalOrdersTable>): Promise<OrderRow> {
+    return this.db.insertInto('removal_orders').values(row).returningAll().executeTakeFirstOrThrow();
+  }
+
+  async order(id: number): Promise<OrderRow | undefined> {
+    return this.db.selectFrom('removal_orders').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async orderByReference(authorityOrgId: number, reference: string): Promise<OrderRow | undefined> {
+    return this.db
+      .selectFrom('removal_orders')
+      .selectAll()
+      .where('authority_org_id', '=', authorityOrgId)
+      .where('reference', '=', reference)
+      .executeTakeFirst();
+  }
+
+  async orderForCase(caseId: number): Promise<OrderRow | undefined> {
+    return this.db.selectFrom('removal_orders').selectAll().where('case_id', '=', caseId).executeTakeFirst();
+  }
+
+  async updateOrder(id: number, changes: Updateable<RemovalOrdersTable>): Promise<OrderRow> {
+    return this.db
+      .updateTable('removal_orders')
+      .set(changes)
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  async listOrders(filter: OrderListFilter): Promise<OrderRow[]> {
+    let query = this.db
+      .selectFrom('removal_orders')
+      .selectAll()
+      .where(filter.side === 'authority' ? 'authority_org_id' : 'platform_org_id', '=', filter.orgId)
+      .where('id', '>', filter.afterId);
+    if (filter.status) query = query.where('status', '=', filter.status);
+    return query
+      .orderBy('id')
+      .limit(filter.limit + 1)
+      .execute();
+  }
+
+  async insertReferral(row: Insertable<ReferralsTable>): Promise<ReferralRow> {
+    return this.db.insertInto('referrals').values(row).returningAll().executeTakeFirstOrThrow();
+  }
+
+  async referral(id: number): Promise<ReferralRow | undefined> {
+    return this.db.selectFrom('referrals').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async referralByReference(authorityOrgId: number, reference: string): Promise<ReferralRow | undefined> {
+    return this.db
+      .selectFrom('referrals')
+      .selectAll()
+      .where('authority_org_id', '=', authorityOrgId)
+      .where('reference', '=', reference)
+      .executeTakeFirst();
+  }
+
+  async updateReferral(id: number, changes: Updateable<ReferralsTable>): Promise<ReferralRow> {
+    return this.db
+      .updateTable('referrals')
+      .set(changes)
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  async listReferrals(filter: OrderListFilter): Promise<ReferralRow[]> {
+    let query = this.db
+      .selectFrom('referrals')
+      .selectAll()
+      .where(filter.side === 'authority' ? 'authority_org_id' : 'platform_org_id', '=', filter.orgId)
+      .where('id', '>', filter.afterId);
+    if (filter.status) query = query.where('outcome', '=', filter.status);
+    return query
+      .orderBy('id')
+      .limit(filter.limit + 1)
+      .execute();
+  }
+
+  /** Whether the platform knows this content id (a submission or a case of its own). */
+  async platformKnowsContent(orgId: number, externalId: string): Promise<boolean> {
+    const submission = await this.db
+      .selectFrom('submissions')
+      .select('id')
+      .where('org_id', '=', orgId)
+      .where('external_id', '=', externalId)
+      .executeTakeFirst();
+    if (submission) return true;
+    const found = await this.db
+      .selectFrom('cases')
+      .select('id')
+      .where('org_id', '=', orgId)
+      .where('external_id', '=', externalId)
+      .executeTakeFirst();
+    return found !== undefined;
+  }
+
+  /** A case in the platform's review queue for an order or referral; `dueAt` drives the queue's countdown. */
+  async openCase(
+    orgId: number,
+    externalId: string,
+    priority: string,
+    dueAt: string,
+    now: string,
+  ): Promise<number> {
+    const row = await this.db
+      .insertInto('cases')
+      .values({
+        org_id: orgId,
+        submission_id: null,
+        external_id: externalId,
+        status: 'open',
+        priority,
+        due_at: dueAt,
+        assignee: null,
+        evidence: '[]',
+        created_at: now,
+        updated_at: now,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  async setCaseDue(caseId: number, dueAt: string, now: string): Promise<void> {
+    await this.db
+      .updateTable('cases')
+      .set({ due_at: dueAt, updated_at: now })
+      .where('id', '=', caseId)
+      .execute();
+  }
+
+  /** Records the platform's decision on the order's case (a removal, so reports count it). */
+  async recordDecision(input: {
+    orgId: number;
+    caseId: number;
+    decision: string;
+    ground: string;
+    reason: string;
+    decidedBy: string;
+    at: string;
+  }): Promise<number> {
+    const row = await this.db
+      .insertInto('decisions')
+      .values({
+        case_id: input.caseId,
+        org_id: input.orgId,
+        decision: input.decision,
+        ground_type: 'illegal',
+        ground: input.ground,
+        reason: input.reason,
+        automated: 0,
+        decided_by: input.decidedBy,
+        created_at: input.at,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await this.db
+      .updateTable('cases')
+      .set({ status: 'decided', updated_at: input.at })
+      .where('id', '=', input.caseId)
+      .execute();
+    return row.id;
+  }
+
+  /** An outbox action; `dueAt` in the future holds it back (the deliverer only sends due actions). */
+  async enqueueAction(input: {
+    id: string;
+    orgId: number;
+    caseId: number;
+    decisionId: number;
+    type: string;
+    payload: Record<string, unknown>;
+    dueAt: string;
+    now: string;
+  }): Promise<void> {
+    await this.db
+      .insertInto('actions')
+      .values({
+        id: input.id,
+        org_id: input.orgId,
+        case_id: input.caseId,
+        decision_id: input.decisionId,
+        type: input.type,
+        payload: JSON.stringify(input.payload),
+        status: 'pending',
+        attempts: 0,
+        next_attempt_at: input.dueAt,
+        last_error: null,
+        created_at: input.now,
+        delivered_at: null,
+      })
+      .execute();
+  }
+
+  /** Pending escalation reminders for an order's case are dropped once the order is answered. */
+  async cancelPendingActions(caseId: number, type: string): Promise<void> {
+    await this.db
+      .updateTable('actions')
+      .set({ status: 'cancelled' })
+      .where('case_id', '=', caseId)
+      .where('type', '=', type)
+      .where('status', '=', 'pending')
+      .execute();
+  }
+}

@@ -1,0 +1,302 @@
+/** Read-only queries behind the transparency reports: every figure is computed from these rows. */
+import type { Insertable } from 'kysely';
+import type { Db } from './database.js';
+import type { DecisionFactsTable } from './schema.js';
+
+export interface Period {
+  /** Inclusive ISO instant. */
+  from: string;
+  /** Exclusive ISO instant. */
+  to: string;
+}
+
+export interface DecisionFact {
+  id: number;
+  caseId: number;
+  decision: string;
+  automated: number;
+  decidedAt: string;
+  caseCreatedAt: string;
+  submissionId: number | null;
+  evidence: string;
+  context: string | null;
+}
+
+export class TransparencyStore {
+  constructor(private readonly db: Db) {}
+
+  private decisionQuery() {
+    return this.db
+      .selectFrom('decisions as d')
+      .innerJoin('cases as c', 'c.id', 'd.case_id')
+      .leftJoin('submissions as s', 's.id', 'c.submission_id')
+      .select([
+        'd.id as id',
+        'd.org_id as orgId',
+        'd.case_id as caseId',
+        'd.decision as decision',
+        'd.automated as automated',
+        'd.created_at as decidedAt',
+        'c.created_at as caseCreatedAt',
+        'c.submission_id as submissionId',
+        'c.evidence as evidence',
+        's.context as context',
+      ]);
+  }
+
+  async decisionById(id: number): Promise<(DecisionFact & { orgId: number }) | undefined> {
+    return this.decisionQuery().where('d.id', '=', id).executeTakeFirst();
+  }
+
+  async decisionsWithoutFacts(orgId: number, period: Period, limit: number): Promise<DecisionFact[]> {
+    return this.decisionQuery()
+      .leftJoin('decision_facts as f', 'f.decision_id', 'd.id')
+      .where('d.org_id', '=', orgId)
+      .where('d.created_at', '>=', period.from)
+      .where('d.created_at', '<', period.to)
+      .where('f.decision_id', 'is', null)
+      .limit(limit)
+      .execute();
+  }
+
+  async countDecisions(orgId: number, period: Period): Promise<number> {
+    const row = await this.db
+      .selectFrom('decisions')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('org_id', '=', orgId)
+      .where('created_at', '>=', period.from)
+      .where('created_at', '<', period.to)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async countFacts(orgId: number, period: Period): Promise<number> {
+    const row = await this.db
+      .selectFrom('decision_facts')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('org_id', '=', orgId)
+      .where('created_at', '>=', period.from)
+      .where('created_at', '<', period.to)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /** What else is tied to a case: a removal order, a referral, the first report or alert. */
+  async caseLinks(caseId: number): Promise<{
+    orderCase: boolean;
+    referralCase: boolean;
+    flag: { kind: string; source: string } | undefined;
+  }> {
+    const [order, referral, flag] = await Promise.all([
+      this.db.selectFrom('removal_orders').select('id').where('case_id', '=', caseId).executeTakeFirst(),
+      this.db.selectFrom('referrals').select('id').where('case_id', '=', caseId).executeTakeFirst(),
+      this.db
+        .selectFrom('reports')
+        .select(['kind', 'source'])
+        .where('case_id', '=', caseId)
+        .orderBy('id')
+        .limit(1)
+        .executeTakeFirst(),
+    ]);
+    return { orderCase: !!order, referralCase: !!referral, flag };
+  }
+
+  async insertFacts(rows: Insertable<DecisionFactsTable>[]): Promise<void> {
+    for (let i = 0; i < rows.length; i += 500)
+      await this.db
+        .insertInto('decision_facts')
+        .values(rows.slice(i, i + 500))
+        .onConflict((oc) => oc.column('decision_id').doNothing())
+        .execute();
+  }
+
+  /** Decisions of the period counted by everything the reports break them down by (one scan of the index range). */
+  async factGroups(orgId: number, period: Period) {
+    const rows = await this.db
+      .selectFrom('decision_facts')
+      .select(['decision', 'automated', 'source', 'territory', 'format', 'labels', 'banks'])
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('org_id', '=', orgId)
+      .where('created_at', '>=', period.from)
+      .where('created_at', '<', period.to)
+      .groupBy(['decision', 'automated', 'source', 'territory', 'format', 'labels', 'banks'])
+      .execute();
+    return rows.map((r) => ({ ...r, n: Number(r.n) }));
+  }
+
+  /** Seconds to action of the period's actioned decisions, as a histogram (value, count), ascending. */
+  async actionSeconds(orgId: number, period: Period): Promise<{ seconds: number; n: number }[]> {
+    const rows = await this.db
+      .selectFrom('decision_facts')
+      .select('seconds')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('org_id', '=', orgId)
+      .where('created_at', '>=', period.from)
+      .where('created_at', '<', period.to)
+      .where('decision', 'in', ['remove', 'restrict', 'label'])
+      .groupBy('seconds')
+      .orderBy('seconds')
+      .execute();
+    return rows.map((r) => ({ seconds: Number(r.seconds), n: Number(r.n) }));
+  }
+
+  /** The first report or alert on each of the organisation's cases (what flagged it). */
+  async firstFlags(orgId: number): Promise<Map<number, { kind: string; source: string }>> {
+    const rows = await this.db
+      .selectFrom('reports')
+      .select(['case_id', 'kind', 'source', 'id'])
+      .where('org_id', '=', orgId)
+      .orderBy('id')
+      .execute();
+    const flags = new Map<number, { kind: string; source: string }>();
+    for (const r of rows) if (!flags.has(r.case_id)) flags.set(r.case_id, { kind: r.kind, source: r.source });
+    return flags;
+  }
+
+  async orderCases(platformOrgId: number): Promise<Set<number>> {
+    const rows = await this.db
+      .selectFrom('removal_orders')
+      .select('case_id')
+      .where('platform_org_id', '=', platformOrgId)
+      .execute();
+    return new Set(rows.flatMap((r) => (r.case_id === null ? [] : [r.case_id])));
+  }
+
+  async referralCases(platformOrgId: number): Promise<Set<number>> {
+    const rows = await this.db
+      .selectFrom('referrals')
+      .select('case_id')
+      .where('platform_org_id', '=', platformOrgId)
+      .execute();
+    return new Set(rows.flatMap((r) => (r.case_id === null ? [] : [r.case_id])));
+  }
+
+  async orders(side: 'platform_org_id' | 'authority_org_id', orgId: number, period: Period) {
+    return this.db
+      .selectFrom('removal_orders')
+      .selectAll()
+      .where(side, '=', orgId)
+      .where('received_at', '>=', period.from)
+      .where('received_at', '<', period.to)
+      .orderBy('id')
+      .execute();
+  }
+
+  async referrals(side: 'platform_org_id' | 'authority_org_id', orgId: number, period: Period) {
+    return this.db
+      .selectFrom('referrals')
+      .selectAll()
+      .where(side, '=', orgId)
+      .where('received_at', '>=', period.from)
+      .where('received_at', '<', period.to)
+      .orderBy('id')
+      .execute();
+  }
+
+  async appeals(orgIds: number[], period: Period) {
+    if (orgIds.length === 0) return [];
+    return this.db
+      .selectFrom('appeals')
+      .selectAll()
+      .where('org_id', 'in', orgIds)
+      .where('filed_at', '>=', period.from)
+      .where('filed_at', '<', period.to)
+      .orderBy('id')
+      .execute();
+  }
+
+  async bankReversals(filter: { orgId?: number; bankOrgId?: number }, period: Period) {
+    let query = this.db
+      .selectFrom('bank_reversals')
+      .selectAll()
+      .where('created_at', '>=', period.from)
+      .where('created_at', '<', period.to);
+    if (filter.orgId !== undefined) query = query.where('org_id', '=', filter.orgId);
+    if (filter.bankOrgId !== undefined) query = query.where('bank_org_id', '=', filter.bankOrgId);
+    return query.execute();
+  }
+
+  async banks(ids: number[]) {
+    if (ids.length === 0) return [];
+    return this.db.selectFrom('banks').select(['id', 'name', 'org_id']).where('id', 'in', ids).execute();
+  }
+
+  /** Entries the organisation contributed to banks it shares or that others own, in the period. */
+  async contributions(orgId: number, period: Period): Promise<{ own: number; others: number }> {
+    const rows = await this.db
+      .selectFrom('entries')
+      .select(['org_id'])
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('contributor_org_id', '=', orgId)
+      .where('created_at', '>=', period.from)
+      .where('created_at', '<', period.to)
+      .groupBy('org_id')
+      .execute();
+    let own = 0;
+    let others = 0;
+    for (const r of rows) {
+      if (r.org_id === orgId) own += Number(r.n);
+      else others += Number(r.n);
+    }
+    return { own, others };
+  }
+
+  async organisationNames(ids: number[]): Promise<Map<number, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('organisations')
+      .select(['id', 'name'])
+      .where('id', 'in', ids)
+      .execute();
+    return new Map(rows.map((r) => [r.id, r.name]));
+  }
+
+  /** Organisations that take part in a hub: those its banks are shared with. */
+  async hubMembers(hubOrgId: number): Promise<number[]> {
+    const rows = await this.db
+      .selectFrom('bank_shares as s')
+      .innerJoin('banks as b', 'b.id', 's.bank_id')
+      .select('s.org_id')
+      .distinct()
+      .where('b.org_id', '=', hubOrgId)
+      .execute();
+    return rows.map((r) => r.org_id).filter((id) => id !== hubOrgId);
+  }
+
+  async decisionCounts(
+    orgIds: number[],
+    period: Period,
+  ): Promise<{ decisions: number; actioned: number; automated: number }> {
+    if (orgIds.length === 0) return { decisions: 0, actioned: 0, automated: 0 };
+    const rows = await this.db
+      .selectFrom('decisions')
+      .select(['decision', 'automated'])
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('org_id', 'in', orgIds)
+      .where('created_at', '>=', period.from)
+      .where('created_at', '<', period.to)
+      .groupBy(['decision', 'automated'])
+      .execute();
+    const result = { decisions: 0, actioned: 0, automated: 0 };
+    for (const r of rows) {
+      const n = Number(r.n);
+      result.decisions += n;
+      if (['remove', 'restrict', 'label'].includes(r.decision)) {
+        result.actioned += n;
+        if (r.automated === 1) result.automated += n;
+      }
+    }
+    return result;
+  }
+
+  async ordersFor(orgIds: number[], period: Period) {
+    if (orgIds.length === 0) return [];
+    return this.db
+      .selectFrom('removal_orders')
+      .select(['id', 'status', 'late', 'actioned_at'])
+      .where('platform_org_id', 'in', orgIds)
+      .where('received_at', '>=', period.from)
+      .where('received_at', '<', period.to)
+      .execute();
+  }
+}
