@@ -19,6 +19,7 @@ import { Database, type Db } from './store/database.js';
 import { EntryService } from './store/entries.js';
 import { OrganisationService } from './store/organisations.js';
 import { SessionService, UserService } from './store/users.js';
+import { ResearchService } from './research/service.js';
 
 /** Services bound to one transaction, plus the audit trail of that transaction. */
 export interface Mutation {
@@ -49,6 +50,7 @@ export class AppContext {
   readonly webhooks: WebhookService;
   readonly deliverer: ActionDeliverer;
   readonly media: MediaStore;
+  readonly research: ResearchService;
   readonly startedAt = new Date().toISOString();
 
   constructor(
@@ -71,6 +73,7 @@ export class AppContext {
     this.webhooks = new WebhookService(db);
     this.deliverer = new ActionDeliverer(db);
     this.media = new MediaStore(join(config.dataDir, 'media'));
+    this.research = new ResearchService(db, this.audit);
   }
 
   /** Opens the configured database (PostgreSQL if a URL is set, else the data directory's SQLite file). */

@@ -20,6 +20,8 @@ export const PERMISSIONS = [
   'cases:decide',
   'webhooks:manage',
   'media:view', // see (blurred by default) media in the review UI
+  'research:own', // data owners: research datasets, researchers' accreditation and budgets, request decisions
+  'research:query', // accredited researchers: mock runs, requests, released results
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -49,6 +51,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<string, readonly Permission[]>> =
     'submissions:write',
     'submissions:read',
   ],
+  researcher: ['research:query'],
 };
 
 export const ROLES = Object.keys(ROLE_PERMISSIONS);

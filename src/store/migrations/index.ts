@@ -7,6 +7,7 @@ import * as review from './20261124T230000Z-review.js';
 import * as reports from './20261124T231500Z-reports.js';
 import * as sessions from './20261124T233000Z-sessions.js';
 import * as media from './20261124T234000Z-media.js';
+import * as research from './20261203T170000Z-research.js';
 
 export interface DialectMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -20,4 +21,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Dialec
   ['20261124T231500Z-reports', reports],
   ['20261124T233000Z-sessions', sessions],
   ['20261124T234000Z-media', media],
+  ['20261203T170000Z-research', research],
 ];
