@@ -10,6 +10,7 @@ import { keyRoutes } from './keys.js';
 import { organisationRoutes } from './organisations.js';
 import { peopleRoutes } from './people.js';
 import { reviewRoutes } from './review.js';
+import { researchRoutes } from './research.js';
 
 /** Every route group, registered explicitly. */
 export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -24,6 +25,7 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
     auditRoutes,
     reviewRoutes,
     peopleRoutes,
+    researchRoutes,
   ]) {
     await routes(app, ctx);
   }
