@@ -8,6 +8,7 @@ import { registerRetentionCommand } from './retention.js';
 import { registerUserCommand } from './user.js';
 import { registerInitCommand } from './init.js';
 import { registerServeCommand } from './serve.js';
+import { registerResearchCommand } from './research.js';
 
 /** Every CLI command registers itself here, one file per command. */
 export function registerCommands(program: Command, io: CliIo): void {
@@ -19,4 +20,5 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerAuditCommand(program, io);
   registerRetentionCommand(program, io);
   registerUserCommand(program, io);
+  registerResearchCommand(program, io);
 }
