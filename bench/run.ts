@@ -14,6 +14,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   api: () => import('./api-bench.js').then((m) => m.run),
   submissions: () => import('./submissions-bench.js').then((m) => m.run),
   startup: () => import('./startup-bench.js').then((m) => m.run),
+  research: () => import('./research-bench.js').then((m) => m.run),
 };
 
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'results');

@@ -73,7 +73,7 @@ export class AppContext {
     this.webhooks = new WebhookService(db);
     this.deliverer = new ActionDeliverer(db);
     this.media = new MediaStore(join(config.dataDir, 'media'));
-    this.research = new ResearchService(db, this.audit);
+    this.research = new ResearchService(db, this.audit, database.dialect);
   }
 
   /** Opens the configured database (PostgreSQL if a URL is set, else the data directory's SQLite file). */

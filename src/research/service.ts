@@ -16,6 +16,7 @@ import {
   ValidationError,
 } from '../core/errors.js';
 import type { Db } from '../store/database.js';
+import type { DialectName } from '../store/dialect.js';
 import type { AuditEvent } from '../store/audit.js';
 import {
   ResearchStore,
@@ -187,10 +188,11 @@ export class ResearchService {
   constructor(
     private readonly db: Db,
     private readonly audit: AuditSink,
+    private readonly dialect: DialectName = 'sqlite',
   ) {}
 
   private store(db: Db = this.db): ResearchStore {
-    return new ResearchStore(db);
+    return new ResearchStore(db, this.dialect === 'postgres' ? 'dollar' : 'qmark');
   }
 
   private toDataset(record: DatasetRecord): Dataset {

@@ -3,7 +3,7 @@
  * accreditation, projects, budgets, requests and the privacy ledger. Rows are mapped to plain objects here; the
  * rules live in src/research/service.ts.
  */
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import { NotFoundError } from '../core/errors.js';
 import { nowIso, type Db } from './database.js';
 import type {
@@ -163,11 +163,18 @@ const toRequest = (r: Selectable<ResearchRequestsTable>): RequestRecord => ({
   createdAt: r.created_at,
 });
 
-/** Rows per INSERT: 14 columns × 500 stays under both dialects' parameter limits. */
+/** Rows per INSERT: 16 columns × 500 stays under both dialects' parameter limits. */
 const INSERT_BATCH = 500;
 
+const EVENT_COLUMNS = ['dataset_id', 'twin', 'seq', 'user_id', 'session_id', 'item_id', 'creator_id', 'category', 'arm', 'surface', 'country', 'ts', 'position', 'dwell_ms', 'engaged', 'linger'];
+const INSERT_SQL = new Map<string, string>();
+
 export class ResearchStore {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    /** Parameter style of the dialect: `?` (SQLite) or `$1` (PostgreSQL). */
+    private readonly placeholders: 'qmark' | 'dollar' = 'qmark',
+  ) {}
 
   // ---- datasets and events
 
@@ -252,21 +259,33 @@ export class ResearchStore {
       .execute();
   }
 
-  /** Inserts rows numbered from `firstSeq`. */
-  async insertEvents(
-    datasetId: number,
-    twin: Twin,
-    firstSeq: number,
-    rows: readonly StoredEvent[],
-  ): Promise<void> {
+  /**
+   * Inserts rows numbered from `firstSeq`. The statement text is built once per batch size and sent as a compiled
+   * query: the query builder's per-call compilation of 7,000 parameters dominated bulk loads.
+   */
+  async insertEvents(datasetId: number, twin: Twin, firstSeq: number, rows: readonly StoredEvent[]): Promise<void> {
     const code = twinCode(twin);
     for (let start = 0; start < rows.length; start += INSERT_BATCH) {
       const chunk = rows.slice(start, start + INSERT_BATCH);
-      await this.db
-        .insertInto('research_events')
-        .values(chunk.map((r, i) => ({ dataset_id: datasetId, twin: code, seq: firstSeq + start + i, ...r })))
-        .execute();
+      const params: unknown[] = [];
+      for (let i = 0; i < chunk.length; i++) {
+        const r = chunk[i];
+        params.push(datasetId, code, firstSeq + start + i, r.user_id, r.session_id, r.item_id, r.creator_id, r.category, r.arm, r.surface, r.country, r.ts, r.position, r.dwell_ms, r.engaged, r.linger);
+      }
+      await this.db.executeQuery(CompiledQuery.raw(this.insertSql(chunk.length), params));
     }
+  }
+
+  private insertSql(rows: number): string {
+    const key = `${this.placeholders}:${rows}`;
+    let text = INSERT_SQL.get(key);
+    if (!text) {
+      let n = 0;
+      const tuple = () => `(${EVENT_COLUMNS.map(() => (this.placeholders === 'dollar' ? `$${++n}` : '?')).join(',')})`;
+      text = `insert into research_events (${EVENT_COLUMNS.join(',')}) values ${Array.from({ length: rows }, tuple).join(',')}`;
+      INSERT_SQL.set(key, text);
+    }
+    return text;
   }
 
   /** Records a finished load: the row count and a new version (which invalidates cached columns). */

@@ -45,7 +45,7 @@ describe.each(TEST_DIALECTS)('research ledger on %s', (dialect) => {
       .values({ name: 'University', kind: 'research', created_at: new Date().toISOString() })
       .execute();
     owner = principal(Number(org.id), 'admin', 1);
-    service = new ResearchService(db, new AuditService(db));
+    service = new ResearchService(db, new AuditService(db), dialect);
     const dataset = await service.createDataset(owner, { name: 'feed', publicKeys: DEMO_META.publicKeys });
     datasetId = dataset.id;
     const rows: EventRow[] = [];
