@@ -48,7 +48,8 @@ function laplaceHalfWidth(b: number): number {
 
 /** Smallest integer t with P(|X| > t) ≤ 0.05 for a discrete Gaussian of scale σ (summed exactly when small). */
 function gaussianHalfWidth(sigma: number): number {
-  if (sigma > 1e5) return Math.ceil(1.96 * sigma);
+  // Beyond σ = 100 the discrete and continuous tails agree to well under one unit.
+  if (sigma > 100) return Math.ceil(1.96 * sigma);
   const range = Math.ceil(12 * sigma) + 5;
   let z = 0;
   const weights: number[] = [];
