@@ -278,12 +278,15 @@ export class ResearchService {
     onProgress?: (rows: number) => void,
   ): Promise<{ rows: number }> {
     const dataset = await this.ownDataset(actor, datasetId);
-    const count = await this.db.transaction().execute(async (tx) => {
+    // The columns are built while loading, so the first query after a load does not read the rows back.
+    const builder = new EventTableBuilder(dataset.meta);
+    const { count, version } = await this.db.transaction().execute(async (tx) => {
       const store = this.store(tx);
       await store.clearEvents(datasetId, twin);
       let n = 0;
       let batch: StoredEvent[] = [];
       for await (const row of rows) {
+        builder.add(row);
         batch.push(row);
         if (batch.length === 5000) {
           await store.insertEvents(datasetId, twin, n, batch);
@@ -294,7 +297,7 @@ export class ResearchService {
       }
       await store.insertEvents(datasetId, twin, n, batch);
       n += batch.length;
-      await store.finishLoad(datasetId, twin, n);
+      const loaded = await store.finishLoad(datasetId, twin, n);
       await this.audit.append(tx, {
         orgId: actor.orgId,
         actor: actor.label,
@@ -303,9 +306,9 @@ export class ResearchService {
         subjectId: datasetId,
         detail: { twin, rows: n, name: dataset.name },
       });
-      return n;
+      return { count: n, version: loaded };
     });
-    this.cache.delete(`${datasetId}:${twin}`);
+    this.cache.set(`${datasetId}:${twin}`, { version, table: Promise.resolve(builder.build()) });
     return { rows: count };
   }
 

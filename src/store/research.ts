@@ -166,7 +166,24 @@ const toRequest = (r: Selectable<ResearchRequestsTable>): RequestRecord => ({
 /** Rows per INSERT: 16 columns × 500 stays under both dialects' parameter limits. */
 const INSERT_BATCH = 500;
 
-const EVENT_COLUMNS = ['dataset_id', 'twin', 'seq', 'user_id', 'session_id', 'item_id', 'creator_id', 'category', 'arm', 'surface', 'country', 'ts', 'position', 'dwell_ms', 'engaged', 'linger'];
+const EVENT_COLUMNS = [
+  'dataset_id',
+  'twin',
+  'seq',
+  'user_id',
+  'session_id',
+  'item_id',
+  'creator_id',
+  'category',
+  'arm',
+  'surface',
+  'country',
+  'ts',
+  'position',
+  'dwell_ms',
+  'engaged',
+  'linger',
+];
 const INSERT_SQL = new Map<string, string>();
 
 export class ResearchStore {
@@ -263,14 +280,36 @@ export class ResearchStore {
    * Inserts rows numbered from `firstSeq`. The statement text is built once per batch size and sent as a compiled
    * query: the query builder's per-call compilation of 7,000 parameters dominated bulk loads.
    */
-  async insertEvents(datasetId: number, twin: Twin, firstSeq: number, rows: readonly StoredEvent[]): Promise<void> {
+  async insertEvents(
+    datasetId: number,
+    twin: Twin,
+    firstSeq: number,
+    rows: readonly StoredEvent[],
+  ): Promise<void> {
     const code = twinCode(twin);
     for (let start = 0; start < rows.length; start += INSERT_BATCH) {
       const chunk = rows.slice(start, start + INSERT_BATCH);
       const params: unknown[] = [];
       for (let i = 0; i < chunk.length; i++) {
         const r = chunk[i];
-        params.push(datasetId, code, firstSeq + start + i, r.user_id, r.session_id, r.item_id, r.creator_id, r.category, r.arm, r.surface, r.country, r.ts, r.position, r.dwell_ms, r.engaged, r.linger);
+        params.push(
+          datasetId,
+          code,
+          firstSeq + start + i,
+          r.user_id,
+          r.session_id,
+          r.item_id,
+          r.creator_id,
+          r.category,
+          r.arm,
+          r.surface,
+          r.country,
+          r.ts,
+          r.position,
+          r.dwell_ms,
+          r.engaged,
+          r.linger,
+        );
       }
       await this.db.executeQuery(CompiledQuery.raw(this.insertSql(chunk.length), params));
     }
@@ -281,7 +320,8 @@ export class ResearchStore {
     let text = INSERT_SQL.get(key);
     if (!text) {
       let n = 0;
-      const tuple = () => `(${EVENT_COLUMNS.map(() => (this.placeholders === 'dollar' ? `$${++n}` : '?')).join(',')})`;
+      const tuple = () =>
+        `(${EVENT_COLUMNS.map(() => (this.placeholders === 'dollar' ? `$${++n}` : '?')).join(',')})`;
       text = `insert into research_events (${EVENT_COLUMNS.join(',')}) values ${Array.from({ length: rows }, tuple).join(',')}`;
       INSERT_SQL.set(key, text);
     }
