@@ -291,7 +291,14 @@ export function runPlan(table: EventTable, plan: QueryPlan, options: RunOptions)
       truncateMask(table, plan, mask, null);
       return { ...base, value: quantile(table, plan, mask, noiser), noise: noiser.summaries };
     case 'amplification':
-      return { ...base, metric: amplificationMetric(table, plan, mask, noiser), noise: noiser.summaries };
+      return {
+        ...base,
+        metric:
+          agg.level === 'individual'
+            ? individualAmplification(table, plan, mask, noiser)
+            : amplificationMetric(table, plan, mask, noiser),
+        noise: noiser.summaries,
+      };
     case 'share_at_n':
       return { ...base, metric: shareAtN(table, plan, mask, noiser), noise: noiser.summaries };
     case 'transition_matrix':
@@ -440,6 +447,7 @@ function amplificationMetric(
   const clampPos = (x: number) => Math.max(0, x);
   const value = amplification(clampPos(rA), clampPos(uA), clampPos(rB), clampPos(uB));
   return {
+    level: 'group',
     categories: agg.categories,
     treatment: agg.treatment,
     control: agg.control,
@@ -617,4 +625,115 @@ function concentration(
   if (!noiser.noisy)
     result.exact = { topShare: topShare(exposures, agg.q), gini: gini(exposures), items: exposures.length };
   return result;
+}
+
+/** Discrete Laplace noise of scale b on integers, or none on exact runs; with its summary. */
+function laplaceValues(
+  noiser: Noiser,
+  statistic: string,
+  values: number[],
+  sensitivity: number,
+  epsilon: number,
+): number[] {
+  const scale = roundUpRational(sensitivity / epsilon);
+  const b = Number(scale.num) / Number(scale.den);
+  const p = Math.exp(-1 / b);
+  noiser.summaries.push({
+    statistic,
+    mechanism: 'discrete_laplace',
+    scale: b,
+    sensitivity,
+    interval95: Math.max(0, Math.ceil(Math.log((0.05 * (1 + p)) / 2) / Math.log(p)) - 1),
+    rho: (epsilon * epsilon) / 2,
+  });
+  return noiser.noisy ? values.map((v) => v + Number(sampleDiscreteLaplace(scale, noiser.rng))) : values;
+}
+
+/**
+ * Individual-level amplification: one T per creator (Huszár et al.'s per-author level). Each user counts towards
+ * at most maxCreatorsPerUser creators. Creators are private keys: released only if their noisy total reach passes
+ * the partition-selection threshold. The pure-ε budget (ε = √(2ρ) for Gaussian plans) is split: ¼ arm sizes,
+ * ¼ selection, ½ per-creator reach.
+ */
+function individualAmplification(
+  table: EventTable,
+  plan: QueryPlan,
+  mask: Uint8Array,
+  noiser: Noiser,
+): Record<string, unknown> {
+  const agg = plan.aggregate as Extract<QueryPlan['aggregate'], { kind: 'amplification' }>;
+  const g = agg.maxCreatorsPerUser!;
+  const a = table.keys.arm.indexOf(agg.treatment);
+  const b = table.keys.arm.indexOf(agg.control);
+  const inT = new Uint8Array(256);
+  for (const c of agg.categories) inT[table.keys.category.indexOf(c)] = 1;
+  const arm = userArms(table, mask);
+  const linger = agg.exposure === 'linger';
+  const slots = new Int32Array(table.cardinality.user_id * g).fill(-1);
+  const reachA = new Int32Array(table.cardinality.creator_id);
+  const reachB = new Int32Array(table.cardinality.creator_id);
+  for (let i = 0; i < mask.length; i++) {
+    if (!mask[i] || !inT[table.category[i]] || (linger && !table.linger[i])) continue;
+    const u = table.user[i];
+    const x = arm[u] === a ? 0 : arm[u] === b ? 1 : -1;
+    if (x < 0) continue;
+    const creator = table.creator[i];
+    const base = u * g;
+    for (let s = 0; s < g; s++) {
+      const v = slots[base + s];
+      if (v === creator) break;
+      if (v === -1) {
+        slots[base + s] = creator;
+        if (x === 0) reachA[creator]++;
+        else reachB[creator]++;
+        break;
+      }
+    }
+  }
+  const sizes = [0, 0];
+  for (let u = 0; u < arm.length; u++) {
+    if (arm[u] === a) sizes[0]++;
+    else if (arm[u] === b) sizes[1]++;
+  }
+  const epsilon = pureEpsilonOf(plan.privacy);
+  const [uA, uB] = laplaceValues(noiser, 'users per arm [U_A, U_B]', sizes, 1, epsilon / 4);
+  const candidates: number[] = [];
+  for (let c = 0; c < reachA.length; c++) if (reachA[c] + reachB[c] > 0) candidates.push(c);
+  const totals = laplaceValues(
+    noiser,
+    'reach per creator (partition selection)',
+    candidates.map((c) => reachA[c] + reachB[c]),
+    g,
+    epsilon / 4,
+  );
+  const threshold = partitionThreshold(epsilon / 4, plan.privacy.delta!, g);
+  const kept = candidates.filter((_, j) => !noiser.noisy || totals[j] >= threshold);
+  const pairs = laplaceValues(
+    noiser,
+    'reach per released creator [R_A, R_B]',
+    kept.flatMap((c) => [reachA[c], reachB[c]]),
+    g,
+    epsilon / 2,
+  );
+  const creators = kept.map((c, j) => {
+    const rA = Math.max(0, pairs[2 * j]);
+    const rB = Math.max(0, pairs[2 * j + 1]);
+    return {
+      creator: table.names.creator_id[c],
+      reach: { [agg.treatment]: rA, [agg.control]: rB },
+      amplification: amplification(rA, Math.max(1, uA), rB, Math.max(1, uB)),
+    };
+  });
+  creators.sort((x, y) => y.amplification - x.amplification || (x.creator < y.creator ? -1 : 1));
+  return {
+    level: 'individual',
+    categories: agg.categories,
+    treatment: agg.treatment,
+    control: agg.control,
+    exposure: agg.exposure,
+    users: { [agg.treatment]: uA, [agg.control]: uB },
+    threshold,
+    creators: creators.slice(0, MAX_PRIVATE_KEYS),
+    truncated: creators.length > MAX_PRIVATE_KEYS,
+  };
 }

@@ -34,6 +34,10 @@ export type Aggregate =
       treatment: string;
       control: string;
       exposure: 'linger' | 'impression';
+      /** 'group': T as one set; 'individual': one T per creator (released through partition selection). */
+      level: 'group' | 'individual';
+      /** Individual level: creators a user can count towards. */
+      maxCreatorsPerUser?: number;
     }
   | {
       kind: 'share_at_n';
@@ -209,15 +213,37 @@ function validateAggregate(meta: DatasetMeta, value: unknown): Aggregate {
       return { kind, column, q, low, high };
     }
     case 'amplification': {
-      const a = object(value, path, ['kind', 'categories', 'treatment', 'control', 'exposure']);
+      const a = object(value, path, [
+        'kind',
+        'categories',
+        'treatment',
+        'control',
+        'exposure',
+        'level',
+        'maxCreatorsPerUser',
+      ]);
       const treatment = publicKey(meta, 'arm', a.treatment, `${path}.treatment`);
       const control = publicKey(meta, 'arm', a.control, `${path}.control`);
       if (treatment === control) throw new PlanError(path, 'treatment and control must be different arms');
+      const level =
+        a.level === undefined ? 'group' : oneOf(a.level, `${path}.level`, ['group', 'individual'] as const);
+      if (level === 'individual' && a.maxCreatorsPerUser === undefined) {
+        throw new PlanError(
+          `${path}.maxCreatorsPerUser`,
+          'is required at the individual level (a bound on the creators each user counts towards)',
+        );
+      }
+      if (level === 'group' && a.maxCreatorsPerUser !== undefined)
+        throw new PlanError(`${path}.maxCreatorsPerUser`, 'applies to the individual level only');
       return {
         kind,
         categories: keyList(meta, 'category', a.categories, `${path}.categories`),
         treatment,
         control,
+        level,
+        ...(level === 'individual'
+          ? { maxCreatorsPerUser: positiveInt(a.maxCreatorsPerUser, `${path}.maxCreatorsPerUser`, 1000) }
+          : {}),
         exposure:
           a.exposure === undefined
             ? 'linger'
@@ -428,7 +454,16 @@ function checkShape(meta: DatasetMeta, plan: QueryPlan): void {
     if (privacy.delta === undefined) {
       throw new PlanError('privacy.delta', 'partition selection of private keys needs a δ (e.g. 1e-6)');
     }
+  } else if (aggregate.kind === 'amplification' && aggregate.level === 'individual') {
+    if (privacy.delta === undefined)
+      throw new PlanError(
+        'privacy.delta',
+        'individual-level amplification releases creators through partition selection and needs a δ (e.g. 1e-6)',
+      );
   } else if (privacy.delta !== undefined) {
-    throw new PlanError('privacy.delta', 'only partition selection (groupBy.privateKey) uses δ; remove it');
+    throw new PlanError(
+      'privacy.delta',
+      'only partition selection (groupBy.privateKey, individual-level amplification) uses δ; remove it',
+    );
   }
 }

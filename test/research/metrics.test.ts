@@ -169,6 +169,59 @@ describe('non-private metrics equal the generator ground truth', () => {
   });
 });
 
+describe('individual-level amplification (one T per creator)', () => {
+  it('exact per-creator reach equals a direct count of the rows; private runs release only creators above τ', () => {
+    const builder = new EventTableBuilder(DEMO_META);
+    const seen = new Map<string, [Set<string>, Set<string>]>();
+    generateEvents({ seed: 17, users: 1500 }, (row) => {
+      builder.add(row);
+      if (row.category !== 'tvec' && row.category !== 'borderline') return;
+      if (!row.linger) return;
+      const sets = seen.get(row.creator_id) ?? [new Set<string>(), new Set<string>()];
+      sets[row.arm === 'algorithmic' ? 0 : 1].add(row.user_id);
+      seen.set(row.creator_id, sets);
+    });
+    const table = builder.build();
+    const input = {
+      aggregate: {
+        kind: 'amplification',
+        level: 'individual',
+        maxCreatorsPerUser: 1000,
+        categories: ['tvec', 'borderline'],
+        treatment: 'algorithmic',
+        control: 'chronological',
+      },
+      privacy: { mechanism: 'laplace', epsilon: 1, delta: 1e-6 },
+    };
+    const result = exact(table, input);
+    const creators = result.metric!.creators as Array<{ creator: string; reach: Record<string, number> }>;
+    expect(creators).toHaveLength(seen.size);
+    for (const c of creators) {
+      const [a, b] = seen.get(c.creator)!;
+      expect(c.reach).toEqual({ algorithmic: a.size, chronological: b.size });
+    }
+    const privatePlan = validatePlan(DEMO_META, {
+      aggregate: { ...input.aggregate, maxCreatorsPerUser: 3 },
+      privacy: { mechanism: 'laplace', epsilon: 4, delta: 1e-6 },
+    });
+    const noisy = runPlan(table, privatePlan, { noisy: true, rng: new SeededRandom(5) });
+    const released = noisy.metric!.creators as Array<{ creator: string }>;
+    const threshold = noisy.metric!.threshold as number;
+    expect(threshold).toBeGreaterThan(20);
+    expect(released.length).toBeGreaterThan(0);
+    // Creators reached by far fewer users than τ are (with overwhelming probability) never released.
+    for (const r of released) {
+      const [a, b] = seen.get(r.creator)!;
+      expect(a.size + b.size).toBeGreaterThan(threshold / 3);
+    }
+    expect(noisy.noise.map((n) => n.statistic)).toEqual([
+      'users per arm [U_A, U_B]',
+      'reach per creator (partition selection)',
+      'reach per released creator [R_A, R_B]',
+    ]);
+  });
+});
+
 describe('planted effects are recovered', () => {
   it('amplification 2 shows in reach, journeys and the stationary share; amplification 1 does not', () => {
     const amplified = generate({ seed: 5, users: 4000, amplification: 2 }).table;

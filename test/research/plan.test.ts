@@ -48,6 +48,31 @@ describe('query plans', () => {
       }),
     ).not.toThrow();
   });
+  it('individual-level amplification needs a creator bound and a δ', () => {
+    const amp = {
+      kind: 'amplification',
+      level: 'individual',
+      categories: ['tvec'],
+      treatment: 'algorithmic',
+      control: 'chronological',
+    };
+    refuse(
+      { aggregate: amp, privacy: { mechanism: 'laplace', epsilon: 1, delta: 1e-6 } },
+      /maxCreatorsPerUser: is required/,
+    );
+    refuse(
+      { aggregate: { ...amp, maxCreatorsPerUser: 5 }, privacy: { mechanism: 'laplace', epsilon: 1 } },
+      /needs a δ/,
+    );
+    expect(
+      planCost(
+        validatePlan(DEMO_META, {
+          aggregate: { ...amp, maxCreatorsPerUser: 5 },
+          privacy: { mechanism: 'laplace', epsilon: 1, delta: 1e-6 },
+        }),
+      ),
+    ).toEqual({ rho: 0.5, delta: 1e-6 });
+  });
   it('refuses a missing bound', () => {
     refuse({ ...ok, truncate: undefined }, /needs a bound on each user's contribution/);
     refuse({ ...ok, aggregate: { kind: 'sum', column: 'dwell_ms' } }, /public bounds "low" and "high"/);
