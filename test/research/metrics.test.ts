@@ -116,6 +116,33 @@ describe('non-private metrics equal the generator ground truth', () => {
     expect(total).toBe(truth.rows);
   });
 
+  it('sum, mean and quantile of dwell time (fixed point; quantile to one grid step)', () => {
+    const dwell = Array.from(table.dwell).map((x) => Math.min(60_000, x));
+    const base = { truncate: { maxRowsPerUser: 1000 }, privacy: GAUSS };
+    const sum = exact(table, {
+      ...base,
+      aggregate: { kind: 'sum', column: 'dwell_ms', low: 0, high: 60_000 },
+    });
+    const total = dwell.reduce((a, b) => a + b, 0);
+    expect(Math.abs(sum.rows![0].value - total)).toBeLessThan(dwell.length * 2 ** -5);
+    const mean = exact(table, {
+      ...base,
+      aggregate: { kind: 'mean', column: 'dwell_ms', low: 0, high: 60_000 },
+    });
+    expect(mean.rows![0].value).toBeCloseTo(total / dwell.length, 3);
+    const sorted = [...dwell].sort((a, b) => a - b);
+    for (const q of [0.1, 0.5, 0.9]) {
+      const r = exact(table, {
+        ...base,
+        aggregate: { kind: 'quantile', column: 'dwell_ms', q, low: 0, high: 60_000 },
+      });
+      const rank = sorted.filter((x) => x < r.value!).length;
+      // The chosen grid point has about q·n values below it (grid step 60 ms, so up to one step's worth of rows).
+      const step = sorted.filter((x) => x >= r.value! - 60 && x < r.value! + 60).length;
+      expect(Math.abs(rank - q * sorted.length)).toBeLessThanOrEqual(step + 1);
+    }
+  });
+
   it('transition matrix of the algorithmic arm', () => {
     const r = exact(table, {
       filter: [{ column: 'arm', in: ['algorithmic'] }],
