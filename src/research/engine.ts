@@ -92,7 +92,7 @@ function filterMask(table: EventTable, plan: QueryPlan): Uint8Array {
 function publicGroups(
   table: EventTable,
   keys: CategoricalColumn[],
-): { code: Int32Array | null; labels: string[][]; cells: number } {
+): { code: Int32Array | Uint8Array | null; labels: string[][]; cells: number } {
   const sizes = keys.map((k) => table.keys[k].length);
   const cells = sizes.reduce((a, b) => a * b, 1);
   const labels: string[][] = [];
@@ -105,6 +105,8 @@ function publicGroups(
     }
     labels.push(key);
   }
+  // One key: its dictionary codes are the group codes already (no 10M-row pass, no copy).
+  if (keys.length === 1) return { code: categoricalArray(table, keys[0]), labels, cells };
   const code = new Int32Array(table.length);
   for (let j = 0; j < keys.length; j++) {
     const col = categoricalArray(table, keys[j]);
@@ -119,16 +121,23 @@ function publicGroups(
  * user's first maxGroupsPerUser groups with at most maxRowsPerGroupPerUser rows each. Which rows are kept depends
  * only on the user's own rows.
  */
-function truncateMask(table: EventTable, plan: QueryPlan, mask: Uint8Array, group: Int32Array | null): void {
+function truncateMask(
+  table: EventTable,
+  plan: QueryPlan,
+  mask: Uint8Array,
+  group: Int32Array | Uint8Array | null,
+): void {
   const t = plan.truncate;
   if (!t) return;
   const users = table.cardinality.user_id;
   if ('maxRowsPerUser' in t) {
     const seen = new Int32Array(users);
+    const limit = t.maxRowsPerUser;
+    const user = table.user;
     for (let i = 0; i < mask.length; i++) {
       if (!mask[i]) continue;
-      const u = table.user[i];
-      if (seen[u] >= t.maxRowsPerUser) mask[i] = 0;
+      const u = user[i];
+      if (seen[u] >= limit) mask[i] = 0;
       else seen[u]++;
     }
     return;
@@ -213,19 +222,27 @@ export function runPlan(table: EventTable, plan: QueryPlan, options: RunOptions)
     case 'sum':
     case 'mean': {
       truncateMask(table, plan, mask, groups.code);
-      const counts = new Array<number>(groups.cells).fill(0);
-      const sums = new Array<number>(groups.cells).fill(0);
+      const countArray = new Float64Array(groups.cells);
+      const sumArray = new Float64Array(groups.cells);
       const col = agg.kind === 'count' ? null : numericArray(table, agg.column);
       const unit = agg.kind === 'count' ? 1 : fixedPointUnit(agg.low, agg.high);
-      for (let i = 0; i < mask.length; i++) {
-        if (!mask[i]) continue;
-        const g = groups.code ? groups.code[i] : 0;
-        counts[g]++;
-        if (col && agg.kind !== 'count') {
-          const x = Math.min(agg.high, Math.max(agg.low, col[i]));
-          sums[g] += Math.round(x / unit);
+      const code = groups.code;
+      if (!col && code) {
+        // The hot path (count by public keys): one tight loop.
+        for (let i = 0; i < mask.length; i++) if (mask[i]) countArray[code[i]]++;
+      } else {
+        for (let i = 0; i < mask.length; i++) {
+          if (!mask[i]) continue;
+          const g = code ? code[i] : 0;
+          countArray[g]++;
+          if (col && agg.kind !== 'count') {
+            const x = Math.min(agg.high, Math.max(agg.low, col[i]));
+            sumArray[g] += Math.round(x / unit);
+          }
         }
       }
+      const counts = Array.from(countArray);
+      const sums = Array.from(sumArray);
       const sens = countSensitivity(plan, groups.cells);
       let values: number[];
       if (agg.kind === 'count') {
