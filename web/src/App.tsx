@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { api, ApiError, type CaseDetail, type CaseSummary, type SessionUser } from './api';
+import { Research } from './research';
 
 type Route =
   | { page: 'queue' }
@@ -8,7 +9,8 @@ type Route =
   | { page: 'bank'; id: number }
   | { page: 'keys' }
   | { page: 'webhooks' }
-  | { page: 'audit' };
+  | { page: 'audit' }
+  | { page: 'research' };
 
 function parseRoute(hash: string): Route {
   const caseMatch = /^#\/cases\/(\d+)$/.exec(hash);
@@ -16,7 +18,8 @@ function parseRoute(hash: string): Route {
   const bankMatch = /^#\/banks\/(\d+)$/.exec(hash);
   if (bankMatch) return { page: 'bank', id: Number(bankMatch[1]) };
   const page = hash.replace(/^#\//, '');
-  if (page === 'banks' || page === 'keys' || page === 'webhooks' || page === 'audit') return { page };
+  if (page === 'banks' || page === 'keys' || page === 'webhooks' || page === 'audit' || page === 'research')
+    return { page };
   return { page: 'queue' };
 }
 
@@ -143,6 +146,11 @@ function Shell({ user, onSignedOut }: { user: SessionUser; onSignedOut: () => vo
               Audit trail
             </a>
           )}
+          {(can('research:own') || can('research:query')) && (
+            <a href="#/research" aria-current={route.page === 'research' ? 'page' : undefined}>
+              Research
+            </a>
+          )}
         </nav>
         <span className="who">
           {user.display_name} ({user.role})
@@ -161,6 +169,7 @@ function Shell({ user, onSignedOut }: { user: SessionUser; onSignedOut: () => vo
         {route.page === 'keys' && <Keys />}
         {route.page === 'webhooks' && <Webhooks />}
         {route.page === 'audit' && <Audit />}
+        {route.page === 'research' && <Research can={can} />}
       </main>
     </div>
   );
