@@ -22,7 +22,14 @@ export default tseslint.config(
   },
   {
     // Domain folders never import the HTTP framework or the CLI parser (see shared/STYLE.md).
-    files: ['src/core/**', 'src/hashing/**', 'src/signals/**', 'src/index/**', 'src/store/**'],
+    files: [
+      'src/core/**',
+      'src/hashing/**',
+      'src/signals/**',
+      'src/index/**',
+      'src/store/**',
+      'src/research/**',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',

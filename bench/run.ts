@@ -16,6 +16,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   startup: () => import('./startup-bench.js').then((m) => m.run),
   import: () => import('./import-bench.js').then((m) => m.run),
   reports: () => import('./reports-bench.js').then((m) => m.run),
+  research: () => import('./research-bench.js').then((m) => m.run),
 };
 
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'results');

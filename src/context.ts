@@ -25,6 +25,7 @@ import { OrdersService } from './orders/orders-service.js';
 import { AppealsService } from './appeals/appeals-service.js';
 import { TransparencyService } from './transparency/transparency-service.js';
 import { OrgSettingsStore } from './store/org-settings.js';
+import { ResearchService } from './research/service.js';
 
 /** Services bound to one transaction, plus the audit trail of that transaction. */
 export interface Mutation {
@@ -62,6 +63,7 @@ export class AppContext {
   readonly transparency: TransparencyService;
   readonly orgSettings: OrgSettingsStore;
   readonly orgSettingsFor = (db: Db) => new OrgSettingsStore(db);
+  readonly research: ResearchService;
   readonly startedAt = new Date().toISOString();
 
   constructor(
@@ -89,6 +91,7 @@ export class AppContext {
     this.appeals = new AppealsService(this);
     this.orgSettings = new OrgSettingsStore(db);
     this.transparency = new TransparencyService(this);
+    this.research = new ResearchService(db, this.audit, database.dialect);
   }
 
   /** Opens the configured database (PostgreSQL if a URL is set, else the data directory's SQLite file). */

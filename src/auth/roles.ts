@@ -26,6 +26,8 @@ export const PERMISSIONS = [
   'appeals:decide',
   'reports:read', // transparency reports of the own organisation
   'settings:manage', // hosts, appeal window, report publication
+  'research:own', // data owners: research datasets, researchers' accreditation and budgets, request decisions
+  'research:query', // accredited researchers: mock runs, requests, released results
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -71,6 +73,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<string, readonly Permission[]>> =
     'appeals:file',
   ],
   authority: ['orders:issue', 'orders:read', 'reports:read'],
+  researcher: ['research:query'],
 };
 
 export const ROLES = Object.keys(ROLE_PERMISSIONS);

@@ -290,6 +290,13 @@ export interface Schema {
   org_settings: OrgSettingsTable;
   dsa_submissions: DsaSubmissionsTable;
   decision_facts: DecisionFactsTable;
+  research_datasets: ResearchDatasetsTable;
+  research_events: ResearchEventsTable;
+  research_researchers: ResearchResearchersTable;
+  research_projects: ResearchProjectsTable;
+  research_budgets: ResearchBudgetsTable;
+  research_requests: ResearchRequestsTable;
+  research_ledger: ResearchLedgerTable;
 }
 
 export type OrganisationRow = Selectable<OrganisationsTable>;
@@ -431,4 +438,96 @@ export interface DecisionFactsTable {
   banks: string;
   /** Seconds from the case opening to the decision. */
   seconds: number;
+}
+
+// Research access (issue 14).
+export interface ResearchDatasetsTable {
+  id: Generated<number>;
+  org_id: number;
+  name: string;
+  description: string;
+  meta: string;
+  privacy_unit: string;
+  private_rows: ColumnType<number, number | undefined, number>;
+  mock_rows: ColumnType<number, number | undefined, number>;
+  private_version: string;
+  mock_version: string;
+  created_at: string;
+}
+
+export interface ResearchEventsTable {
+  dataset_id: number;
+  twin: number;
+  seq: number;
+  user_id: string;
+  session_id: string;
+  item_id: string;
+  creator_id: string;
+  category: string;
+  arm: string;
+  surface: string;
+  country: string;
+  ts: number;
+  position: number;
+  dwell_ms: number;
+  engaged: number;
+  linger: number;
+}
+
+export interface ResearchResearchersTable {
+  id: Generated<number>;
+  org_id: number;
+  name: string;
+  email: string;
+  principal: string;
+  accredited_by: string;
+  accredited_until: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export interface ResearchProjectsTable {
+  id: Generated<number>;
+  researcher_id: number;
+  title: string;
+  purpose: string;
+  created_at: string;
+}
+
+export interface ResearchBudgetsTable {
+  researcher_id: number;
+  dataset_id: number;
+  rho: number;
+  delta: number;
+  rho_spent: ColumnType<number, number | undefined, number>;
+  delta_spent: ColumnType<number, number | undefined, number>;
+  updated_at: string;
+}
+
+export interface ResearchRequestsTable {
+  id: Generated<number>;
+  dataset_id: number;
+  researcher_id: number;
+  project_id: number | null;
+  plan: string;
+  plan_hash: string;
+  rho: number;
+  delta: number;
+  status: string;
+  reason: string | null;
+  decided_by: string | null;
+  decided_at: string | null;
+  result: string | null;
+  released_at: string | null;
+  created_at: string;
+}
+
+export interface ResearchLedgerTable {
+  id: Generated<number>;
+  researcher_id: number;
+  dataset_id: number;
+  request_id: number;
+  rho: number;
+  delta: number;
+  created_at: string;
 }

@@ -9,6 +9,7 @@ import { Keys } from './features/admin/Keys';
 import { Webhooks } from './features/admin/Webhooks';
 import { CaseView } from './features/review/CaseView';
 import { Queue } from './features/review/Queue';
+import { Research } from './features/research/Research';
 
 type Route =
   | { page: 'queue' }
@@ -17,7 +18,8 @@ type Route =
   | { page: 'bank'; id: number }
   | { page: 'keys' }
   | { page: 'webhooks' }
-  | { page: 'audit' };
+  | { page: 'audit' }
+  | { page: 'research' };
 
 function parseRoute(hash: string): Route {
   const caseMatch = /^#\/cases\/(\d+)$/.exec(hash);
@@ -25,7 +27,8 @@ function parseRoute(hash: string): Route {
   const bankMatch = /^#\/banks\/(\d+)$/.exec(hash);
   if (bankMatch) return { page: 'bank', id: Number(bankMatch[1]) };
   const page = hash.replace(/^#\//, '');
-  if (page === 'banks' || page === 'keys' || page === 'webhooks' || page === 'audit') return { page };
+  if (page === 'banks' || page === 'keys' || page === 'webhooks' || page === 'audit' || page === 'research')
+    return { page };
   return { page: 'queue' };
 }
 
@@ -210,6 +213,11 @@ function Shell({ user, onSignedOut }: { user: SessionUser; onSignedOut: () => vo
               Audit trail
             </a>
           )}
+          {(can('research:own') || can('research:query')) && (
+            <a href="#/research" aria-current={route.page === 'research' ? 'page' : undefined}>
+              Research
+            </a>
+          )}
         </nav>
         <span className="who" data-testid="who">
           {whoLabel(user)}
@@ -246,6 +254,7 @@ function Shell({ user, onSignedOut }: { user: SessionUser; onSignedOut: () => vo
         {route.page === 'keys' && <Keys />}
         {route.page === 'webhooks' && <Webhooks />}
         {route.page === 'audit' && <Audit />}
+        {route.page === 'research' && <Research can={can} />}
       </main>
       <Preferences open={help} onClose={() => setHelp(false)} />
     </div>

@@ -10,6 +10,7 @@ import { registerAdminKeyCommand, registerInitCommand } from './init.js';
 import { registerServeCommand } from './serve.js';
 import { registerReportCommand } from './report.js';
 import { registerDsaCommand } from './dsa.js';
+import { registerResearchCommand } from './research.js';
 
 /** Every CLI command registers itself here, one file per command. */
 export function registerCommands(program: Command, io: CliIo): void {
@@ -24,4 +25,5 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerUserCommand(program, io);
   registerReportCommand(program, io);
   registerDsaCommand(program, io);
+  registerResearchCommand(program, io);
 }

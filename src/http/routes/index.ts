@@ -14,6 +14,7 @@ import { peopleRoutes } from './people.js';
 import { reviewRoutes } from './review.js';
 import { shareRoutes } from './shares.js';
 import { transparencyRoutes } from './transparency.js';
+import { researchRoutes } from './research.js';
 
 /** Every route group, registered explicitly. */
 export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -32,6 +33,7 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
     orderRoutes,
     appealRoutes,
     transparencyRoutes,
+    researchRoutes,
   ]) {
     await routes(app, ctx);
   }

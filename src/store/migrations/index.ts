@@ -12,6 +12,7 @@ import * as entriesImport from './20261203T141000Z-entries-import.js';
 import * as hmaRatio from './20261203T150000Z-hma-ratio.js';
 import * as reviewConsole from './20261203T160000Z-review-console.js';
 import * as ordersAppeals from './20261203T160000Z-orders-appeals.js';
+import * as research from './20261203T170000Z-research.js';
 
 export interface DialectMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -30,4 +31,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Dialec
   ['20261203T150000Z-hma-ratio', hmaRatio],
   ['20261203T160000Z-review-console', reviewConsole],
   ['20261203T160000Z-orders-appeals', ordersAppeals],
+  ['20261203T170000Z-research', research],
 ];
