@@ -50,6 +50,22 @@ export interface TestDatabase {
   cleanup(): Promise<void>;
 }
 
+/**
+ * Opens (and migrates) a suite's schema. Kysely's migrator lists every schema's tables first; when another suite
+ * drops its schema at that moment, PostgreSQL answers "schema ... does not exist" for the other one. Nothing was
+ * migrated then (each migration is transactional), so trying again is safe.
+ */
+async function openPostgres(schema: string): Promise<Database> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await Database.postgres(POSTGRES_URL, { schema, maxConnections: 4 });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (attempt >= 3 || !/schema "test_[0-9a-f]+" does not exist/.test(message)) throw err;
+    }
+  }
+}
+
 /** A fresh database: a temporary SQLite file, or a PostgreSQL schema of its own. */
 export async function freshDatabase(dialect: DialectName): Promise<TestDatabase> {
   if (dialect === 'sqlite') {
@@ -63,7 +79,7 @@ export async function freshDatabase(dialect: DialectName): Promise<TestDatabase>
   }
   const schema = `test_${randomBytes(6).toString('hex')}`;
   return {
-    db: await Database.postgres(POSTGRES_URL, { schema, maxConnections: 4 }),
+    db: await openPostgres(schema),
     reopen: () => Database.postgres(POSTGRES_URL, { schema, maxConnections: 4 }),
     cleanup: async () => {
       const client = new pg.Client({ connectionString: POSTGRES_URL });
