@@ -117,7 +117,12 @@ export class Database {
       },
       schema,
     );
-    await database.migrate();
+    try {
+      await database.migrate();
+    } catch (err) {
+      await db.destroy(); // no pool left behind by a failed start
+      throw err;
+    }
     return database;
   }
 
