@@ -15,6 +15,7 @@ export interface IndexLoadReport {
 export class IndexSync {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  private again: Promise<void> | null = null;
   private loaded = false;
   lastError: string | null = null;
   loadedAt: string | null = null;
@@ -56,11 +57,20 @@ export class IndexSync {
    */
   catchUp(): Promise<void> {
     if (!this.loaded) return Promise.resolve();
-    if (!this.running) {
-      this.running = this.applyChanges().finally(() => {
-        this.running = null;
-      });
+    if (this.running) {
+      // The run under way may have read the change feed before the caller's write committed: the caller waits
+      // for one more run after it (shared by everyone who arrives meanwhile), so it always sees its own write.
+      this.again ??= this.running
+        .catch(() => undefined) // that run's failure is its callers'; this one tries afresh
+        .then(() => {
+          this.again = null;
+          return this.catchUp();
+        });
+      return this.again;
     }
+    this.running = this.applyChanges().finally(() => {
+      this.running = null;
+    });
     return this.running;
   }
 
