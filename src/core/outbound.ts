@@ -75,11 +75,8 @@ function bareHost(url: URL): string {
   return url.hostname.replace(/^\[|\]$/g, '');
 }
 
-/**
- * Checks a URL this server will call later: refused with a clear reason if it is not http(s), not https outside
- * the allow-list, or if its host is (or resolves to) an internal address outside the allow-list.
- */
-export async function assertOutboundUrl(raw: string, policy: OutboundPolicy, what = 'webhook'): Promise<URL> {
+/** The URL, if it is one and is http(s); a clear `KAI_ERR_BAD_URL` otherwise. `what` names it in the message. */
+export function parseHttpUrl(raw: string, what: string): URL {
   let url: URL;
   try {
     url = new URL(raw);
@@ -88,6 +85,15 @@ export async function assertOutboundUrl(raw: string, policy: OutboundPolicy, wha
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:')
     throw new ValidationError(`${what} URLs are http or https`, 'KAI_ERR_BAD_URL');
+  return url;
+}
+
+/**
+ * Checks a URL this server will call later: refused with a clear reason if it is not http(s), not https outside
+ * the allow-list, or if its host is (or resolves to) an internal address outside the allow-list.
+ */
+export async function assertOutboundUrl(raw: string, policy: OutboundPolicy, what = 'webhook'): Promise<URL> {
+  const url = parseHttpUrl(raw, what);
   if (url.username || url.password)
     throw new ValidationError(`${what} URLs may not carry a user name or password`, 'KAI_ERR_BAD_URL');
   if (isAllowListed(url, policy)) return url;

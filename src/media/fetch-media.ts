@@ -4,6 +4,7 @@
  * Redirects are not followed; the body is streamed with a size limit.
  */
 import { MediaError, ValidationError } from '../core/errors.js';
+import { parseHttpUrl } from '../core/outbound.js';
 
 export interface FetchPolicy {
   allowedHosts: string[];
@@ -12,14 +13,7 @@ export interface FetchPolicy {
 }
 
 export function checkFetchable(url: string, policy: FetchPolicy): URL {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new ValidationError(`"${url.slice(0, 200)}" is not a URL`, 'KAI_ERR_BAD_URL');
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
-    throw new ValidationError('media URLs are http or https', 'KAI_ERR_BAD_URL');
+  const parsed = parseHttpUrl(url, 'media');
   if (policy.allowedHosts.length === 0) {
     throw new ValidationError(
       'URL submissions are off: set KAITIAKI_FETCH_ALLOWED_HOSTS to your media hosts, or send the file or its signals',

@@ -185,6 +185,14 @@ export async function tombstoneBankEntries(tx: Tx, bankId: number): Promise<void
   await tx.deleteFrom('entries').where('bank_id', '=', bankId).execute();
 }
 
+/** Inserts entries, leaving any (bank, type, value) that exists already as it is. */
+function conflictFreeInsert(tx: Tx, rows: NewEntryRow[]) {
+  return tx
+    .insertInto('entries')
+    .values(rows)
+    .onConflict((oc) => oc.columns(['bank_id', 'signal_type', 'value']).doNothing());
+}
+
 export class EntryService {
   constructor(private readonly db: Db) {}
 
@@ -197,23 +205,11 @@ export class EntryService {
    * Callers batch: one transaction and one sequence allocation per batch.
    */
   async insertMany(rows: Omit<NewEntryRow, 'seq'>[]): Promise<Entry[]> {
-    if (rows.length === 0) return [];
-    return withTx(this.db, async (tx) => {
-      const first = await allocateSeq(tx, rows.length);
-      const inserted: EntryRow[] = [];
-      // Chunks keep the statement under SQLite's bound-parameter limit.
-      for (let start = 0; start < rows.length; start += 500) {
-        const chunk = rows.slice(start, start + 500).map((row, i) => ({ ...row, seq: first + start + i }));
-        const result = await tx
-          .insertInto('entries')
-          .values(chunk)
-          .onConflict((oc) => oc.columns(['bank_id', 'signal_type', 'value']).doNothing())
-          .returningAll()
-          .execute();
-        inserted.push(...result);
-      }
-      return inserted.map(toEntry);
+    const inserted: EntryRow[] = [];
+    await this.insertChunks(rows, 500, async (insert) => {
+      inserted.push(...(await insert.returningAll().execute()));
     });
+    return inserted.map(toEntry);
   }
 
   /**
@@ -221,20 +217,31 @@ export class EntryService {
    * imports, which need only the count, so no rows are read back.
    */
   async insertManyCounting(rows: Omit<NewEntryRow, 'seq'>[]): Promise<number> {
-    if (rows.length === 0) return 0;
-    return withTx(this.db, async (tx) => {
+    let inserted = 0;
+    await this.insertChunks(rows, 1000, async (insert) => {
+      inserted += Number((await insert.executeTakeFirst()).numInsertedOrUpdatedRows ?? 0);
+    });
+    return inserted;
+  }
+
+  /**
+   * One transaction: change-sequence numbers for every row, then INSERT ... ON CONFLICT DO NOTHING statements of
+   * `chunkSize` rows (which keeps each statement under SQLite's bound-parameter limit), each run by `run`.
+   */
+  private async insertChunks(
+    rows: Omit<NewEntryRow, 'seq'>[],
+    chunkSize: number,
+    run: (insert: ReturnType<typeof conflictFreeInsert>) => Promise<void>,
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    await withTx(this.db, async (tx) => {
       const first = await allocateSeq(tx, rows.length);
-      let inserted = 0;
-      for (let start = 0; start < rows.length; start += 1000) {
-        const chunk = rows.slice(start, start + 1000).map((row, i) => ({ ...row, seq: first + start + i }));
-        const result = await tx
-          .insertInto('entries')
-          .values(chunk)
-          .onConflict((oc) => oc.columns(['bank_id', 'signal_type', 'value']).doNothing())
-          .executeTakeFirst();
-        inserted += Number(result.numInsertedOrUpdatedRows ?? 0);
+      for (let start = 0; start < rows.length; start += chunkSize) {
+        const chunk = rows
+          .slice(start, start + chunkSize)
+          .map((row, i) => ({ ...row, seq: first + start + i }));
+        await run(conflictFreeInsert(tx, chunk));
       }
-      return inserted;
     });
   }
 

@@ -60,19 +60,20 @@ export class TransparencyStore {
   }
 
   async countDecisions(orgId: number, period: Period): Promise<number> {
-    const row = await this.db
-      .selectFrom('decisions')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('org_id', '=', orgId)
-      .where('created_at', '>=', period.from)
-      .where('created_at', '<', period.to)
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
+    return this.countInPeriod('decisions', orgId, period);
   }
 
   async countFacts(orgId: number, period: Period): Promise<number> {
+    return this.countInPeriod('decision_facts', orgId, period);
+  }
+
+  private async countInPeriod(
+    table: 'decisions' | 'decision_facts',
+    orgId: number,
+    period: Period,
+  ): Promise<number> {
     const row = await this.db
-      .selectFrom('decision_facts')
+      .selectFrom(table)
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('org_id', '=', orgId)
       .where('created_at', '>=', period.from)
