@@ -137,6 +137,14 @@ describe.each(TEST_DIALECTS)('trust on %s', (dialect) => {
         signals: [{ type: 'pdq', value: BRIDGE }],
       });
       expect(after.json().matches).toEqual([]);
+      // Without a key nothing is answered at all.
+      for (const [method, url] of [
+        ['GET', '/v1/shares/incoming'],
+        ['POST', `/v1/shares/incoming/${bank}/accept`],
+        ['DELETE', `/v1/shares/incoming/${bank}`],
+        ['POST', '/v1/users/1/unlock'],
+      ] as const)
+        expect((await t.app.inject({ method, url, payload: {} })).statusCode, url).toBe(401);
       // An integration key cannot accept offers for its organisation.
       await call('POST', `/v1/banks/${bank}/shares`, platformB.key, { organisation_id: platformC.id });
       expect((await call('POST', `/v1/shares/incoming/${bank}/accept`, platformC.key, {})).statusCode).toBe(
