@@ -5,7 +5,7 @@
 import { sqlitePath, type Config } from './config/config.js';
 import { ActionDeliverer, WebhookService } from './actions/webhooks.js';
 import { join } from 'node:path';
-import { SignalIndexSet } from './index/signal-index.js';
+import { SignalIndexSet } from './matching/signal-index-set.js';
 import { MediaStore } from './media/media-store.js';
 import { BankRules } from './matching/bank-rules.js';
 import { IndexSync } from './matching/index-sync.js';

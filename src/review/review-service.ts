@@ -12,7 +12,7 @@ import type { MatchEvidence, SignalInput } from '../matching/match-service.js';
 import { canonicalJson } from '../store/audit.js';
 import { nowIso } from '../store/database.js';
 import { prepareEntry } from '../store/entries.js';
-import { hashBuffer, signalsOf } from '../hashing/hash-file.js';
+import { hashBuffer } from '../hashing/hash-file.js';
 import { pageLimit, type Page } from '../store/pagination.js';
 import { sql, type Selectable } from 'kysely';
 import type { CasesTable } from '../store/schema.js';
@@ -21,6 +21,7 @@ import { statementOfReasons, type Decision, type GroundType } from './statements
 import { signAppealToken } from '../appeals/links.js';
 import { recordDecisionFact } from '../transparency/facts.js';
 import { OrgSettingsStore } from '../store/org-settings.js';
+import { signalsOf } from '../signals/registry.js';
 
 export type Verdict = 'no-match' | 'actioned' | 'queued' | 'logged' | 'pending' | 'failed';
 

@@ -12,21 +12,19 @@ import { Type, type Static } from 'typebox';
 import type { Principal } from '../../auth/roles.js';
 import type { AppContext } from '../../context.js';
 import { ConflictError, KaitiakiError, NotFoundError, ValidationError } from '../../core/errors.js';
-import { hashBuffer, signalsOf, type HashResult } from '../../hashing/hash-file.js';
+import { hashBuffer, type HashResult } from '../../hashing/hash-file.js';
 import { formatVpdqSignal } from '../../hashing/vpdq/format.js';
 import { fetchMedia } from '../../media/fetch-media.js';
-import { bucketStatsView } from '../../index/signal-index.js';
-import { getSignalType } from '../../signals/registry.js';
+import { bucketStatsView } from '../../matching/signal-index-set.js';
+import { getSignalType, hmaBanksFor, hmaNameOf, signalsOf, typeFromHmaName } from '../../signals/registry.js';
 import type { Bank } from '../../store/banks.js';
 import { prepareEntry, type Entry, type HmaContentInfo } from '../../store/entries.js';
 import { principalOf } from '../plugins/auth.js';
 import { hashOptions } from './hashing.js';
 
 const tags = ['hma'];
-const TO_HMA: Record<string, string> = { md5: 'video_md5' };
-const FROM_HMA: Record<string, string> = { video_md5: 'md5' };
-const ourType = (hmaType: string) => FROM_HMA[hmaType] ?? hmaType;
-const hmaType = (ours: string) => TO_HMA[ours] ?? ours;
+const ourType = typeFromHmaName;
+const hmaType = hmaNameOf;
 const HMA_BANK_NAME = /^[A-Z_][A-Z0-9_]*$/;
 
 function hmaHashes(result: HashResult): Record<string, string> {
@@ -252,10 +250,7 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
     return Object.fromEntries(Object.entries(out).filter(([name]) => wanted.has(name)));
   };
   /** The signals of hashed media that HMA banks and looks up: pdq, vpdq, and video_md5 for videos. */
-  const bankable = (hashed: HashResult) =>
-    signalsOf(hashed).filter(
-      (s) => s.type === 'pdq' || s.type === 'vpdq' || (s.type === 'md5' && hashed.type === 'video'),
-    );
+  const bankable = (hashed: HashResult) => signalsOf(hashed).filter((s) => hmaBanksFor(s.type, hashed.type));
   /** The ids of the banks named in `banks=A,B`; as HMA, a name that is no bank of yours just matches nothing. */
   const bankNames = async (orgId: number, names: string | undefined): Promise<Set<number> | undefined> => {
     if (!names) return undefined;

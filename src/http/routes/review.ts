@@ -5,7 +5,7 @@ import { Type, type Static } from 'typebox';
 import type { AppContext } from '../../context.js';
 import { NotFoundError, ValidationError } from '../../core/errors.js';
 import { sniffContentType } from '../../hashing/content-type.js';
-import { hashBuffer, signalsOf } from '../../hashing/hash-file.js';
+import { hashBuffer } from '../../hashing/hash-file.js';
 import { POLICY_ACTIONS } from '../../review/policy.js';
 import {
   assertIdempotencyKey,
@@ -20,6 +20,7 @@ import { principalOf } from '../plugins/auth.js';
 import { errorResponses, IdParams, PageQuery, Signal } from '../schemas/common.js';
 import { matchView } from '../views.js';
 import { hashOptions, uploadedFile } from './hashing.js';
+import { signalsOf } from '../../signals/registry.js';
 
 const SubmissionBody = Type.Object(
   {
