@@ -11,12 +11,12 @@ import { BankRules } from './matching/bank-rules.js';
 import { IndexSync } from './matching/index-sync.js';
 import { MatchService } from './matching/match-service.js';
 import { ReviewService } from './review/review-service.js';
-import { GroupCommitter } from './core/group-commit.js';
 import { enableExpiredHmaContent } from './hma/disable-until.js';
 import { ApiKeyService } from './store/api-keys.js';
-import { AuditService, type AuditEvent } from './store/audit.js';
+import { AuditService } from './store/audit.js';
 import { BankService } from './store/banks.js';
 import { Database, type Db } from './store/database.js';
+import { Transactions, type UnitOfWork } from './store/unit-of-work.js';
 import { EntryService } from './store/entries.js';
 import { OrganisationService } from './store/organisations.js';
 import { SignInFailureService } from './store/sign-in-failures.js';
@@ -27,19 +27,7 @@ import { TransparencyService } from './transparency/transparency-service.js';
 import { OrgSettingsStore } from './store/org-settings.js';
 import { ResearchService } from './research/service.js';
 
-/** Services bound to one transaction, plus the audit trail of that transaction. */
-export interface Mutation {
-  /** The transaction itself, for services that write several tables at once. */
-  db: Db;
-  organisations: OrganisationService;
-  apiKeys: ApiKeyService;
-  users: UserService;
-  signInFailures: SignInFailureService;
-  banks: BankService;
-  entries: EntryService;
-  /** Records an audit event in the same transaction as the change it describes. */
-  audit(event: Omit<AuditEvent, 'actor'> & { actor?: string }): Promise<void>;
-}
+export type { Mutation, UnitOfWork } from './store/unit-of-work.js';
 
 export class AppContext {
   readonly organisations: OrganisationService;
@@ -65,12 +53,15 @@ export class AppContext {
   readonly orgSettingsFor = (db: Db) => new OrgSettingsStore(db);
   readonly research: ResearchService;
   readonly startedAt = new Date().toISOString();
+  readonly transactions: Transactions;
 
   constructor(
     readonly config: Config,
     readonly database: Database,
   ) {
     const db = database.db;
+    this.transactions = new Transactions(db);
+    this.transactions.afterEveryCommit(() => this.afterEntryWrite());
     this.organisations = new OrganisationService(db);
     this.apiKeys = new ApiKeyService(db);
     this.users = new UserService(db);
@@ -121,44 +112,14 @@ export class AppContext {
     return report;
   }
 
-  /**
-   * Runs a change and its audit records in one transaction: either both are stored or neither is. `actor` is who
-   * did it (`key:12`, `user:3`, `cli`). The index catches up after the commit (bank routes also reload the bank
-   * rules, with afterBankWrite).
-   */
-  async mutate<T>(actor: string, fn: (m: Mutation) => Promise<T>): Promise<T> {
-    const result = await this.database.db.transaction().execute((tx: Db) => fn(this.mutation(tx, actor)));
-    await this.afterEntryWrite();
-    return result;
+  /** Runs a change, its audit records and its after-commit work as one unit (see Transactions.run). */
+  mutate<T>(actor: string, fn: (unit: UnitOfWork) => Promise<T>): Promise<T> {
+    return this.transactions.run(actor, fn);
   }
 
-  /**
-   * Like mutate, but committed together with other writes that arrive at the same time (group commit): for hot
-   * paths such as submissions, where a platform sends a burst and each write must be durable before it is answered.
-   * Only for writes that leave bank entries alone.
-   */
-  async mutateGrouped<T>(actor: string, fn: (m: Mutation) => Promise<T>): Promise<T> {
-    // Grouped writes (submissions) never change bank entries, so the index has nothing to catch up on.
-    return this.groupCommitter.run((m) => fn({ ...m, audit: (event) => m.audit({ actor, ...event }) }));
-  }
-
-  private readonly groupCommitter = new GroupCommitter<Mutation>((work) =>
-    this.database.db.transaction().execute((tx: Db) => work(this.mutation(tx, 'system'))),
-  );
-
-  private mutation(tx: Db, actor: string): Mutation {
-    return {
-      db: tx,
-      organisations: new OrganisationService(tx),
-      apiKeys: new ApiKeyService(tx),
-      users: new UserService(tx),
-      signInFailures: new SignInFailureService(tx),
-      banks: new BankService(tx),
-      entries: new EntryService(tx),
-      audit: async (event) => {
-        await this.audit.append(tx, { actor, ...event });
-      },
-    };
+  /** Group-committed unit for hot paths that leave bank entries alone (see Transactions.runGrouped). */
+  mutateGrouped<T>(actor: string, fn: (unit: UnitOfWork) => Promise<T>): Promise<T> {
+    return this.transactions.runGrouped(actor, fn);
   }
 
   /** After a write through this process: bring the index and bank rules up to date before answering. */

@@ -6,7 +6,7 @@
  * the bank entries that caused the decision.
  */
 import { randomUUID } from 'node:crypto';
-import type { AppContext } from '../context.js';
+import type { StoreAccess } from '../store/unit-of-work.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../core/errors.js';
 import type { MatchEvidence } from '../matching/match-service.js';
 import { AppealStore, type AppealedDecision, type AppealRow } from '../store/appeals.js';
@@ -75,7 +75,7 @@ export function appealView(row: AppealRow, now: Date): AppealView {
 const nothingToAppeal = (id: number) =>
   new NotFoundError(`no appealable decision ${id}`, 'KAI_ERR_APPEAL_NOTHING_TO_APPEAL');
 
-type Ctx = Pick<AppContext, 'mutate' | 'database'>;
+type Ctx = StoreAccess;
 
 export class AppealsService {
   now: () => Date = () => new Date();

@@ -9,7 +9,8 @@
  * Art. 11(3) non-disclosure applies the content provider's notice is held back in the outbox.
  */
 import { randomUUID } from 'node:crypto';
-import type { AppContext } from '../context.js';
+import type { OrganisationService } from '../store/organisations.js';
+import type { StoreAccess } from '../store/unit-of-work.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../core/errors.js';
 import { OrderStore, type OrderRow, type ReferralRow } from '../store/orders.js';
 import { OrgSettingsStore } from '../store/org-settings.js';
@@ -236,7 +237,7 @@ function referralView(row: ReferralRow): ReferralView {
   };
 }
 
-type Ctx = Pick<AppContext, 'mutate' | 'database' | 'organisations'>;
+type Ctx = StoreAccess & { readonly organisations: OrganisationService };
 
 export class OrdersService {
   /** The clock; tests move it. */

@@ -7,7 +7,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { ConflictError, KaitiakiError, MediaError, NotFoundError, ValidationError } from '../core/errors.js';
 import { checkFetchable, fetchMedia } from '../media/fetch-media.js';
-import type { AppContext, Mutation } from '../context.js';
+import type { ActionDeliverer } from '../actions/webhooks.js';
+import type { Config } from '../config/config.js';
+import type { MatchService } from '../matching/match-service.js';
+import type { MediaStore } from '../media/media-store.js';
+import type { BankService } from '../store/banks.js';
+import type { Mutation, StoreAccess, UnitOfWork } from '../store/unit-of-work.js';
 import type { MatchEvidence, SignalInput } from '../matching/match-service.js';
 import { canonicalJson } from '../store/audit.js';
 import { nowIso } from '../store/database.js';
@@ -180,8 +185,18 @@ export function assertIdempotencyKey(key: string): void {
     );
 }
 
+/** The collaborators of the review service (the composition root passes itself, which has them all). */
+export interface ReviewDeps extends StoreAccess {
+  readonly config: Config;
+  readonly media: MediaStore;
+  readonly matcher: MatchService;
+  readonly banks: BankService;
+  readonly deliverer: ActionDeliverer;
+  mutateGrouped<T>(actor: string, fn: (unit: UnitOfWork) => Promise<T>): Promise<T>;
+}
+
 export class ReviewService {
-  constructor(private readonly ctx: AppContext) {}
+  constructor(private readonly ctx: ReviewDeps) {}
 
   private get db() {
     return this.ctx.database.db;

@@ -1,5 +1,7 @@
 /** Builds a report of the kind the organisation is, for a period, in the asked format. */
-import type { AppContext } from '../context.js';
+import type { OrgSettingsStore } from '../store/org-settings.js';
+import type { OrganisationService } from '../store/organisations.js';
+import type { StoreAccess } from '../store/unit-of-work.js';
 import { ForbiddenError, NotFoundError } from '../core/errors.js';
 import type { Period } from '../store/transparency.js';
 import { companyReport } from './company-report.js';
@@ -17,7 +19,10 @@ const KIND_OF_REPORT: Record<ReportKind, readonly string[]> = {
   hub: ['hub'],
 };
 
-type Ctx = Pick<AppContext, 'database' | 'organisations' | 'orgSettings'>;
+type Ctx = Pick<StoreAccess, 'database'> & {
+  readonly organisations: OrganisationService;
+  readonly orgSettings: OrgSettingsStore;
+};
 
 export class TransparencyService {
   constructor(private readonly ctx: Ctx) {}
