@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { readdirSync } from 'node:fs';
 import globals from 'globals';
 import { importX } from 'eslint-plugin-import-x';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
@@ -44,12 +45,12 @@ export default tseslint.config(
  */
 function layerRules() {
   const floors = [
-    ['core'],
+    ['core', 'types'],
     ['auth', 'config', 'hashing', 'media'],
     ['index'],
     ['signals'],
     ['store'],
-    ['actions', 'banks', 'hma', 'matching', 'research'],
+    ['accounts', 'actions', 'banks', 'hma', 'jobs', 'matching', 'research'],
     ['transparency'],
     ['appeals', 'orders'],
     ['review'],
@@ -58,6 +59,11 @@ function layerRules() {
     ['cli'],
     ['bin'],
   ];
+  // A new folder must be given its floor: an unplaced folder would be free to import anything.
+  const placed = new Set(floors.flat());
+  for (const entry of readdirSync('src', { withFileTypes: true }))
+    if (entry.isDirectory() && !placed.has(entry.name))
+      throw new Error(`src/${entry.name}/ has no floor: add it to layerRules() in eslint.config.js`);
   const rules = [];
   floors.forEach((floor, level) => {
     for (const folder of floor) {

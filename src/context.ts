@@ -3,7 +3,13 @@
  * Config, with overrides for tests.
  */
 import { sqlitePath, type Config } from './config/config.js';
-import { ActionDeliverer, WebhookService } from './actions/webhooks.js';
+import { Outbox, OutboxDeliverer } from './actions/outbox.js';
+import { WebhookChannel, WebhookService } from './actions/webhooks.js';
+import { createLogger, type Logger } from './core/logger.js';
+import { AccountWrites } from './accounts/account-writes.js';
+import { BankWrites } from './banks/bank-writes.js';
+import { JobRunner } from './jobs/runner.js';
+import { JobLeaseStore } from './store/job-leases.js';
 import { join } from 'node:path';
 import { SignalIndexSet } from './matching/signal-index-set.js';
 import { MediaStore } from './media/media-store.js';
@@ -44,7 +50,13 @@ export class AppContext {
   readonly matcher: MatchService;
   readonly review: ReviewService;
   readonly webhooks: WebhookService;
-  readonly deliverer: ActionDeliverer;
+  readonly deliverer: OutboxDeliverer;
+  readonly outbox: Outbox;
+  readonly jobs: JobRunner;
+  /** Every change to banks, shares and entries (with its audit record and after-commit work). */
+  readonly bankWrites: BankWrites;
+  /** Every change to organisations, keys, people and settings. */
+  readonly accounts: AccountWrites;
   readonly media: MediaStore;
   readonly orders: OrdersService;
   readonly appeals: AppealsService;
@@ -58,8 +70,11 @@ export class AppContext {
   constructor(
     readonly config: Config,
     readonly database: Database,
+    /** The process logger: `serve` passes the one its listeners write to; else warnings and errors only. */
+    readonly logger: Logger = createLogger('json', process.env.KAITIAKI_LOG_LEVEL ?? 'warn'),
   ) {
     const db = database.db;
+    this.jobs = new JobRunner(new JobLeaseStore(db), logger);
     this.transactions = new Transactions(db);
     this.transactions.afterEveryCommit(() => this.afterEntryWrite());
     this.organisations = new OrganisationService(db);
@@ -74,41 +89,37 @@ export class AppContext {
     this.indexSync = new IndexSync(this.index, this.entries, this.bankRules);
     this.matcher = new MatchService(this.index, this.bankRules, this.entries);
     this.indexSync.onEntryChange = (id) => this.matcher.forget(id);
+    this.webhooks = new WebhookService(db, this.transactions, config.webhooks);
+    this.deliverer = new OutboxDeliverer(db, [new WebhookChannel(db, { policy: config.webhooks })]);
+    this.outbox = new Outbox(() => void this.jobs.kick('outbox'));
     this.review = new ReviewService(this);
-    this.webhooks = new WebhookService(db, config.webhooks);
-    this.deliverer = new ActionDeliverer(db, { policy: config.webhooks });
+    this.accounts = new AccountWrites(this.transactions, (keyId) => this.apiKeys.forget(keyId));
+    this.bankWrites = new BankWrites(this.transactions, {
+      afterBankWrite: () => this.afterBankWrite(),
+      forgetPolicies: (orgId) => this.review.forgetPolicies(orgId),
+    });
     this.media = new MediaStore(join(config.dataDir, 'media'));
     this.orders = new OrdersService(this);
     this.appeals = new AppealsService(this);
     this.orgSettings = new OrgSettingsStore(db);
     this.transparency = new TransparencyService(this);
     this.research = new ResearchService(db, this.audit, database.dialect);
+    this.addJobs();
   }
 
   /** Opens the configured database (PostgreSQL if a URL is set, else the data directory's SQLite file). */
-  static async open(config: Config): Promise<AppContext> {
+  static async open(config: Config, logger?: Logger): Promise<AppContext> {
     const database = config.databaseUrl
       ? await Database.postgres(config.databaseUrl)
       : await Database.sqlite(sqlitePath(config), { synchronous: config.sqliteSynchronous });
-    return new AppContext(config, database);
+    return new AppContext(config, database, logger);
   }
 
   /** Loads the index and starts following changes; the server calls this before it listens. */
   async start(onProgress?: (entries: number) => void): Promise<{ entries: number; seconds: number }> {
     const report = await this.indexSync.load(onProgress);
     this.indexSync.follow(this.config.index.pollIntervalMs);
-    this.deliverer.start();
-    void this.review.resumePending().catch(() => undefined);
-    this.retentionTimer = setInterval(
-      () => void this.review.purgeExpired().catch(() => undefined),
-      6 * 3_600_000,
-    );
-    this.retentionTimer.unref();
-    this.hmaExpiryTimer = setInterval(
-      () => void enableExpiredHmaContent(this).catch(() => undefined),
-      60_000,
-    );
-    this.hmaExpiryTimer.unref();
+    this.jobs.start();
     return report;
   }
 
@@ -132,15 +143,43 @@ export class AppContext {
     await this.indexSync.catchUp();
   }
 
-  private retentionTimer: NodeJS.Timeout | null = null;
-  private hmaExpiryTimer: NodeJS.Timeout | null = null;
+  /** The background work of a serving process; each leased job runs on one process of the cluster at a time. */
+  private addJobs(): void {
+    this.jobs.add({
+      name: 'outbox',
+      everyMs: 1000,
+      leased: true,
+      run: () => this.deliverer.runOnce(),
+    });
+    // Submissions accepted but not yet hashed when a process stopped are finished at start.
+    this.jobs.add({
+      name: 'pending-hashing',
+      everyMs: 0,
+      leased: true,
+      atStart: true,
+      run: () => this.review.resumePending(),
+    });
+    this.jobs.add({
+      name: 'retention',
+      everyMs: 6 * 3_600_000,
+      leased: true,
+      run: () => this.review.purgeExpired(),
+    });
+    this.jobs.add({
+      name: 'hma-expiry',
+      everyMs: 60_000,
+      leased: true,
+      run: () => enableExpiredHmaContent(this),
+    });
+  }
 
   async close(): Promise<void> {
-    if (this.retentionTimer) clearInterval(this.retentionTimer);
-    if (this.hmaExpiryTimer) clearInterval(this.hmaExpiryTimer);
     this.indexSync.stop();
-    this.deliverer.stop();
-    await this.deliverer.runOnce().catch(() => undefined);
+    await this.jobs.stop();
+    // Actions committed just before the stop are sent now rather than at the next start.
+    await this.deliverer
+      .runOnce()
+      .catch((err: unknown) => this.logger.error({ err }, 'outbox delivery at close failed'));
     await this.database.close();
   }
 }

@@ -2,12 +2,13 @@
  * Submissions, cases, decisions, actions and statements of reasons. A submission with signals gets its verdict
  * in the same request: no match, matched and acted on (a `block` policy), queued for review, or logged. Every
  * decision becomes an action in the outbox and a statement of reasons in the same transaction as the decision,
- * so a crash can lose neither; the webhook deliverer sends the outbox.
+ * so a crash can lose neither; the outbox delivers it once the transaction commits.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { ConflictError, KaitiakiError, MediaError, NotFoundError, ValidationError } from '../core/errors.js';
 import { checkFetchable, fetchMedia } from '../media/fetch-media.js';
-import type { ActionDeliverer } from '../actions/webhooks.js';
+import type { Outbox } from '../actions/outbox.js';
+import { logFailure, type Logger } from '../core/logger.js';
 import type { Config } from '../config/config.js';
 import type { MatchService } from '../matching/match-service.js';
 import type { MediaStore } from '../media/media-store.js';
@@ -191,7 +192,8 @@ export interface ReviewDeps extends StoreAccess {
   readonly media: MediaStore;
   readonly matcher: MatchService;
   readonly banks: BankService;
-  readonly deliverer: ActionDeliverer;
+  readonly outbox: Outbox;
+  readonly logger: Logger;
   mutateGrouped<T>(actor: string, fn: (unit: UnitOfWork) => Promise<T>): Promise<T>;
 }
 
@@ -476,7 +478,9 @@ export class ReviewService {
     } catch (err) {
       return this.replayOnConflict(err, orgId, idempotencyKey, requestHash);
     }
-    void this.processPending(result.id).catch(() => undefined);
+    void this.processPending(result.id).catch(
+      logFailure(this.ctx.logger, 'hashing a submission', { submission: result.id }),
+    );
     return result;
   }
 
@@ -543,24 +547,16 @@ export class ReviewService {
           ...(failure ? { error: failure } : {}),
           created_at: now,
         };
-        // A verdict is not a decision: case and decision ids are 0 when there is none.
-        await m.db
-          .insertInto('actions')
-          .values({
-            id: actionId,
-            org_id: row.org_id,
-            case_id: caseId ?? 0,
-            decision_id: 0,
-            type: payload.type,
-            payload: JSON.stringify(payload),
-            status: 'pending',
-            attempts: 0,
-            next_attempt_at: now,
-            last_error: null,
-            created_at: now,
-            delivered_at: null,
-          })
-          .execute();
+        // A verdict is not a decision: it has no decision, and a case only when one was opened.
+        await this.ctx.outbox.enqueue(m, {
+          id: actionId,
+          orgId: row.org_id,
+          caseId: caseId ?? null,
+          decisionId: null,
+          type: payload.type,
+          payload,
+          now,
+        });
         await m.audit({
           orgId: row.org_id,
           action: 'submission.verdict',
@@ -569,7 +565,6 @@ export class ReviewService {
           detail: { verdict, matches: matches.length, ...(failure ? { error: failure } : {}) },
         });
       });
-      void this.ctx.deliverer.runOnce().catch(() => undefined);
       return verdict;
     } finally {
       this.processing.delete(id);
@@ -1399,23 +1394,15 @@ export class ReviewService {
       appeal_token: statement.appeal_token,
       created_at: now,
     };
-    await m.db
-      .insertInto('actions')
-      .values({
-        id: actionId,
-        org_id: orgId,
-        case_id: caseId,
-        decision_id: decision.id,
-        type: payload.type,
-        payload: JSON.stringify(payload),
-        status: 'pending',
-        attempts: 0,
-        next_attempt_at: now,
-        last_error: null,
-        created_at: now,
-        delivered_at: null,
-      })
-      .execute();
+    await this.ctx.outbox.enqueue(m, {
+      id: actionId,
+      orgId,
+      caseId,
+      decisionId: decision.id,
+      type: payload.type,
+      payload,
+      now,
+    });
     await m.db
       .insertInto('statements')
       .values({

@@ -297,6 +297,7 @@ export interface Schema {
   research_budgets: ResearchBudgetsTable;
   research_requests: ResearchRequestsTable;
   research_ledger: ResearchLedgerTable;
+  job_leases: JobLeasesTable;
 }
 
 export type OrganisationRow = Selectable<OrganisationsTable>;
@@ -530,4 +531,12 @@ export interface ResearchLedgerTable {
   rho: number;
   delta: number;
   created_at: string;
+}
+
+export interface JobLeasesTable {
+  name: string;
+  holder: string;
+  expires_at: string;
+  last_run_at: string | null;
+  last_error: string | null;
 }

@@ -52,21 +52,10 @@ export async function bankRoutes(app: FastifyInstance, ctx: AppContext): Promise
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      const bank = await ctx.mutate(principal.label, async (m) => {
-        const created = await m.banks.create(principal.orgId, {
-          ...toInput(request.body),
-          name: request.body.name,
-        });
-        await m.audit({
-          orgId: principal.orgId,
-          action: 'bank.create',
-          subjectType: 'bank',
-          subjectId: created.id,
-          detail: { name: created.name },
-        });
-        return created;
+      const bank = await ctx.bankWrites.create(principal.label, principal.orgId, {
+        ...toInput(request.body),
+        name: request.body.name,
       });
-      await ctx.afterBankWrite();
       return reply.status(201).send(bankView(bank));
     },
   );
@@ -114,18 +103,13 @@ export async function bankRoutes(app: FastifyInstance, ctx: AppContext): Promise
     },
     async (request) => {
       const principal = principalOf(request);
-      const bank = await ctx.mutate(principal.label, async (m) => {
-        const updated = await m.banks.update(principal.orgId, request.params.id, toInput(request.body));
-        await m.audit({
-          orgId: principal.orgId,
-          action: 'bank.update',
-          subjectType: 'bank',
-          subjectId: updated.id,
-          detail: { changes: request.body },
-        });
-        return updated;
-      });
-      await ctx.afterBankWrite();
+      const bank = await ctx.bankWrites.update(
+        principal.label,
+        principal.orgId,
+        request.params.id,
+        toInput(request.body),
+        request.body,
+      );
       return bankView(bank);
     },
   );
@@ -143,16 +127,7 @@ export async function bankRoutes(app: FastifyInstance, ctx: AppContext): Promise
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      await ctx.mutate(principal.label, async (m) => {
-        await m.banks.delete(principal.orgId, request.params.id);
-        await m.audit({
-          orgId: principal.orgId,
-          action: 'bank.delete',
-          subjectType: 'bank',
-          subjectId: request.params.id,
-        });
-      });
-      await ctx.afterBankWrite();
+      await ctx.bankWrites.delete(principal.label, principal.orgId, request.params.id);
       return reply.status(204).send();
     },
   );
@@ -188,18 +163,13 @@ export async function bankRoutes(app: FastifyInstance, ctx: AppContext): Promise
     async (request) => {
       const principal = principalOf(request);
       const { organisation_id: withOrg, can_contribute: canContribute = false } = request.body;
-      const shares = await ctx.mutate(principal.label, async (m) => {
-        const result = await m.banks.share(principal.orgId, request.params.id, withOrg, canContribute);
-        await m.audit({
-          orgId: principal.orgId,
-          action: 'bank.share',
-          subjectType: 'bank',
-          subjectId: request.params.id,
-          detail: { organisation_id: withOrg, can_contribute: canContribute },
-        });
-        return result;
-      });
-      await ctx.afterBankWrite();
+      const shares = await ctx.bankWrites.share(
+        principal.label,
+        principal.orgId,
+        request.params.id,
+        withOrg,
+        canContribute,
+      );
       return { items: shares.map(shareView) };
     },
   );
@@ -217,18 +187,12 @@ export async function bankRoutes(app: FastifyInstance, ctx: AppContext): Promise
     },
     async (request) => {
       const principal = principalOf(request);
-      const shares = await ctx.mutate(principal.label, async (m) => {
-        const result = await m.banks.unshare(principal.orgId, request.params.id, request.params.orgId);
-        await m.audit({
-          orgId: principal.orgId,
-          action: 'bank.unshare',
-          subjectType: 'bank',
-          subjectId: request.params.id,
-          detail: { organisation_id: request.params.orgId },
-        });
-        return result;
-      });
-      await ctx.afterBankWrite();
+      const shares = await ctx.bankWrites.unshare(
+        principal.label,
+        principal.orgId,
+        request.params.id,
+        request.params.orgId,
+      );
       return { items: shares.map(shareView) };
     },
   );

@@ -96,19 +96,7 @@ export async function entryRoutes(app: FastifyInstance, ctx: AppContext): Promis
           defaultLabels: bank.defaultLabels,
         },
       );
-      const { entry, created } = await ctx.mutate(principal.label, async (m) => {
-        const result = await m.entries.add(row);
-        if (result.created) {
-          await m.audit({
-            orgId: bank.orgId,
-            action: 'entry.create',
-            subjectType: 'entry',
-            subjectId: result.entry.id,
-            detail: { bank_id: bank.id, signal_type: result.entry.signalType },
-          });
-        }
-        return result;
-      });
+      const [{ entry, created }] = await ctx.bankWrites.addEntries(principal.label, bank, [row]);
       return reply.status(created ? 201 : 200).send({ ...entryView(entry), created });
     },
   );
@@ -166,17 +154,12 @@ export async function entryRoutes(app: FastifyInstance, ctx: AppContext): Promis
     async (request) => {
       const principal = principalOf(request);
       const bank = await ctx.banks.getOwned(principal.orgId, request.params.id);
-      const entry = await ctx.mutate(principal.label, async (m) => {
-        const updated = await m.entries.update(bank.id, request.params.entryId, request.body);
-        await m.audit({
-          orgId: bank.orgId,
-          action: 'entry.update',
-          subjectType: 'entry',
-          subjectId: updated.id,
-          detail: { bank_id: bank.id, changes: request.body },
-        });
-        return updated;
-      });
+      const entry = await ctx.bankWrites.updateEntry(
+        principal.label,
+        bank,
+        request.params.entryId,
+        request.body,
+      );
       return entryView(entry);
     },
   );
@@ -190,16 +173,7 @@ export async function entryRoutes(app: FastifyInstance, ctx: AppContext): Promis
     async (request, reply) => {
       const principal = principalOf(request);
       const bank = await ctx.banks.getOwned(principal.orgId, request.params.id);
-      await ctx.mutate(principal.label, async (m) => {
-        const deleted = await m.entries.delete(bank.id, request.params.entryId);
-        await m.audit({
-          orgId: bank.orgId,
-          action: 'entry.delete',
-          subjectType: 'entry',
-          subjectId: deleted.id,
-          detail: { bank_id: bank.id, signal_type: deleted.signalType, value: deleted.value },
-        });
-      });
+      await ctx.bankWrites.deleteEntry(principal.label, bank, request.params.entryId);
       return reply.status(204).send();
     },
   );
@@ -240,21 +214,13 @@ export async function entryRoutes(app: FastifyInstance, ctx: AppContext): Promis
         stopOnError: request.query.stop_on_error,
       });
       // The entries commit in batches as they stream in; the import itself is recorded once, with its counts.
-      await ctx.mutate(principal.label, (m) =>
-        m.audit({
-          orgId: bank.orgId,
-          action: 'bank.import',
-          subjectType: 'bank',
-          subjectId: bank.id,
-          detail: {
-            format,
-            lines: report.lines,
-            inserted: report.inserted,
-            duplicates: report.duplicates,
-            errors: report.errors,
-          },
-        }),
-      );
+      await ctx.bankWrites.recordImport(principal.label, bank, {
+        format,
+        lines: report.lines,
+        inserted: report.inserted,
+        duplicates: report.duplicates,
+        errors: report.errors,
+      });
       return {
         lines: report.lines,
         inserted: report.inserted,

@@ -498,18 +498,12 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
         const principal = principalOf(request);
         // As HMA: enabled_ratio wins over enabled; neither gives 1.0.
         const enabledRatio = enabled_ratio ?? (enabled === false ? 0 : 1);
-        const bank = await ctx.mutate(principal.label, async (m) => {
-          const created = await m.banks.create(principal.orgId, { name, enabledRatio });
-          await m.audit({
-            orgId: principal.orgId,
-            action: 'bank.create',
-            subjectType: 'bank',
-            subjectId: created.id,
-            detail: { name, enabled_ratio: enabledRatio, via: 'hma' },
-          });
-          return created;
-        });
-        await ctx.afterBankWrite();
+        const bank = await ctx.bankWrites.create(
+          principal.label,
+          principal.orgId,
+          { name, enabledRatio },
+          'hma',
+        );
         return reply.status(201).send(bankJson(bank));
       } catch (err) {
         // HMA answers 403 when the bank exists.
@@ -541,18 +535,14 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
         ...(name ? { name } : {}),
         ...(enabledRatio !== undefined ? { enabledRatio } : {}),
       };
-      const updated = await ctx.mutate(principal.label, async (m) => {
-        const result = await m.banks.update(principal.orgId, bank.id, changes);
-        await m.audit({
-          orgId: principal.orgId,
-          action: 'bank.update',
-          subjectType: 'bank',
-          subjectId: bank.id,
-          detail: { changes, via: 'hma' },
-        });
-        return result;
-      });
-      await ctx.afterBankWrite();
+      const updated = await ctx.bankWrites.update(
+        principal.label,
+        principal.orgId,
+        bank.id,
+        changes,
+        changes,
+        'hma',
+      );
       return bankJson(updated);
     },
   );
@@ -563,17 +553,7 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
     async (request) => {
       const principal = principalOf(request);
       const bank = await ctx.banks.getVisibleByName(principal.orgId, request.params.bank);
-      await ctx.mutate(principal.label, async (m) => {
-        await m.banks.delete(principal.orgId, bank.id);
-        await m.audit({
-          orgId: principal.orgId,
-          action: 'bank.delete',
-          subjectType: 'bank',
-          subjectId: bank.id,
-          detail: { via: 'hma' },
-        });
-      });
-      await ctx.afterBankWrite();
+      await ctx.bankWrites.delete(principal.label, principal.orgId, bank.id, 'hma');
       return { message: `Bank ${bank.name} deleted` };
     },
   );
@@ -602,25 +582,10 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
       ...prepareEntry({ signalType: signal.type, value: signal.value, note: note ?? null }, context),
       hma,
     }));
-    return ctx.mutate(principal.label, async (m) => {
-      let id = 0;
-      const added: Record<string, string> = {};
-      for (const row of rows) {
-        const { entry, created } = await m.entries.add(row);
-        if (created) {
-          await m.audit({
-            orgId: bank.orgId,
-            action: 'entry.create',
-            subjectType: 'entry',
-            subjectId: entry.id,
-            detail: { bank_id: bank.id, signal_type: entry.signalType, via: 'hma' },
-          });
-        }
-        id ||= entry.id;
-        added[hmaType(entry.signalType)] = entry.value;
-      }
-      return { id, signals: added };
-    });
+    const results = await ctx.bankWrites.addEntries(principal.label, bank, rows, 'hma');
+    const added: Record<string, string> = {};
+    for (const { entry } of results) added[hmaType(entry.signalType)] = entry.value;
+    return { id: results[0]?.entry.id ?? 0, signals: added };
   };
 
   app.post<{ Params: Static<typeof BankParams>; Querystring: Static<typeof AddContentQuery> }>(
@@ -731,17 +696,14 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
         ...(disable_until_ts !== undefined ? { hma: { ...current.hma, disable_until_ts } } : {}),
         ...(note !== undefined ? { note } : {}),
       };
-      const entry = await ctx.mutate(principal.label, async (m) => {
-        const updated = await m.entries.update(bank.id, request.params.id, changes);
-        await m.audit({
-          orgId: bank.orgId,
-          action: 'entry.update',
-          subjectType: 'entry',
-          subjectId: updated.id,
-          detail: { bank_id: bank.id, changes, via: 'hma' },
-        });
-        return updated;
-      });
+      const entry = await ctx.bankWrites.updateEntry(
+        principal.label,
+        bank,
+        request.params.id,
+        changes,
+        changes,
+        'hma',
+      );
       return { id: entry.id, disable_until_ts: disableUntil(entry), bank: bankJson(bank) };
     },
   );
@@ -753,16 +715,7 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
       const principal = principalOf(request);
       const bank = await ctx.banks.getVisibleByName(principal.orgId, request.params.bank);
       await ctx.banks.getOwned(principal.orgId, bank.id);
-      await ctx.mutate(principal.label, async (m) => {
-        const deleted = await m.entries.delete(bank.id, request.params.id);
-        await m.audit({
-          orgId: bank.orgId,
-          action: 'entry.delete',
-          subjectType: 'entry',
-          subjectId: deleted.id,
-          detail: { bank_id: bank.id, via: 'hma' },
-        });
-      });
+      await ctx.bankWrites.deleteEntry(principal.label, bank, request.params.id, 'hma');
       return { deleted: 1 };
     },
   );

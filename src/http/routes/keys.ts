@@ -28,20 +28,7 @@ export async function keyRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      const { key, info } = await ctx.mutate(principal.label, async (m) => {
-        const created = await m.apiKeys.create(principal.orgId, {
-          ...request.body,
-          createdBy: principal.label,
-        });
-        await m.audit({
-          orgId: principal.orgId,
-          action: 'key.create',
-          subjectType: 'api_key',
-          subjectId: created.info.id,
-          detail: { name: created.info.name, role: created.info.role },
-        });
-        return created;
-      });
+      const { key, info } = await ctx.accounts.createKey(principal.label, principal.orgId, request.body);
       return reply.status(201).send({ key, ...apiKeyView(info) });
     },
   );
@@ -65,17 +52,7 @@ export async function keyRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     },
     async (request) => {
       const principal = principalOf(request);
-      const info = await ctx.mutate(principal.label, async (m) => {
-        const revoked = await m.apiKeys.revoke(principal.orgId, request.params.id);
-        await m.audit({
-          orgId: principal.orgId,
-          action: 'key.revoke',
-          subjectType: 'api_key',
-          subjectId: revoked.id,
-        });
-        return revoked;
-      });
-      ctx.apiKeys.forget(info.id);
+      const info = await ctx.accounts.revokeKey(principal.label, principal.orgId, request.params.id);
       return apiKeyView(info);
     },
   );

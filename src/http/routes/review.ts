@@ -233,7 +233,6 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
         };
       }
       const result = await ctx.review.submit(principal.label, principal.orgId, input, key);
-      if (result.verdict === 'actioned') void ctx.deliverer.runOnce().catch(() => undefined);
       return reply.status(result.replayed ? 200 : 201).send(submissionView(result));
     },
   );
@@ -467,7 +466,6 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
         addToBankId: b.add_to_bank_id,
         version: b.version,
       });
-      void ctx.deliverer.runOnce().catch(() => undefined);
       return reply.status(201).send({
         decision_id: result.decisionId,
         action_id: result.actionId,
@@ -520,7 +518,6 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
         ground: b.ground,
         reason: b.reason,
       });
-      void ctx.deliverer.runOnce().catch(() => undefined);
       return {
         decided: results.filter((r) => r.decided).length,
         refused: results.filter((r) => !r.decided).length,
@@ -679,15 +676,10 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      const { webhook, secret } = await ctx.webhooks.create(principal.orgId, request.body.url);
-      await ctx.mutate(principal.label, (m) =>
-        m.audit({
-          orgId: principal.orgId,
-          action: 'webhook.create',
-          subjectType: 'webhook',
-          subjectId: webhook.id,
-          detail: { url: webhook.url },
-        }),
+      const { webhook, secret } = await ctx.webhooks.create(
+        principal.label,
+        principal.orgId,
+        request.body.url,
       );
       return reply.status(201).send({
         id: webhook.id,
@@ -723,15 +715,7 @@ export async function reviewRoutes(app: FastifyInstance, ctx: AppContext): Promi
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      await ctx.webhooks.delete(principal.orgId, request.params.id);
-      await ctx.mutate(principal.label, (m) =>
-        m.audit({
-          orgId: principal.orgId,
-          action: 'webhook.delete',
-          subjectType: 'webhook',
-          subjectId: request.params.id,
-        }),
-      );
+      await ctx.webhooks.delete(principal.label, principal.orgId, request.params.id);
       return reply.status(204).send();
     },
   );

@@ -50,19 +50,12 @@ export async function shareRoutes(app: FastifyInstance, ctx: AppContext): Promis
     async (request) => {
       const principal = principalOf(request);
       const policy = request.body?.policy ?? DEFAULT_SHARE_POLICY;
-      const share = await ctx.mutate(principal.label, async (m) => {
-        const accepted = await m.banks.acceptShare(principal.orgId, request.params.bankId, policy);
-        await m.audit({
-          orgId: principal.orgId,
-          action: 'share.accept',
-          subjectType: 'bank',
-          subjectId: request.params.bankId,
-          detail: { policy, owner_organisation_id: accepted.ownerOrgId },
-        });
-        return accepted;
-      });
-      ctx.review.forgetPolicies(principal.orgId);
-      await ctx.afterBankWrite();
+      const share = await ctx.bankWrites.acceptShare(
+        principal.label,
+        principal.orgId,
+        request.params.bankId,
+        policy,
+      );
       return incomingShareView(share);
     },
   );
@@ -80,18 +73,7 @@ export async function shareRoutes(app: FastifyInstance, ctx: AppContext): Promis
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      await ctx.mutate(principal.label, async (m) => {
-        await m.banks.leaveShare(principal.orgId, request.params.bankId);
-        await m.audit({
-          orgId: principal.orgId,
-          action: 'share.leave',
-          subjectType: 'bank',
-          subjectId: request.params.bankId,
-          detail: {},
-        });
-      });
-      ctx.review.forgetPolicies(principal.orgId);
-      await ctx.afterBankWrite();
+      await ctx.bankWrites.leaveShare(principal.label, principal.orgId, request.params.bankId);
       return reply.status(204).send();
     },
   );
