@@ -92,13 +92,14 @@ export class AppContext {
     this.webhooks = new WebhookService(db, this.transactions, config.webhooks);
     this.deliverer = new OutboxDeliverer(db, [new WebhookChannel(db, { policy: config.webhooks })]);
     this.outbox = new Outbox(() => void this.jobs.kick('outbox'));
-    this.review = new ReviewService(this);
     this.accounts = new AccountWrites(this.transactions, (keyId) => this.apiKeys.forget(keyId));
     this.bankWrites = new BankWrites(this.transactions, {
       afterBankWrite: () => this.afterBankWrite(),
       forgetPolicies: (orgId) => this.review.forgetPolicies(orgId),
     });
     this.media = new MediaStore(join(config.dataDir, 'media'));
+    // Review takes its collaborators when it is built: everything above it must exist by now.
+    this.review = new ReviewService(this);
     this.orders = new OrdersService(this);
     this.appeals = new AppealsService(this);
     this.orgSettings = new OrgSettingsStore(db);

@@ -21,7 +21,8 @@ export function createListener(ctx: AppContext, options: ListenerOptions): Fasti
   const { http } = ctx.config;
   // Requests are logged by the process logger (the one background jobs write to), so one stream holds both.
   const app = Fastify({
-    ...(options.logger ? { loggerInstance: ctx.logger as FastifyBaseLogger } : { logger: false }),
+    // Errors always reach it; request lines only when asked (see registerRequestLog below).
+    loggerInstance: ctx.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: http.bodyLimitBytes,
     trustProxy: http.trustProxy,

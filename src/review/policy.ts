@@ -22,6 +22,16 @@ export interface MatchForPolicy {
   distance: number;
 }
 
+/** What became of a submission: nothing matched, acted on, queued for review, logged, still hashing, or failed. */
+export type Verdict = 'no-match' | 'actioned' | 'queued' | 'logged' | 'pending' | 'failed';
+
+/** The verdict a policy action gives a submission. */
+export function verdictOf(action: PolicyAction | null): Verdict {
+  if (action === null) return 'no-match';
+  if (action === 'block') return 'actioned';
+  return action === 'log' ? 'logged' : 'queued';
+}
+
 const STRENGTH: Record<PolicyAction, number> = { block: 3, 'review-urgent': 2, review: 1, log: 0 };
 
 /**
