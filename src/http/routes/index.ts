@@ -11,12 +11,17 @@ import { keyRoutes } from './keys.js';
 import { organisationRoutes } from './organisations.js';
 import { orderRoutes } from './orders.js';
 import { peopleRoutes } from './people.js';
-import { reviewRoutes } from './review.js';
+import { webhookRoutes } from './actions/webhooks.js';
+import { caseRoutes } from './review/cases.js';
+import { policyRoutes } from './review/policies.js';
+import { reportRoutes } from './review/reports.js';
+import { statementRoutes } from './review/statements.js';
+import { submissionRoutes } from './review/submissions.js';
 import { shareRoutes } from './shares.js';
 import { transparencyRoutes } from './transparency.js';
 import { researchRoutes } from './research.js';
 
-/** Every route group, registered explicitly. */
+/** Every route group, registered explicitly: one file per resource, in folders that mirror the domain. */
 export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   for (const routes of [
     healthRoutes,
@@ -28,7 +33,12 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
     hashingRoutes,
     hmaRoutes,
     auditRoutes,
-    reviewRoutes,
+    submissionRoutes,
+    reportRoutes,
+    caseRoutes,
+    statementRoutes,
+    policyRoutes,
+    webhookRoutes,
     peopleRoutes,
     orderRoutes,
     appealRoutes,
