@@ -697,6 +697,54 @@ describe.each(TEST_DIALECTS)('transparency reports computed from the record (%s)
     );
   });
 
+  it('counts a period whose ends fall inside days the same as the fact rows (daily roll-up plus edges)', async () => {
+    // Ends at odd instants, so that whole days come from the roll-up and the two partial days from the facts:
+    // just before the 20th decision and just after the 200th, so that each partial day holds one at least.
+    const at = (d: DecisionSpec) => d.caseAt + d.delay * 1000;
+    const times = decisions.map(at).sort((a, b) => a - b);
+    const from = iso(times[20] - 1000);
+    const to = iso(times[200] + 1000);
+    const r = (await get(org.p.key, `/v1/transparency/company?from=${from}&to=${to}`)).json();
+    const dec = decisions.filter((d) => at(d) >= Date.parse(from) && at(d) < Date.parse(to));
+    const act = dec.filter((d) => ACT.includes(d.decision));
+    // Some decisions fall on the partial first and last days (the edges are exercised).
+    const sameDay = (ms: number, edge: string) => iso(ms).slice(0, 10) === edge.slice(0, 10);
+    expect(dec.some((d) => sameDay(at(d), from) || sameDay(at(d), to))).toBe(true);
+    expect(r.totals).toEqual({
+      decisions: dec.length,
+      actioned: act.length,
+      no_violation: dec.filter((d) => d.decision === 'no-violation').length,
+      automated_actioned: act.filter((d) => d.automated).length,
+      automated_share: ratio(act.filter((d) => d.automated).length, act.length),
+    });
+    expect(r.actioned_by_territory).toEqual(tally(act.map((d) => d.country ?? 'unknown')));
+    expect(r.actioned_by_restriction).toEqual(tally(act.map((d) => d.decision)));
+    expect(r.actioned_by_label).toEqual(
+      tally(act.flatMap((d) => (d.labels.length ? d.labels : ['unlabelled']))),
+    );
+    expect(r.time_to_action_seconds).toEqual(dist(act.map((d) => d.delay)));
+
+    // The roll-up holds exactly the fact rows, day by day (asking twice added nothing).
+    const db = t.ctx.database.db;
+    const facts = await db
+      .selectFrom('decision_facts')
+      .select(['created_at', 'decision', 'source'])
+      .where('org_id', '=', org.p.id)
+      .execute();
+    const days = await db
+      .selectFrom('decision_fact_days')
+      .select(['day', 'decision', 'source', 'n'])
+      .where('org_id', '=', org.p.id)
+      .execute();
+    const fromFacts = tally(facts.map((f) => `${f.created_at.slice(0, 10)}|${f.decision}|${f.source}`));
+    const fromDays: Record<string, number> = {};
+    for (const d of days) {
+      const key = `${d.day}|${d.decision}|${d.source}`;
+      fromDays[key] = (fromDays[key] ?? 0) + Number(d.n);
+    }
+    expect(fromDays).toEqual(fromFacts);
+  });
+
   it('gives an empty period zeros and nulls, and CSV and HTML renderings', async () => {
     const empty = (await get(org.empty.key, '/v1/transparency/company?from=2025-01-01&to=2025-02-01')).json();
     expect(empty.totals).toEqual({
