@@ -109,7 +109,11 @@ export class AppContext {
     this.deliverer.start();
     void this.review.resumePending().catch(() => undefined);
     this.retentionTimer = setInterval(
-      () => void this.review.purgeExpired().catch(() => undefined),
+      () =>
+        void this.review
+          .purgeExpired()
+          .then(() => this.orders.purgePreservations())
+          .catch(() => undefined),
       6 * 3_600_000,
     );
     this.retentionTimer.unref();
