@@ -25,10 +25,8 @@ describe('kaitiaki order preserve and retention purge', () => {
     expect(await run(['init', '--data-dir', dataDir, '--json'], io())).toBe(0);
     const ctx = await AppContext.open(readConfig({}, { dataDir }));
     const ids: number[] = [];
-    let platformName = '';
     try {
       const platform = await ctx.organisations.create('VideoSite', 'platform');
-      platformName = platform.name;
       const authority = await ctx.organisations.create('BKA', 'authority');
       await ctx.orgSettings.put(platform.id, { hosts: ['video.example'] });
       for (const n of [1, 2]) {
@@ -150,6 +148,5 @@ describe('kaitiaki order preserve and retention purge', () => {
     } finally {
       await after.close();
     }
-    expect(platformName).toBe('VideoSite');
   });
 });
