@@ -6,6 +6,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NO_CRISIS_PERIODS } from '../../src/transparency/crisis-periods.js';
 import { REPORT_SCHEMA } from '../../src/transparency/report-schema.js';
 import { bearer, startTestApp, type TestApp } from '../helpers/app.js';
 import { TEST_DIALECTS } from '../helpers/databases.js';
@@ -743,6 +744,71 @@ describe.each(TEST_DIALECTS)('transparency reports computed from the record (%s)
       fromDays[key] = (fromDays[key] ?? 0) + Number(d.n);
     }
     expect(fromDays).toEqual(fromFacts);
+  });
+
+  it('counts the decisions within each crisis period the source gives, and none by default', async () => {
+    const url = `/v1/transparency/company?from=${FROM}&to=${TO}`;
+    expect((await get(org.p.key, url)).json().crisis_periods).toEqual({ recorded: false, periods: [] });
+    expect((await get(org.hub.key, `/v1/transparency/hub?from=${FROM}&to=${TO}`)).json()).toMatchObject({
+      crisis_activations: [],
+      not_recorded: ['crisis activations', 'hash disputes between members'],
+    });
+    const asked: unknown[] = [];
+    const crises = [
+      // Inside the year, at odd instants.
+      { id: 'pci-1', name: 'Attack A', from: '2025-04-02T08:32:00.000Z', to: '2025-06-03T16:06:00.000Z' },
+      // Begins before the year: cut to it.
+      { id: 'pci-0', name: 'Attack B', from: '2024-12-20T00:00:00.000Z', to: '2025-02-01T12:00:00.000Z' },
+      // Outside the year: left out.
+      { id: 'pci-9', name: 'Attack C', from: '2026-02-01T00:00:00.000Z', to: '2026-02-05T00:00:00.000Z' },
+    ];
+    t.ctx.transparency.crisisPeriods = {
+      periods: async (orgId, from, to) => {
+        asked.push([orgId, from, to]);
+        return crises;
+      },
+    };
+    try {
+      const r = (await get(org.p.key, url)).json();
+      expect(asked[0]).toEqual([org.p.id, FROM, TO]);
+      const within = (from: string, to: string) => {
+        const dec = decisions.filter((d) => {
+          const at = d.caseAt + d.delay * 1000;
+          return at >= Date.parse(from) && at < Date.parse(to);
+        });
+        const act = dec.filter((d) => ACT.includes(d.decision));
+        return {
+          decisions: dec.length,
+          actioned: act.length,
+          automated_actioned: act.filter((d) => d.automated).length,
+        };
+      };
+      expect(r.crisis_periods).toEqual({
+        recorded: true,
+        periods: [
+          { ...crises[0], ...within(crises[0].from, crises[0].to) },
+          { ...crises[1], from: FROM, ...within(FROM, crises[1].to) },
+        ],
+      });
+      expect(r.crisis_periods.periods[0].decisions).toBeGreaterThan(0);
+      const hub = (await get(org.hub.key, `/v1/transparency/hub?from=${FROM}&to=${TO}`)).json();
+      expect(hub.crisis_activations).toEqual([
+        {
+          ...crises[0],
+          decisions: within(crises[0].from, crises[0].to).decisions,
+          actioned: within(crises[0].from, crises[0].to).actioned,
+        },
+        {
+          ...crises[1],
+          from: FROM,
+          decisions: within(FROM, crises[1].to).decisions,
+          actioned: within(FROM, crises[1].to).actioned,
+        },
+      ]);
+      expect(hub.not_recorded).toEqual(['hash disputes between members']);
+    } finally {
+      t.ctx.transparency.crisisPeriods = NO_CRISIS_PERIODS;
+    }
   });
 
   it('gives an empty period zeros and nulls, and CSV and HTML renderings', async () => {
