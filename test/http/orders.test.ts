@@ -81,6 +81,15 @@ describe.each(TEST_DIALECTS)('removal orders and referrals (%s)', (dialect) => {
   it('refuses a forged authority key and a platform posing as an authority', async () => {
     const forged = await send('kai_forged0000000000000000000000000000', 'POST', '/v1/orders', order());
     expect(forged.statusCode).toBe(401);
+    // The real key with its secret altered (same id part): refused, and nothing was received.
+    const last = authority.key.slice(-1) === 'a' ? 'b' : 'a';
+    const tampered = await send(authority.key.slice(0, -1) + last, 'POST', '/v1/orders', order());
+    expect(tampered.statusCode).toBe(401);
+    const stored = await t.ctx.database.db
+      .selectFrom('removal_orders')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    expect(Number(stored.n)).toBe(0);
     const platformIssuing = await send(platform.admin, 'POST', '/v1/orders', order());
     expect(platformIssuing.statusCode).toBe(403);
     expect(platformIssuing.json().code).toBe('KAI_ERR_NOT_AN_AUTHORITY');
@@ -164,6 +173,21 @@ describe.each(TEST_DIALECTS)('removal orders and referrals (%s)', (dialect) => {
       .where('type', '=', 'order.escalation')
       .execute();
     expect(left.map((r) => r.status)).toEqual(['cancelled', 'cancelled']);
+    // The late answer counts as late in both reports (against the orders' own views).
+    const day = `from=${base.toISOString().slice(0, 10)}&to=${new Date(base.getTime() + 24 * HOUR).toISOString().slice(0, 10)}`;
+    const views = (await send(platform.moderator, 'GET', '/v1/orders')).json().items as {
+      annex_ii: { late: boolean } | null;
+    }[];
+    const lateViews = views.filter((v) => v.annex_ii?.late).length;
+    expect(lateViews).toBe(1);
+    const company = (await send(platform.admin, 'GET', `/v1/transparency/company?${day}`)).json();
+    expect(company.removal_orders).toMatchObject({
+      late: lateViews,
+      within_one_hour: views.filter((v) => v.annex_ii && !v.annex_ii.late).length,
+    });
+    const government = (await send(authority.key, 'GET', `/v1/transparency/government?${day}`)).json();
+    expect(government.removal_orders.within_one_hour).toBe(0);
+    expect(government.removal_orders.actioned).toBe(1);
 
     // Only the authority that issued it and the platform addressed see it.
     expect((await send(otherAuthority.key, 'GET', `/v1/orders/${o.id}`)).statusCode).toBe(404);
