@@ -311,12 +311,14 @@ export class OrdersService {
       throw new ValidationError(
         `the removal order lacks Annex I fields: ${missing.join(', ')}`,
         'KAI_ERR_ORDER_INCOMPLETE',
+        { errors: missing.map((field) => ({ path: `body/${field}`, message: 'required by Annex I' })) },
       );
     const bad = input.content_types!.filter((t) => !(CONTENT_TYPE_LETTERS as readonly string[]).includes(t));
     if (bad.length > 0)
       throw new ValidationError(
         `content_types must be Art. 2(7) letters a-e, got ${bad.join(', ')}`,
         'KAI_ERR_ORDER_INCOMPLETE',
+        { errors: [{ path: 'body/content_types', message: 'Art. 2(7) letters a-e only' }] },
       );
     const received = this.now();
     const signed = isoOrThrow(input.signed_at!, 'signed_at');

@@ -74,8 +74,24 @@ describe.each(TEST_DIALECTS)('removal orders and referrals (%s)', (dialect) => {
     ])
       expect(res.json().message).toContain(field);
     expect(res.json().message).not.toContain('platform_org_id');
+    // The same, field by field (a form shows each next to its field).
+    expect(res.json().errors).toEqual(
+      [
+        'authority_name',
+        'member_state',
+        'content_types',
+        'reasons',
+        'legal_basis',
+        'signed_at',
+        'signature',
+        'redress',
+      ].map((field) => ({ path: `body/${field}`, message: 'required by Annex I' })),
+    );
     const badType = await send(authority.key, 'POST', '/v1/orders', order({ content_types: ['z'] }));
     expect(badType.statusCode).toBe(400);
+    expect(badType.json().errors).toEqual([
+      { path: 'body/content_types', message: 'Art. 2(7) letters a-e only' },
+    ]);
   });
 
   it('refuses a forged authority key and a platform posing as an authority', async () => {

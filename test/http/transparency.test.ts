@@ -830,6 +830,10 @@ describe.each(TEST_DIALECTS)('transparency reports computed from the record (%s)
     const html = await get(org.p.key, `/v1/transparency/company?from=${FROM}&to=${TO}&format=html`);
     expect(html.body).toContain('<svg role="img" aria-label="Actioned by detection source"');
     expect(html.body).toContain('company transparency report — org-p');
+    // Its own inline style applies; scripts still do not run.
+    expect(html.headers['content-security-policy']).toBe(
+      "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'",
+    );
     // Wrong kind, bad period.
     expect((await get(org.a1.key, `/v1/transparency/company?from=${FROM}&to=${TO}`)).json().code).toBe(
       'KAI_ERR_REPORT_KIND',
