@@ -16,7 +16,10 @@ describe('a year of decisions in the company report', () => {
   });
 
   it('keeps the recorded run over 1 M decisions and 10k orders within 5 s on SQLite', () => {
-    const recorded = JSON.parse(readFileSync('bench/results/reports.json', 'utf8')) as Record<string, unknown>;
+    const recorded = JSON.parse(readFileSync('bench/results/reports.json', 'utf8')) as Record<
+      string,
+      unknown
+    >;
     expect(recorded).toMatchObject({ backend: 'sqlite', decisions: 1_000_000, orders: 10_000 });
     expect(recorded.decisions_in_report).toBe(1_000_000);
     expect(recorded.company_report_s as number).toBeLessThanOrEqual(5);
