@@ -30,6 +30,7 @@ describe.skipIf(!haveChromium)('removal orders and reports in a real browser', (
   let moderatorKey = '';
   let hubId = 0;
   let appealId = 0;
+  let ownAppealId = 0;
 
   const call = async (key: string, method: string, path: string, body?: unknown) => {
     const response = await fetch(`${url}${path}`, {
@@ -182,6 +183,50 @@ describe.skipIf(!haveChromium)('removal orders and reports in a real browser', (
     });
     expect(appeal.status).toBe(201);
     appealId = appeal.json.id as number;
+    // A queued upload (a PDQ match goes to a person) that Aroha decides, signed in, and its user's appeal:
+    // Aroha may not decide that appeal.
+    const pdq = 'f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22';
+    await call(blocked.adminKey, 'POST', `/v1/banks/${bank.id}/entries`, { signal_type: 'pdq', value: pdq });
+    let queued: { case_id: number; verdict: string } = { case_id: 0, verdict: '' };
+    for (let i = 0; queued.verdict !== 'queued'; i++) {
+      if (i > 150) throw new Error(`the pdq entry never reached the index: ${JSON.stringify(queued)}`);
+      if (i > 0) await new Promise((r) => setTimeout(r, 100));
+      queued = (
+        await call(blocked.integrationKey, 'POST', '/v1/submissions', {
+          external_id: `upload-982-${i}`,
+          uploader_id: 'user-7730',
+          signals: [{ type: 'pdq', value: pdq }],
+        })
+      ).json as { case_id: number; verdict: string };
+    }
+    const signIn = await fetch(`${url}/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'mod@videosite.example', password: 'correct horse battery staple' }),
+    });
+    const cookie = signIn.headers.get('set-cookie')!.split(';')[0];
+    const csrf = ((await signIn.json()) as { csrf_token: string }).csrf_token;
+    const decided = await fetch(`${url}/v1/cases/${queued.case_id}/decision`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrf },
+      body: JSON.stringify({
+        decision: 'remove',
+        ground_type: 'terms',
+        ground: 'Terms 4.2',
+        reason: 'Glorification',
+      }),
+    });
+    expect(decided.status).toBe(201);
+    const arohaCase = (await call(moderatorKey, 'GET', `/v1/cases/${queued.case_id}`)).json as {
+      decisions: { id: number }[];
+    };
+    const own = await call(blocked.integrationKey, 'POST', '/v1/appeals', {
+      decision_id: arohaCase.decisions[0].id,
+      appellant_id: 'user-7730',
+      statement: 'My post quoted the manifesto only to criticise it.',
+    });
+    expect(own.status).toBe(201);
+    ownAppealId = own.json.id as number;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
@@ -259,6 +304,19 @@ describe.skipIf(!haveChromium)('removal orders and reports in a real browser', (
     const row = page.getByRole('row', { name: /BKA-2026-0100/ });
     await expect.poll(() => row.locator('time.countdown').textContent()).toMatch(/^\d{2}:\d{2} left$/);
   }, 90_000);
+
+  it('keeps the reviewer who took the decision from deciding its appeal', async () => {
+    const page = await signIn('mod@videosite.example');
+    await page.goto(`${url}/ui/#/appeals/${ownAppealId}`);
+    await expect
+      .poll(() => page.locator('h1').textContent(), { timeout: 15_000 })
+      .toContain(`Appeal ${ownAppealId}`);
+    await expect
+      .poll(() => page.getByRole('note').textContent())
+      .toBe('You took the decision under appeal, so another reviewer must decide this appeal.');
+    expect(await page.getByRole('button', { name: 'Send decision' }).count()).toBe(0);
+    expect(await page.textContent('main')).toMatch(/Decisionremove \(by Aroha/);
+  }, 60_000);
 
   it('lets a second reviewer see the evidence and the user context and reverse an appeal, with reasons', async () => {
     const page = await signIn('bob@videosite.example', { width: 1280, height: 1000 });
