@@ -99,8 +99,8 @@ export class AppContext {
     });
     this.media = new MediaStore(join(config.dataDir, 'media'));
     // Review takes its collaborators when it is built: everything above it must exist by now.
-    this.review = new ReviewService(this);
     this.orders = new OrdersService(this);
+    this.review = new ReviewService(this);
     this.appeals = new AppealsService(this);
     this.orgSettings = new OrgSettingsStore(db);
     this.transparency = new TransparencyService(this);
@@ -165,6 +165,13 @@ export class AppContext {
       everyMs: 6 * 3_600_000,
       leased: true,
       run: () => this.review.purgeExpired(),
+    });
+    // Removal-order preservation (TCO Art. 6) ends: the content and its data are purged, audited.
+    this.jobs.add({
+      name: 'preservation',
+      everyMs: 6 * 3_600_000,
+      leased: true,
+      run: () => this.orders.purgePreservations(),
     });
     this.jobs.add({
       name: 'hma-expiry',

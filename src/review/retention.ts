@@ -9,6 +9,7 @@
  * decision becomes an action in the outbox and a statement of reasons in the same transaction as the decision,
  * so a crash can lose neither; the outbox delivers it once the transaction commits.
  */
+import type { OrdersService } from '../orders/orders-service.js';
 import type { Config } from '../config/config.js';
 import type { MediaStore } from '../media/media-store.js';
 import type { StoreAccess } from '../store/unit-of-work.js';
@@ -16,6 +17,8 @@ import type { StoreAccess } from '../store/unit-of-work.js';
 export interface RetentionDeps extends StoreAccess {
   readonly config: Config;
   readonly media: MediaStore;
+  /** Which content a removal order's preservation still holds. */
+  readonly orders: Pick<OrdersService, 'preservedContent'>;
 }
 
 export class RetentionService {
@@ -32,14 +35,18 @@ export class RetentionService {
    */
   async purgeExpired(now = new Date()): Promise<{ media: number; uploaderIds: number; cutoff: string }> {
     const cutoff = new Date(now.getTime() - this.ctx.config.retention.mediaDays * 86_400_000).toISOString();
-    const due = await this.db
-      .selectFrom('submissions')
-      .select(['id', 'org_id', 'media_sha256', 'uploader_id'])
-      .where('created_at', '<', cutoff)
-      .where('media_purged_at', 'is', null)
-      .where((eb) => eb.or([eb('media_sha256', 'is not', null), eb('uploader_id', 'is not', null)]))
-      .limit(10_000)
-      .execute();
+    // Content removed after a removal order stays while its TCO Art. 6 preservation (maybe extended) runs.
+    const preserved = await this.ctx.orders.preservedContent(now);
+    const due = (
+      await this.db
+        .selectFrom('submissions')
+        .select(['id', 'org_id', 'external_id', 'media_sha256', 'uploader_id'])
+        .where('created_at', '<', cutoff)
+        .where('media_purged_at', 'is', null)
+        .where((eb) => eb.or([eb('media_sha256', 'is not', null), eb('uploader_id', 'is not', null)]))
+        .limit(10_000)
+        .execute()
+    ).filter((r) => !preserved.get(r.org_id)?.has(r.external_id));
     let media = 0;
     let uploaderIds = 0;
     for (const row of due) {

@@ -10,6 +10,7 @@ import type { Logger } from '../core/logger.js';
 import type { MatchService } from '../matching/match-service.js';
 import type { MediaStore } from '../media/media-store.js';
 import type { BankService } from '../store/banks.js';
+import type { OrdersService } from '../orders/orders-service.js';
 import type { StoreAccess, UnitOfWork } from '../store/unit-of-work.js';
 import { CaseService } from './cases.js';
 import { DecisionService } from './decisions.js';
@@ -34,6 +35,7 @@ export interface ReviewDeps extends StoreAccess {
   readonly banks: BankService;
   readonly outbox: Outbox;
   readonly logger: Logger;
+  readonly orders: OrdersService;
   mutateGrouped<T>(actor: string, fn: (unit: UnitOfWork) => Promise<T>): Promise<T>;
 }
 
@@ -65,7 +67,12 @@ export class ReviewService {
       cases,
       decisions,
     });
-    const retention = new RetentionService({ ...store, config: deps.config, media: deps.media });
+    const retention = new RetentionService({
+      ...store,
+      config: deps.config,
+      media: deps.media,
+      orders: deps.orders,
+    });
     this.parts = { policies, cases, decisions, submissions, retention };
   }
 

@@ -290,6 +290,7 @@ export interface Schema {
   org_settings: OrgSettingsTable;
   dsa_submissions: DsaSubmissionsTable;
   decision_facts: DecisionFactsTable;
+  decision_fact_days: DecisionFactDaysTable;
   research_datasets: ResearchDatasetsTable;
   research_events: ResearchEventsTable;
   research_researchers: ResearchResearchersTable;
@@ -349,6 +350,9 @@ export interface RemovalOrdersTable {
   reinstated_at: string | null;
   reinstatement_reason: string | null;
   preserve_until: string | null;
+  /** JSON array of { until, by, reason, at }: Art. 6(2) extensions asked by an authority or court. */
+  preservation_extensions: ColumnType<string, string | undefined, string>;
+  preservation_purged_at: ColumnType<string | null, string | null | undefined, string | null>;
   notice_action_id: string | null;
   created_at: string;
 }
@@ -439,6 +443,21 @@ export interface DecisionFactsTable {
   banks: string;
   /** Seconds from the case opening to the decision. */
   seconds: number;
+}
+
+/** Decision facts counted per organisation, UTC day and everything the reports group by; kept on write. */
+export interface DecisionFactDaysTable {
+  org_id: number;
+  /** YYYY-MM-DD (UTC), the day of the decisions' created_at. */
+  day: string;
+  decision: string;
+  automated: number;
+  source: string;
+  territory: string;
+  format: string;
+  labels: string;
+  banks: string;
+  n: number;
 }
 
 // Research access (issue 14).

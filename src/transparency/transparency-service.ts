@@ -5,6 +5,7 @@ import type { StoreAccess } from '../store/unit-of-work.js';
 import { ForbiddenError, NotFoundError } from '../core/errors.js';
 import type { Period } from '../store/transparency.js';
 import { companyReport } from './company-report.js';
+import { NO_CRISIS_PERIODS, type CrisisPeriodSource } from './crisis-periods.js';
 import { governmentReport } from './government-report.js';
 import { hubReport } from './hub-report.js';
 import { reportCsv, reportHtml, type ReportFormat } from './render.js';
@@ -25,6 +26,9 @@ type Ctx = Pick<StoreAccess, 'database'> & {
 };
 
 export class TransparencyService {
+  /** Where the company and hub reports find crisis periods (see crisis-periods.ts); none by default. */
+  crisisPeriods: CrisisPeriodSource = NO_CRISIS_PERIODS;
+
   constructor(private readonly ctx: Ctx) {}
 
   async build(
@@ -43,10 +47,10 @@ export class TransparencyService {
     const who = { id: org.id, name: org.name };
     const report =
       kind === 'company'
-        ? await companyReport(db, who, period, now)
+        ? await companyReport(db, who, period, now, this.crisisPeriods)
         : kind === 'government'
           ? await governmentReport(db, who, period, now)
-          : await hubReport(db, who, period, now);
+          : await hubReport(db, who, period, now, this.crisisPeriods);
     return report as unknown as Record<string, unknown>;
   }
 

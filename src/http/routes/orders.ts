@@ -234,6 +234,32 @@ export async function orderRoutes(app: FastifyInstance, ctx: AppContext): Promis
     async (request) => ctx.orders.extendNonDisclosure(caller(request), request.params.id, request.body),
   );
 
+  app.post<{
+    Params: Static<typeof IdParams>;
+    Body: { until: string; reason: string; requested_by?: 'court' | 'competent_authority' };
+  }>(
+    '/v1/orders/:id/preservation',
+    {
+      config: { permission: 'orders:read' },
+      schema: {
+        tags,
+        summary:
+          'Extend the preservation of removed content and its data (TCO Art. 6(2)): the issuing authority, or the platform recording a court request',
+        params: IdParams,
+        body: Type.Object(
+          {
+            until: DateTime,
+            reason: Type.String({ minLength: 3, maxLength: 2000 }),
+            requested_by: Type.Optional(literals(['court', 'competent_authority'] as const)),
+          },
+          { additionalProperties: false },
+        ),
+        response: errorResponses,
+      },
+    },
+    async (request) => ctx.orders.extendPreservation(caller(request), request.params.id, request.body),
+  );
+
   app.post<{ Body: Static<typeof ReferralBody> }>(
     '/v1/referrals',
     {

@@ -14,6 +14,7 @@ import * as reviewConsole from './20261203T160000Z-review-console.js';
 import * as ordersAppeals from './20261203T160000Z-orders-appeals.js';
 import * as research from './20261203T170000Z-research.js';
 import * as jobs from './20261203T190000Z-jobs.js';
+import * as ordersRollupsPreservation from './20261203T201000Z-orders-rollups-preservation.js';
 
 export interface DialectMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -34,4 +35,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Dialec
   ['20261203T160000Z-orders-appeals', ordersAppeals],
   ['20261203T170000Z-research', research],
   ['20261203T190000Z-jobs', jobs],
+  ['20261203T201000Z-orders-rollups-preservation', ordersRollupsPreservation],
 ];
