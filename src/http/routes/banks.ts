@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { AppContext } from '../../context.js';
 import { principalOf } from '../plugins/auth.js';
+import { BankView, ItemsOf, PageOf, ShareView } from '../schemas/views.js';
 import { errorResponses, IdParams, Labels, PageQuery } from '../schemas/common.js';
 import { bankView, shareView } from '../views.js';
 
@@ -48,7 +49,12 @@ export async function bankRoutes(app: FastifyInstance, ctx: AppContext): Promise
     '/v1/banks',
     {
       config: { permission: 'banks:write' },
-      schema: { tags, summary: 'Create a bank', body: CreateBank, response: errorResponses },
+      schema: {
+        tags,
+        summary: 'Create a bank',
+        body: CreateBank,
+        response: { 201: BankView, ...errorResponses },
+      },
     },
     async (request, reply) => {
       const principal = principalOf(request);
@@ -68,7 +74,7 @@ export async function bankRoutes(app: FastifyInstance, ctx: AppContext): Promise
         tags,
         summary: 'Banks you own and banks shared with you',
         querystring: PageQuery,
-        response: errorResponses,
+        response: { 200: PageOf(BankView), ...errorResponses },
       },
     },
     async (request) => {
@@ -81,7 +87,15 @@ export async function bankRoutes(app: FastifyInstance, ctx: AppContext): Promise
     '/v1/banks/:id',
     {
       config: { permission: 'banks:read' },
-      schema: { tags, summary: 'One bank', params: IdParams, response: errorResponses },
+      schema: {
+        tags,
+        summary: 'One bank',
+        params: IdParams,
+        response: {
+          200: Type.Intersect([BankView, Type.Object({ entry_count: Type.Integer({ minimum: 0 }) })]),
+          ...errorResponses,
+        },
+      },
     },
     async (request) => {
       const bank = await ctx.banks.getVisible(principalOf(request).orgId, request.params.id);
@@ -98,7 +112,7 @@ export async function bankRoutes(app: FastifyInstance, ctx: AppContext): Promise
         summary: 'Change a bank you own',
         params: IdParams,
         body: UpdateBank,
-        response: errorResponses,
+        response: { 200: BankView, ...errorResponses },
       },
     },
     async (request) => {
@@ -140,7 +154,7 @@ export async function bankRoutes(app: FastifyInstance, ctx: AppContext): Promise
         tags,
         summary: 'Who a bank you own is shared with',
         params: IdParams,
-        response: errorResponses,
+        response: { 200: ItemsOf(ShareView), ...errorResponses },
       },
     },
     async (request) => ({
@@ -157,7 +171,7 @@ export async function bankRoutes(app: FastifyInstance, ctx: AppContext): Promise
         summary: 'Share a bank you own with another organisation',
         params: IdParams,
         body: ShareBody,
-        response: errorResponses,
+        response: { 200: ItemsOf(ShareView), ...errorResponses },
       },
     },
     async (request) => {
@@ -182,7 +196,7 @@ export async function bankRoutes(app: FastifyInstance, ctx: AppContext): Promise
         tags,
         summary: 'Stop sharing a bank with an organisation',
         params: ShareParams,
-        response: errorResponses,
+        response: { 200: ItemsOf(ShareView), ...errorResponses },
       },
     },
     async (request) => {

@@ -15,6 +15,7 @@ import {
   PageQuery,
   SignalTypeName,
 } from '../schemas/common.js';
+import { EntryView, PageOf } from '../schemas/views.js';
 import { entryView } from '../views.js';
 
 const Status = Type.Union(ENTRY_STATUSES.map((s) => Type.Literal(s)));
@@ -72,7 +73,11 @@ export async function entryRoutes(app: FastifyInstance, ctx: AppContext): Promis
         summary: 'Add a signal to a bank (idempotent on type and value)',
         params: IdParams,
         body: CreateEntry,
-        response: errorResponses,
+        response: {
+          200: Type.Intersect([EntryView, Type.Object({ created: Type.Boolean() })]),
+          201: Type.Intersect([EntryView, Type.Object({ created: Type.Boolean() })]),
+          ...errorResponses,
+        },
       },
     },
     async (request, reply) => {
@@ -110,7 +115,7 @@ export async function entryRoutes(app: FastifyInstance, ctx: AppContext): Promis
         summary: 'List the entries of a bank',
         params: IdParams,
         querystring: ListQuery,
-        response: errorResponses,
+        response: { 200: PageOf(EntryView), ...errorResponses },
       },
     },
     async (request) => {
@@ -131,7 +136,12 @@ export async function entryRoutes(app: FastifyInstance, ctx: AppContext): Promis
     '/v1/banks/:id/entries/:entryId',
     {
       config: { permission: 'entries:read' },
-      schema: { tags, summary: 'One entry', params: BankEntryParams, response: errorResponses },
+      schema: {
+        tags,
+        summary: 'One entry',
+        params: BankEntryParams,
+        response: { 200: EntryView, ...errorResponses },
+      },
     },
     async (request) => {
       const bank = await ctx.banks.getVisible(principalOf(request).orgId, request.params.id);
@@ -148,7 +158,7 @@ export async function entryRoutes(app: FastifyInstance, ctx: AppContext): Promis
         summary: "Change an entry's labels, note or status",
         params: BankEntryParams,
         body: UpdateEntry,
-        response: errorResponses,
+        response: { 200: EntryView, ...errorResponses },
       },
     },
     async (request) => {
@@ -191,7 +201,16 @@ export async function entryRoutes(app: FastifyInstance, ctx: AppContext): Promis
           'optionally labels (separated by |),note,external_id,status. Bad lines are reported with their numbers and skipped unless stop_on_error=true.',
         params: IdParams,
         querystring: ImportQuery,
-        response: errorResponses,
+        response: {
+          200: Type.Object({
+            lines: Type.Integer(),
+            inserted: Type.Integer(),
+            duplicates: Type.Integer(),
+            errors: Type.Integer(),
+            error_samples: Type.Array(Type.Object({ line: Type.Integer(), message: Type.String() })),
+          }),
+          ...errorResponses,
+        },
       },
     },
     async (request) => {

@@ -3,6 +3,7 @@ import { Type, type Static } from 'typebox';
 import { ROLES } from '../../auth/roles.js';
 import type { AppContext } from '../../context.js';
 import { principalOf } from '../plugins/auth.js';
+import { ApiKeyView, ItemsOf } from '../schemas/views.js';
 import { errorResponses, IdParams } from '../schemas/common.js';
 import { apiKeyView } from '../views.js';
 
@@ -23,7 +24,13 @@ export async function keyRoutes(app: FastifyInstance, ctx: AppContext): Promise<
         tags: ['keys'],
         summary: 'Create an API key for your organisation; the key is shown only in this response',
         body: CreateKey,
-        response: errorResponses,
+        response: {
+          201: Type.Intersect([
+            Type.Object({ key: Type.String({ description: 'shown only here' }) }),
+            ApiKeyView,
+          ]),
+          ...errorResponses,
+        },
       },
     },
     async (request, reply) => {
@@ -37,7 +44,11 @@ export async function keyRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     '/v1/keys',
     {
       config: { permission: 'keys:manage' },
-      schema: { tags: ['keys'], summary: "List your organisation's API keys", response: errorResponses },
+      schema: {
+        tags: ['keys'],
+        summary: "List your organisation's API keys",
+        response: { 200: ItemsOf(ApiKeyView), ...errorResponses },
+      },
     },
     async (request) => ({
       items: (await ctx.apiKeys.list(principalOf(request).orgId)).map(apiKeyView),
@@ -48,7 +59,12 @@ export async function keyRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     '/v1/keys/:id',
     {
       config: { permission: 'keys:manage' },
-      schema: { tags: ['keys'], summary: 'Revoke an API key', params: IdParams, response: errorResponses },
+      schema: {
+        tags: ['keys'],
+        summary: 'Revoke an API key',
+        params: IdParams,
+        response: { 200: ApiKeyView, ...errorResponses },
+      },
     },
     async (request) => {
       const principal = principalOf(request);

@@ -4,6 +4,7 @@ import { ROLES } from '../../auth/roles.js';
 import type { AppContext } from '../../context.js';
 import { ORGANISATION_KINDS } from '../../store/organisations.js';
 import { principalOf } from '../plugins/auth.js';
+import { ItemsOf, OrganisationView } from '../schemas/views.js';
 import { errorResponses } from '../schemas/common.js';
 import { apiKeyView, organisationView } from '../views.js';
 
@@ -78,7 +79,11 @@ export async function organisationRoutes(app: FastifyInstance, ctx: AppContext):
     '/v1/organisations',
     {
       config: { permission: 'instance:organisations' },
-      schema: { tags: ['organisations'], summary: 'List organisations', response: errorResponses },
+      schema: {
+        tags: ['organisations'],
+        summary: 'List organisations',
+        response: { 200: ItemsOf(OrganisationView), ...errorResponses },
+      },
     },
     async () => ({
       items: (await ctx.organisations.list()).map(organisationView),

@@ -9,6 +9,7 @@ import type { AppContext } from '../../context.js';
 import { POLICY_ACTIONS } from '../../review/policy.js';
 import { DEFAULT_SHARE_POLICY } from '../../store/banks.js';
 import { principalOf } from '../plugins/auth.js';
+import { IncomingShareView, ItemsOf } from '../schemas/views.js';
 import { errorResponses } from '../schemas/common.js';
 import { incomingShareView } from '../views.js';
 
@@ -27,7 +28,7 @@ export async function shareRoutes(app: FastifyInstance, ctx: AppContext): Promis
       schema: {
         tags,
         summary: 'Banks offered to your organisation, and the shares you accepted',
-        response: errorResponses,
+        response: { 200: ItemsOf(IncomingShareView), ...errorResponses },
       },
     },
     async (request) => ({
@@ -44,7 +45,7 @@ export async function shareRoutes(app: FastifyInstance, ctx: AppContext): Promis
         summary: 'Accept a bank offered to you (or change the policy of one you accepted)',
         params: BankParams,
         body: AcceptBody,
-        response: errorResponses,
+        response: { 200: IncomingShareView, ...errorResponses },
       },
     },
     async (request) => {
