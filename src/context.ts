@@ -8,6 +8,7 @@ import { WebhookChannel, WebhookService } from './actions/webhooks.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { AccountWrites } from './accounts/account-writes.js';
 import { BankWrites } from './banks/bank-writes.js';
+import { SignalFeedbackService } from './banks/feedback.js';
 import { JobRunner } from './jobs/runner.js';
 import { JobLeaseStore } from './store/job-leases.js';
 import { join } from 'node:path';
@@ -57,6 +58,8 @@ export class AppContext {
   readonly bankWrites: BankWrites;
   /** Every change to organisations, keys, people and settings. */
   readonly accounts: AccountWrites;
+  /** Opinions of organisations on shared signals, and disputes. */
+  readonly feedback: SignalFeedbackService;
   readonly media: MediaStore;
   readonly orders: OrdersService;
   readonly appeals: AppealsService;
@@ -102,6 +105,24 @@ export class AppContext {
     this.orders = new OrdersService(this);
     this.review = new ReviewService(this);
     this.appeals = new AppealsService(this);
+    this.feedback = new SignalFeedbackService(
+      this.transactions,
+      this.banks,
+      db,
+      config.sharing.disputeThreshold,
+    );
+    // An appeal that reverses a decision caused by another organisation's signal disputes that signal.
+    this.appeals.sharedSignalFeedback = {
+      falsePositive: (fp, tx) =>
+        this.feedback.falsePositiveFromAppeal(
+          {
+            db: tx,
+            audit: (event) =>
+              this.audit.append(tx, { actor: `appeal:${fp.appealId}`, ...event }).then(() => undefined),
+          },
+          { orgId: fp.orgId, entryId: fp.entryId, reason: fp.reason },
+        ),
+    };
     this.orgSettings = new OrgSettingsStore(db);
     this.transparency = new TransparencyService(this);
     this.research = new ResearchService(db, this.audit, database.dialect);

@@ -299,6 +299,7 @@ export interface Schema {
   research_requests: ResearchRequestsTable;
   research_ledger: ResearchLedgerTable;
   job_leases: JobLeasesTable;
+  signal_feedback: SignalFeedbackTable;
 }
 
 export type OrganisationRow = Selectable<OrganisationsTable>;
@@ -558,4 +559,16 @@ export interface JobLeasesTable {
   expires_at: string;
   last_run_at: string | null;
   last_error: string | null;
+}
+
+export interface SignalFeedbackTable {
+  id: Generated<number>;
+  entry_id: number;
+  bank_id: number;
+  org_id: number;
+  kind: string;
+  reason: string | null;
+  source: string;
+  created_at: string;
+  updated_at: string;
 }

@@ -4,6 +4,7 @@ import { appealRoutes } from './appeals.js';
 import { auditRoutes } from './audit.js';
 import { bankRoutes } from './banks.js';
 import { entryRoutes } from './entries.js';
+import { feedbackRoutes } from './feedback.js';
 import { hashingRoutes } from './hashing.js';
 import { healthRoutes } from './health.js';
 import { hmaRoutes } from './hma.js';
@@ -30,6 +31,7 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
     bankRoutes,
     shareRoutes,
     entryRoutes,
+    feedbackRoutes,
     hashingRoutes,
     hmaRoutes,
     auditRoutes,

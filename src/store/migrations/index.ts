@@ -14,6 +14,7 @@ import * as reviewConsole from './20261203T160000Z-review-console.js';
 import * as ordersAppeals from './20261203T160000Z-orders-appeals.js';
 import * as research from './20261203T170000Z-research.js';
 import * as jobs from './20261203T190000Z-jobs.js';
+import * as signalFeedback from './20261203T193000Z-signal-feedback.js';
 import * as ordersRollupsPreservation from './20261203T201000Z-orders-rollups-preservation.js';
 
 export interface DialectMigration {
@@ -35,5 +36,6 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Dialec
   ['20261203T160000Z-orders-appeals', ordersAppeals],
   ['20261203T170000Z-research', research],
   ['20261203T190000Z-jobs', jobs],
+  ['20261203T193000Z-signal-feedback', signalFeedback],
   ['20261203T201000Z-orders-rollups-preservation', ordersRollupsPreservation],
 ];
