@@ -50,7 +50,7 @@ function layerRules() {
     ['index'],
     ['signals'],
     ['store'],
-    ['accounts', 'actions', 'banks', 'hma', 'jobs', 'matching', 'research'],
+    ['accounts', 'actions', 'banks', 'hma', 'jobs', 'matching', 'research', 'sharing'],
     ['transparency'],
     ['appeals', 'orders'],
     ['review'],

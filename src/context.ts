@@ -10,6 +10,8 @@ import { AccountWrites } from './accounts/account-writes.js';
 import { BankWrites } from './banks/bank-writes.js';
 import { SignalFeedbackService } from './banks/feedback.js';
 import { JobRunner } from './jobs/runner.js';
+import { SharingFeed } from './sharing/feed.js';
+import { EventEmitter, once } from 'node:events';
 import { JobLeaseStore } from './store/job-leases.js';
 import { join } from 'node:path';
 import { SignalIndexSet } from './matching/signal-index-set.js';
@@ -60,6 +62,10 @@ export class AppContext {
   readonly accounts: AccountWrites;
   /** Opinions of organisations on shared signals, and disputes. */
   readonly feedback: SignalFeedbackService;
+  /** The hub side of hash sharing: signed change pages and the push stream of shared banks. */
+  readonly sharingFeed: SharingFeed;
+  /** Emits 'commit' after every unit of work this process committed (push streams wake on it). */
+  readonly commits = new EventEmitter().setMaxListeners(0);
   readonly media: MediaStore;
   readonly orders: OrdersService;
   readonly appeals: AppealsService;
@@ -80,6 +86,7 @@ export class AppContext {
     this.jobs = new JobRunner(new JobLeaseStore(db), logger);
     this.transactions = new Transactions(db);
     this.transactions.afterEveryCommit(() => this.afterEntryWrite());
+    this.transactions.afterEveryCommit(async () => void this.commits.emit('commit'));
     this.organisations = new OrganisationService(db);
     this.apiKeys = new ApiKeyService(db);
     this.users = new UserService(db);
@@ -105,6 +112,7 @@ export class AppContext {
     this.orders = new OrdersService(this);
     this.review = new ReviewService(this);
     this.appeals = new AppealsService(this);
+    this.sharingFeed = new SharingFeed(db, this.banks, this.organisations);
     this.feedback = new SignalFeedbackService(
       this.transactions,
       this.banks,
@@ -200,6 +208,14 @@ export class AppContext {
       leased: true,
       run: () => enableExpiredHmaContent(this),
     });
+  }
+
+  /** Resolves at the next commit of this process (or when `signal` aborts). */
+  nextCommit(signal: AbortSignal): Promise<void> {
+    return once(this.commits, 'commit', { signal }).then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   async close(): Promise<void> {

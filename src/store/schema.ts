@@ -300,6 +300,7 @@ export interface Schema {
   research_ledger: ResearchLedgerTable;
   job_leases: JobLeasesTable;
   signal_feedback: SignalFeedbackTable;
+  instance_identity: InstanceIdentityTable;
 }
 
 export type OrganisationRow = Selectable<OrganisationsTable>;
@@ -571,4 +572,11 @@ export interface SignalFeedbackTable {
   source: string;
   created_at: string;
   updated_at: string;
+}
+
+export interface InstanceIdentityTable {
+  id: string;
+  public_key: string;
+  private_key: string;
+  created_at: string;
 }

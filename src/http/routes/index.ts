@@ -5,6 +5,7 @@ import { auditRoutes } from './audit.js';
 import { bankRoutes } from './banks.js';
 import { entryRoutes } from './entries.js';
 import { feedbackRoutes } from './feedback.js';
+import { sharingRoutes } from './sharing.js';
 import { hashingRoutes } from './hashing.js';
 import { healthRoutes } from './health.js';
 import { hmaRoutes } from './hma.js';
@@ -32,6 +33,7 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
     shareRoutes,
     entryRoutes,
     feedbackRoutes,
+    sharingRoutes,
     hashingRoutes,
     hmaRoutes,
     auditRoutes,
