@@ -34,6 +34,7 @@ export const bankView = (b: Bank): Static<typeof V.BankView> => ({
   thresholds: b.thresholds,
   enabled: b.enabled,
   sharing: b.sharing,
+  purpose: b.purpose,
   created_at: b.createdAt,
   updated_at: b.updatedAt,
 });
@@ -76,7 +77,7 @@ export const matchView = (m: MatchEvidence): Static<typeof V.MatchView> => ({
   signal_type: m.signalType,
   distance: m.distance,
   ...(m.detail ? { detail: m.detail } : {}),
-  bank: { id: m.bank.id, name: m.bank.name, organisation_id: m.bank.orgId },
+  bank: { id: m.bank.id, name: m.bank.name, organisation_id: m.bank.orgId, purpose: m.bank.purpose },
   entry: {
     id: m.entry.id,
     labels: m.entry.labels,

@@ -4,6 +4,7 @@
  * that are enabled are searched, each at its own threshold.
  */
 import { getSignalType, normalizeSignal } from '../signals/registry.js';
+import type { BankPurpose } from '../store/banks.js';
 import type { Entry, EntryService } from '../store/entries.js';
 import type { BankRules } from './bank-rules.js';
 import type { SignalIndexSet } from './signal-index-set.js';
@@ -19,7 +20,7 @@ export interface MatchEvidence {
   signalIndex: number;
   distance: number;
   detail?: string;
-  bank: { id: number; name: string; orgId: number };
+  bank: { id: number; name: string; orgId: number; purpose: BankPurpose };
   entry: {
     id: number;
     labels: string[];
@@ -63,7 +64,7 @@ export class MatchService {
         signalIndex: m.signalIndex,
         distance: m.distance,
         ...(m.detail ? { detail: m.detail } : {}),
-        bank: { id: bank.id, name: bank.name, orgId: bank.orgId },
+        bank: { id: bank.id, name: bank.name, orgId: bank.orgId, purpose: bank.purpose },
         entry: {
           id: entry.id,
           labels: entry.labels,

@@ -20,6 +20,8 @@ export interface MatchForPolicy {
   labels: string[];
   signalType: string;
   distance: number;
+  /** A match on a suppression bank: the content is known to be harmless (a flag, a logo, a news still). */
+  suppress?: boolean;
 }
 
 /** What became of a submission: nothing matched, acted on, queued for review, logged, still hashing, or failed. */
@@ -62,6 +64,8 @@ export function actionForMatch(match: MatchForPolicy, policies: Policy[]): Polic
 
 /** The action for a submission: the strongest over its matches; null when nothing matched. */
 export function actionForMatches(matches: MatchForPolicy[], policies: Policy[]): PolicyAction | null {
+  // A suppression bank's match outweighs every other: no verdict at all.
+  if (matches.some((m) => m.suppress)) return null;
   let best: PolicyAction | null = null;
   for (const match of matches) {
     const action = actionForMatch(match, policies);

@@ -106,6 +106,7 @@ export class SubmissionService {
         labels: m.entry.labels,
         signalType: m.signalType,
         distance: m.distance,
+        suppress: m.bank.purpose === 'suppress',
       })),
       await this.ctx.policies.effectivePolicies(orgId),
     );
@@ -325,6 +326,7 @@ export class SubmissionService {
               labels: x.entry.labels,
               signalType: x.signalType,
               distance: x.distance,
+              suppress: x.bank.purpose === 'suppress',
             })),
             await this.ctx.policies.effectivePolicies(row.org_id),
           );

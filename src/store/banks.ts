@@ -11,6 +11,9 @@ import { decodeCursor, pageLimit, toPage, type Page } from './pagination.js';
 import type { BankRow } from './schema.js';
 
 export type BankSharing = 'private' | 'shared';
+/** A detection bank's matches lead to verdicts; a suppression bank's matches mean "never act on this". */
+export const BANK_PURPOSES = ['detect', 'suppress'] as const;
+export type BankPurpose = (typeof BANK_PURPOSES)[number];
 
 export interface BankShare {
   orgId: number;
@@ -46,6 +49,7 @@ export interface Bank {
   /** HMA's matching ratio, 0..1: the share of HMA lookups that match this bank; 0 exactly when disabled. */
   enabledRatio: number;
   sharing: BankSharing;
+  purpose: BankPurpose;
   createdAt: string;
   updatedAt: string;
 }
@@ -59,6 +63,7 @@ export interface BankInput {
   /** Sets `enabled` too (enabled when above 0); without it, enabling gives 1 and disabling 0. */
   enabledRatio?: number;
   sharing?: BankSharing;
+  purpose?: BankPurpose;
 }
 
 export type BankUpdate = Partial<BankInput>;
@@ -77,6 +82,7 @@ export function toBank(row: BankRow): Bank {
     enabled: row.enabled === 1,
     enabledRatio: row.enabled === 1 ? Number(row.enabled_ratio) : 0,
     sharing: row.sharing as BankSharing,
+    purpose: (row.purpose ?? 'detect') as BankPurpose,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -103,6 +109,8 @@ function validateInput(input: BankUpdate): void {
   }
   if (input.description !== undefined && input.description.length > 2000)
     throw new ValidationError('description is too long (2000 at most)');
+  if (input.purpose !== undefined && !(BANK_PURPOSES as readonly string[]).includes(input.purpose))
+    throw new ValidationError(`purpose is one of ${BANK_PURPOSES.join(', ')}`);
   if (input.defaultLabels !== undefined) validateLabels(input.defaultLabels, 'defaultLabels');
   if (input.thresholds !== undefined) validateThresholds(input.thresholds);
   if (
@@ -166,6 +174,7 @@ export class BankService {
         thresholds: JSON.stringify(input.thresholds ?? {}),
         ...enabledColumns(input, 1),
         sharing: input.sharing ?? 'private',
+        purpose: input.purpose ?? 'detect',
         created_at: now,
         updated_at: now,
       })
@@ -282,6 +291,7 @@ export class BankService {
           ? enabledColumns(update, bank.enabledRatio)
           : {}),
         ...(update.sharing !== undefined ? { sharing: update.sharing } : {}),
+        ...(update.purpose !== undefined ? { purpose: update.purpose } : {}),
         updated_at: nowIso(),
       })
       .where('id', '=', bankId)

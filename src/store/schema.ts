@@ -50,6 +50,8 @@ export interface BanksTable {
   updated_at: string;
   /** HMA's matching ratio, 0..1 (0 when disabled): the share of lookups that match this bank. */
   enabled_ratio: Generated<number>;
+  /** 'detect' or 'suppress' (its matches cancel verdicts). */
+  purpose: Generated<string>;
 }
 
 export interface BankSharesTable {

@@ -17,6 +17,12 @@ const BankFields = {
   thresholds: Type.Optional(Thresholds),
   enabled: Type.Optional(Type.Boolean()),
   sharing: Type.Optional(Type.Union([Type.Literal('private'), Type.Literal('shared')])),
+  purpose: Type.Optional(
+    Type.Union([Type.Literal('detect'), Type.Literal('suppress')], {
+      description:
+        'detect (default): matches lead to verdicts; suppress: content matching it never gets a verdict',
+    }),
+  ),
 };
 const CreateBank = Type.Object({ name: BankName, ...BankFields }, { additionalProperties: false });
 const UpdateBank = Type.Object(
@@ -40,6 +46,7 @@ function toInput(body: Static<typeof UpdateBank>) {
     ...(body.thresholds !== undefined ? { thresholds: body.thresholds } : {}),
     ...(body.enabled !== undefined ? { enabled: body.enabled } : {}),
     ...(body.sharing !== undefined ? { sharing: body.sharing } : {}),
+    ...(body.purpose !== undefined ? { purpose: body.purpose } : {}),
   };
 }
 

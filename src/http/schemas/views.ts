@@ -37,6 +37,7 @@ export const BankView = Type.Object({
   }),
   enabled: Type.Boolean(),
   sharing: Type.String(),
+  purpose: Type.Union([Type.Literal('detect'), Type.Literal('suppress')]),
   created_at: Time,
   updated_at: Time,
 });
@@ -79,7 +80,12 @@ export const MatchView = Type.Object({
   signal_type: Type.String(),
   distance: Type.Number({ description: 'smaller is closer: Hamming distance, 0 for exact types' }),
   detail: Type.Optional(Type.String()),
-  bank: Type.Object({ id: Id, name: Type.String(), organisation_id: Id }),
+  bank: Type.Object({
+    id: Id,
+    name: Type.String(),
+    organisation_id: Id,
+    purpose: Type.Union([Type.Literal('detect'), Type.Literal('suppress')]),
+  }),
   entry: Type.Object({
     id: Id,
     labels: Type.Array(Type.String()),
