@@ -210,6 +210,11 @@ export class AppContext {
     });
   }
 
+  /** Flood control's dispute on a shared signal (see review/flood.ts). */
+  disputeFlood(orgId: number, entryId: number, matches: number): Promise<void> {
+    return this.feedback.fromFlood(orgId, entryId, matches);
+  }
+
   /** Resolves at the next commit of this process (or when `signal` aborts). */
   nextCommit(signal: AbortSignal): Promise<void> {
     return once(this.commits, 'commit', { signal }).then(

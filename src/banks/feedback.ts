@@ -114,6 +114,21 @@ export class SignalFeedbackService {
     return { entry, opinions };
   }
 
+  /** Flood control's dispute: the organisation's uploads matched the signal far above any plausible rate. */
+  async fromFlood(orgId: number, entryId: number, matches: number): Promise<void> {
+    const entry = (await new EntryService(this.db).getMany([entryId])).get(entryId);
+    if (!entry) return;
+    await this.transactions.run('system:flood-control', (unit) =>
+      this.record(unit, {
+        entry,
+        orgId,
+        kind: 'false_positive',
+        reason: `matched ${matches} uploads within an hour: a common image (logo, flag) rather than the content?`,
+        source: 'flood',
+      }),
+    );
+  }
+
   /** Every opinion of a bank's entries, for its owner: per entry and per organisation. */
   async ofBank(orgId: number, bankId: number): Promise<Feedback[]> {
     await this.banks.getOwned(orgId, bankId);

@@ -48,6 +48,8 @@ export interface Config {
   sharing: {
     /** Distinct organisations whose "false positive" sets a shared signal aside until its owner decides. */
     disputeThreshold: number;
+    /** Matches of one shared signal in an organisation's uploads within an hour that stop it acting (flood). */
+    floodLimitPerHour: number;
   };
   /** The HMA listener (`serve --hma-listen`): the HMA facade without keys, as one organisation. */
   hma: {
@@ -118,7 +120,10 @@ export function readConfig(env: Env = process.env, overrides: ConfigOverrides = 
     fetch: { allowedHosts: hostList(env.KAITIAKI_FETCH_ALLOWED_HOSTS) },
     webhooks: { allowedHosts: hostList(env.KAITIAKI_WEBHOOK_ALLOWED_HOSTS) },
     retention: { mediaDays: int(env, 'KAITIAKI_MEDIA_RETENTION_DAYS', 183, 1, 3650) },
-    sharing: { disputeThreshold: int(env, 'KAITIAKI_DISPUTE_THRESHOLD', 2, 1, 1000) },
+    sharing: {
+      disputeThreshold: int(env, 'KAITIAKI_DISPUTE_THRESHOLD', 2, 1, 1000),
+      floodLimitPerHour: int(env, 'KAITIAKI_FLOOD_LIMIT_PER_HOUR', 1000, 1, 10_000_000),
+    },
     hma: {
       listen: overrides.hmaListen ?? (env.KAITIAKI_HMA_LISTEN || null),
       org: overrides.hmaOrg ?? (env.KAITIAKI_HMA_ORG || null),

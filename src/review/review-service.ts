@@ -14,6 +14,7 @@ import type { OrdersService } from '../orders/orders-service.js';
 import type { StoreAccess, UnitOfWork } from '../store/unit-of-work.js';
 import { CaseService } from './cases.js';
 import { DecisionService } from './decisions.js';
+import { FloodGuard } from './flood.js';
 import { PolicyService } from './policies.js';
 import { RetentionService } from './retention.js';
 import { SubmissionService } from './submissions.js';
@@ -36,6 +37,8 @@ export interface ReviewDeps extends StoreAccess {
   readonly outbox: Outbox;
   readonly logger: Logger;
   readonly orders: OrdersService;
+  /** Files flood control's false-positive dispute on a shared signal. */
+  disputeFlood(orgId: number, entryId: number, matches: number): Promise<void>;
   mutateGrouped<T>(actor: string, fn: (unit: UnitOfWork) => Promise<T>): Promise<T>;
 }
 
@@ -66,6 +69,13 @@ export class ReviewService {
       policies,
       cases,
       decisions,
+      flood: new FloodGuard({
+        ...store,
+        limitPerHour: deps.config.sharing.floodLimitPerHour,
+        cases,
+        dispute: (orgId, entryId, matches) => deps.disputeFlood(orgId, entryId, matches),
+        logger: deps.logger,
+      }),
     });
     const retention = new RetentionService({
       ...store,

@@ -29,6 +29,7 @@ import { signalsOf } from '../signals/registry.js';
 import type { PolicyService } from './policies.js';
 import type { CaseService } from './cases.js';
 import type { DecisionService } from './decisions.js';
+import type { FloodGuard } from './flood.js';
 
 export type { Verdict };
 
@@ -75,6 +76,7 @@ export interface SubmissionDeps extends StoreAccess {
   readonly policies: PolicyService;
   readonly cases: CaseService;
   readonly decisions: DecisionService;
+  readonly flood: FloodGuard;
   mutateGrouped<T>(actor: string, fn: (unit: UnitOfWork) => Promise<T>): Promise<T>;
 }
 
@@ -100,8 +102,10 @@ export class SubmissionService {
     // A repeated Idempotency-Key is caught by the unique index when the write commits (see the catch below):
     // retries are rare, so the common path costs no extra read.
     const matches = await this.ctx.matcher.match(orgId, input.signals);
+    // Shared signals that flood this organisation's uploads are left out (see flood.ts).
+    const acting = await this.ctx.flood.screen(orgId, matches);
     const policyAction = actionForMatches(
-      matches.map((m) => ({
+      acting.map((m) => ({
         bankId: m.bank.id,
         labels: m.entry.labels,
         signalType: m.signalType,
@@ -321,7 +325,7 @@ export class SubmissionService {
       const policyAction = failure
         ? null
         : actionForMatches(
-            matches.map((x) => ({
+            (await this.ctx.flood.screen(row.org_id, matches)).map((x) => ({
               bankId: x.bank.id,
               labels: x.entry.labels,
               signalType: x.signalType,

@@ -303,6 +303,7 @@ export interface Schema {
   job_leases: JobLeasesTable;
   signal_feedback: SignalFeedbackTable;
   instance_identity: InstanceIdentityTable;
+  flood_stops: FloodStopsTable;
 }
 
 export type OrganisationRow = Selectable<OrganisationsTable>;
@@ -580,5 +581,12 @@ export interface InstanceIdentityTable {
   id: string;
   public_key: string;
   private_key: string;
+  created_at: string;
+}
+
+export interface FloodStopsTable {
+  org_id: number;
+  entry_id: number;
+  matches: number;
   created_at: string;
 }
