@@ -77,7 +77,7 @@ export const matchView = (m: MatchEvidence): Static<typeof V.MatchView> => ({
   signal_type: m.signalType,
   distance: m.distance,
   ...(m.detail ? { detail: m.detail } : {}),
-  bank: { id: m.bank.id, name: m.bank.name, organisation_id: m.bank.orgId, purpose: m.bank.purpose },
+  bank: { id: m.bank.id, name: m.bank.name, organisation_id: m.bank.orgId },
   entry: {
     id: m.entry.id,
     labels: m.entry.labels,

@@ -111,7 +111,13 @@ export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const p = toProblem(err);
-    if (p.status >= 500) request.log.error({ err }, 'request failed');
+    // A failure we did not foresee is an error to look into; a deliberate answer (e.g. 501 not yet available, 502 a
+    // source failed) is a warning: the caller was told why.
+    if (p.status >= 500) {
+      if (err instanceof KaitiakiError)
+        request.log.warn({ code: p.code }, `request answered ${p.status}: ${p.detail}`);
+      else request.log.error({ err }, 'request failed');
+    }
     if (p.status === 429 && fastifyRetryAfter(err)) reply.header('retry-after', fastifyRetryAfter(err));
     return sendProblem(reply, p);
   });

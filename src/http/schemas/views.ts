@@ -80,12 +80,7 @@ export const MatchView = Type.Object({
   signal_type: Type.String(),
   distance: Type.Number({ description: 'smaller is closer: Hamming distance, 0 for exact types' }),
   detail: Type.Optional(Type.String()),
-  bank: Type.Object({
-    id: Id,
-    name: Type.String(),
-    organisation_id: Id,
-    purpose: Type.Union([Type.Literal('detect'), Type.Literal('suppress')]),
-  }),
+  bank: Type.Object({ id: Id, name: Type.String(), organisation_id: Id }),
   entry: Type.Object({
     id: Id,
     labels: Type.Array(Type.String()),
