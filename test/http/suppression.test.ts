@@ -1,7 +1,7 @@
 /**
  * Suppression banks: content matching one never gets a verdict (no case, no action), whatever detection banks
  * say; the same holds for a suppression bank shared with and accepted by another organisation; matching still
- * reports the match, naming the bank's purpose.
+ * reports the match.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, startTestApp, type TestApp } from '../helpers/app.js';
@@ -45,9 +45,10 @@ describe.each(TEST_DIALECTS)('suppression banks, on %s', (dialect) => {
   it('gives no verdict to content a suppression bank matches, and a verdict to the rest', async () => {
     const flag = await submit(owner.key, 'post-flag', FLAG);
     expect(flag).toMatchObject({ verdict: 'no-match', policy_action: null, case_id: null });
-    expect(flag.matches.map((m: { bank: { purpose: string } }) => m.bank.purpose).sort()).toEqual([
-      'detect',
-      'suppress',
+    // Both matches are still reported; the suppression bank's outweighs the detection bank's.
+    expect(flag.matches.map((m: { bank: { name: string } }) => m.bank.name).sort()).toEqual([
+      'DETECT',
+      'FLAGS',
     ]);
     expect((await submit(owner.key, 'post-other', OTHER)).verdict).toBe('queued');
   });
