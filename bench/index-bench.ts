@@ -32,11 +32,18 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 }
 
+/** An index configuration: a bit layout, with long buckets split (the default) or not ('-unsplit'). */
+interface Variant {
+  name: string;
+  layout: LayoutChoice;
+  split: boolean;
+}
+
 interface Args {
   sizes: number[];
   queries: number;
   corpora: string[];
-  layouts: LayoutChoice[];
+  variants: Variant[];
 }
 
 function parseArgs(args: string[]): Args {
@@ -44,9 +51,13 @@ function parseArgs(args: string[]): Args {
     const i = args.indexOf(name);
     return i >= 0 ? args[i + 1] : undefined;
   };
-  const layouts = (get('--layouts') ?? 'identity,random,greedy').split(',');
-  for (const layout of layouts)
-    if (!['identity', 'random', 'greedy'].includes(layout)) throw new Error(`unknown layout "${layout}"`);
+  const variants = (get('--variants') ?? get('--layouts') ?? 'greedy-unsplit,greedy')
+    .split(',')
+    .map((name) => {
+      const layout = name.replace(/-unsplit$/, '');
+      if (!['identity', 'random', 'greedy'].includes(layout)) throw new Error(`unknown variant "${name}"`);
+      return { name, layout: layout as LayoutChoice, split: !name.endsWith('-unsplit') };
+    });
   const corpora = (get('--corpora') ?? 'random,calibrated,correlated').split(',');
   for (const corpus of corpora)
     if (!['random', 'correlated', 'calibrated'].includes(corpus))
@@ -55,7 +66,7 @@ function parseArgs(args: string[]): Args {
     sizes: (get('--sizes') ?? '1000000,10000000').split(',').map(Number),
     queries: Number(get('--queries') ?? 2000),
     corpora,
-    layouts: layouts as LayoutChoice[],
+    variants,
   };
 }
 
@@ -67,7 +78,7 @@ function buildCorpus(name: string, size: number): { corpus: Uint32Array; fresh: 
 }
 
 interface Built {
-  layout: LayoutChoice;
+  variant: Variant;
   index: PdqIndex;
   loadSeconds: number;
   times: number[];
@@ -77,9 +88,9 @@ interface Built {
   matches: number;
 }
 
-function build(corpus: Uint32Array, layout: LayoutChoice, log: (message: string) => void): Built {
+function build(corpus: Uint32Array, variant: Variant, log: (message: string) => void): Built {
   const size = corpus.length / 8;
-  const index = new PdqIndex({ layout });
+  const index = new PdqIndex({ layout: variant.layout, splitBuckets: variant.split });
   const loadStart = performance.now();
   index.reserve(size);
   for (let i = 0; i < size; i++) index.appendRaw(i + 1, 1, corpus.subarray(i * 8, i * 8 + 8));
@@ -87,9 +98,9 @@ function build(corpus: Uint32Array, layout: LayoutChoice, log: (message: string)
   const loadSeconds = (performance.now() - loadStart) / 1000;
   const buckets = index.bucketStats();
   log(
-    `${layout}: built in ${loadSeconds.toFixed(2)} s, ${(index.memoryBytes() / size).toFixed(1)} bytes/hash, largest bucket ${buckets.largest}, p99 ${buckets.p99}`,
+    `${variant.name}: built in ${loadSeconds.toFixed(2)} s, ${(index.memoryBytes() / size).toFixed(1)} bytes/hash, largest bucket ${buckets.largest}, p99 ${buckets.p99}`,
   );
-  return { layout, index, loadSeconds, times: [], cpuTimes: [], postings: [], candidates: [], matches: 0 };
+  return { variant, index, loadSeconds, times: [], cpuTimes: [], postings: [], candidates: [], matches: 0 };
 }
 
 /**
@@ -102,12 +113,12 @@ function benchLayouts(
   queries: Uint32Array[],
   expected: PdqMatch[][],
   linearTimes: number[],
-  layouts: LayoutChoice[],
+  variants: Variant[],
   threshold: number,
 ): Record<string, unknown>[] {
   const size = corpus.length / 8;
   const log = (message: string) => process.stderr.write(`bench index ${size} ${corpusName} ${message}\n`);
-  const built = layouts.map((layout) => build(corpus, layout, log));
+  const built = variants.map((variant) => build(corpus, variant, log));
   for (const b of built)
     for (let i = 0; i < Math.min(200, queries.length); i++) b.index.search(queries[i], threshold); // warm-up
   queries.forEach((query, q) => {
@@ -139,11 +150,13 @@ function benchLayouts(
     const buckets = index.bucketStats();
     const p50 = percentile(times, 0.5);
     log(
-      `${b.layout}: p50 ${p50.toFixed(3)} ms, p99 ${percentile(times, 0.99).toFixed(3)} ms, cpu p50 ${percentile(cpuTimes, 0.5).toFixed(3)} p99 ${percentile(cpuTimes, 0.99).toFixed(3)} ms, linear p50 ${linearP50.toFixed(1)} ms, identical ${identical}`,
+      `${b.variant.name}: p50 ${p50.toFixed(3)} ms, p99 ${percentile(times, 0.99).toFixed(3)} ms, cpu p50 ${percentile(cpuTimes, 0.5).toFixed(3)} p99 ${percentile(cpuTimes, 0.99).toFixed(3)} ms, linear p50 ${linearP50.toFixed(1)} ms, identical ${identical}`,
     );
     return {
       corpus: corpusName,
-      layout: b.layout,
+      variant: b.variant.name,
+      layout: b.variant.layout,
+      split_buckets: b.variant.split,
       size,
       threshold,
       queries: queries.length,
@@ -173,7 +186,7 @@ function benchLayouts(
 }
 
 export async function run(args: string[]): Promise<unknown> {
-  const { sizes, queries: queryCount, corpora, layouts } = parseArgs(args);
+  const { sizes, queries: queryCount, corpora, variants } = parseArgs(args);
   const threshold = 31;
   const runs = [];
   for (const size of sizes)
@@ -194,7 +207,7 @@ export async function run(args: string[]): Promise<unknown> {
         linearTimes.push(performance.now() - t);
       }
       linearTimes.sort((a, b) => a - b);
-      runs.push(...benchLayouts(corpusName, corpus, queries, expected, linearTimes, layouts, threshold));
+      runs.push(...benchLayouts(corpusName, corpus, queries, expected, linearTimes, variants, threshold));
     }
   return runs;
 }

@@ -52,6 +52,42 @@ const LAYOUT_MIN_SEGMENT = 65536;
 const MAX_PROBE_RADIUS = 3;
 /** Positions are 24 bits in a posting; beyond that the index scans (well past the 10M hashes it is built for). */
 const MAX_POSITIONS = 1 << 24;
+/**
+ * Long buckets are split by the top bits of the pair's other half: a bucket of L entries gets 2^k sub-buckets,
+ * 2^k <= L / SPLIT_UNIT, k <= MAX_SPLIT_BITS. The sub-bucket offsets (16 bits, relative to the bucket) of a
+ * table take ceil(count / SPLIT_UNIT) entries: 1/8 byte per posting, 2 bytes per hash over the 16 tables.
+ */
+const SPLIT_UNIT_SHIFT = 4;
+const SPLIT_UNIT = 1 << SPLIT_UNIT_SHIFT;
+const MAX_SPLIT_BITS = 8;
+
+/** Sub-bucket bits of a bucket of `length` entries (0: not split; buckets of 65,536 or more are not split). */
+function splitBits(length: number): number {
+  if (length >= 0x10000) return 0;
+  const units = length >>> SPLIT_UNIT_SHIFT;
+  return units < 2 ? 0 : Math.min(MAX_SPLIT_BITS, 31 - Math.clz32(units));
+}
+
+/** Where a bucket starting at table offset `offset` keeps its sub-bucket offsets (see SPLIT_UNIT). */
+function subStart(offset: number): number {
+  return (offset + SPLIT_UNIT - 1) >>> SPLIT_UNIT_SHIFT;
+}
+
+/**
+ * Per split width k, the k-bit XOR masks ordered by popcount, and how many have popcount <= b (b = 0..16), so a
+ * probe visits exactly the sub-buckets within its remaining budget.
+ */
+const SUB_MASKS: Uint16Array[] = [];
+const SUB_MASK_COUNTS: Uint16Array[] = [];
+for (let k = 0; k <= MAX_SPLIT_BITS; k++) {
+  const masks = Array.from({ length: 1 << k }, (_, m) => m).sort(
+    (a, b) => popcount32(a) - popcount32(b) || a - b,
+  );
+  SUB_MASKS.push(Uint16Array.from(masks));
+  SUB_MASK_COUNTS.push(
+    Uint16Array.from({ length: 17 }, (_, b) => masks.filter((m) => popcount32(m) <= b).length),
+  );
+}
 
 /** XOR masks of 16 bits with popcount <= r, for r = 0..MAX_PROBE_RADIUS. */
 const PROBE_MASKS: Uint16Array[] = (() => {
@@ -73,11 +109,6 @@ function toWords(query: PdqQuery): Uint32Array {
 
 function slotValue(words: ArrayLike<number>, offset: number, slot: number): number {
   return (words[offset + (slot >> 1)] >>> ((slot & 1) << 4)) & 0xffff;
-}
-
-/** The 8 partner bits a posting of `slot` carries: the low byte of the other half of its pair. */
-function partnerBits(words: ArrayLike<number>, offset: number, slot: number): number {
-  return slotValue(words, offset, slot ^ 1) & 0xff;
 }
 
 function popcount8(x: number): number {
@@ -240,6 +271,11 @@ export interface PdqIndexOptions {
   layout?: LayoutChoice;
   /** Segments smaller than this keep the identity layout (their buckets hold about one hash anyway). */
   layoutMinSegment?: number;
+  /**
+   * Split long buckets by the top bits of the pair's other half (default true); false is the previous index, a
+   * baseline for benchmarks.
+   */
+  splitBuckets?: boolean;
 }
 
 /** Bucket-length statistics of one table: what a skewed list does to the index. */
@@ -303,8 +339,15 @@ interface PositionArrays {
  */
 class Segment {
   readonly offsets: Uint32Array;
-  /** Per slot 1..15, `count` postings: position << 8 | partner bits, grouped by bucket. */
+  /** Per slot 1..15, `count` postings: position << 8 | partner bits, grouped by bucket (and sub-bucket). */
   readonly postings: Uint32Array;
+  /**
+   * Per slot, ceil(count / SPLIT_UNIT) entries: for a split bucket (splitBits(length) = k > 0) starting at table
+   * offset o, entries subStart(o) .. subStart(o) + 2^k - 1 are where its sub-buckets start, relative to o. Sub-bucket
+   * s holds the entries whose pair partner (the other half) has top k bits s. Empty when splitting is off.
+   */
+  readonly subOffsets: Uint16Array;
+  readonly subStride: number;
   readonly bucketStats: BucketStats[] = [];
 
   constructor(
@@ -313,9 +356,12 @@ class Segment {
     arrays: PositionArrays,
     /** The segment's bit layout; null is the identity (hash words are used as they are). */
     readonly layout: BitLayout | null,
+    readonly split: boolean,
   ) {
     this.offsets = new Uint32Array(SLOTS * (BUCKETS + 1));
     this.postings = new Uint32Array((SLOTS - 1) * count);
+    this.subStride = split ? subStart(count) : 0;
+    this.subOffsets = new Uint16Array(SLOTS * this.subStride);
     // With a layout, bucket a permuted copy (positions relative to the segment's base).
     let words = arrays.hashes;
     let first = base;
@@ -333,23 +379,74 @@ class Segment {
   }
 
   /**
+   * Counts the entries of one slot per bucket (offsets) and, for split buckets, per sub-bucket; returns for every
+   * entry its place in the table (relative to the table's start).
+   */
+  private place(slot: number, values: Uint16Array, partners: Uint16Array): Uint32Array {
+    const { count, offsets, subOffsets, subStride } = this;
+    const start = slot * (BUCKETS + 1);
+    for (let i = 0; i < count; i++) offsets[start + 1 + values[i]]++;
+    for (let b = 0; b < BUCKETS; b++) offsets[start + b + 1] += offsets[start + b];
+    const places = new Uint32Array(count);
+    if (!this.split) {
+      const fill = offsets.slice(start, start + BUCKETS);
+      for (let i = 0; i < count; i++) places[i] = fill[values[i]]++;
+      return places;
+    }
+    const subBase = slot * subStride;
+    const bits = new Uint8Array(BUCKETS);
+    for (let b = 0; b < BUCKETS; b++) bits[b] = splitBits(offsets[start + b + 1] - offsets[start + b]);
+    // Count per sub-bucket, then turn counts into starts relative to the bucket.
+    for (let i = 0; i < count; i++) {
+      const v = values[i];
+      const k = bits[v];
+      if (k > 0) subOffsets[subBase + subStart(offsets[start + v]) + (partners[i] >>> (16 - k))]++;
+    }
+    for (let b = 0; b < BUCKETS; b++) {
+      const k = bits[b];
+      if (k === 0) continue;
+      const from = subBase + subStart(offsets[start + b]);
+      let sum = 0;
+      for (let s = 0; s < 1 << k; s++) {
+        const n = subOffsets[from + s];
+        subOffsets[from + s] = sum;
+        sum += n;
+      }
+    }
+    const fill = offsets.slice(start, start + BUCKETS);
+    const subFill = subOffsets.slice(subBase, subBase + subStride);
+    for (let i = 0; i < count; i++) {
+      const v = values[i];
+      const k = bits[v];
+      places[i] =
+        k === 0
+          ? fill[v]++
+          : offsets[start + v] + subFill[subStart(offsets[start + v]) + (partners[i] >>> (16 - k))]++;
+    }
+    return places;
+  }
+
+  /**
    * Stable counting sort of the positions by their first half (of the permuted copy, when there is one, which is
-   * reordered alike); fills the first table's offsets.
+   * reordered alike), and within long buckets by the top bits of the second half; fills the first table's offsets.
    */
   private sortBySlot0(arrays: PositionArrays, permuted: Uint32Array | null): void {
     const { hashes, ids, bankSlots } = arrays;
-    const { base, count, offsets } = this;
+    const { base, count } = this;
     const values = new Uint16Array(count);
-    for (let i = 0; i < count; i++)
-      offsets[1 + (values[i] = (permuted ? permuted[i * 8] : hashes[(base + i) * 8]) & 0xffff)]++;
-    for (let b = 0; b < BUCKETS; b++) offsets[b + 1] += offsets[b];
-    const fill = offsets.slice(0, BUCKETS);
+    const partners = new Uint16Array(count);
+    for (let i = 0; i < count; i++) {
+      const word = permuted ? permuted[i * 8] : hashes[(base + i) * 8];
+      values[i] = word & 0xffff;
+      partners[i] = word >>> 16;
+    }
+    const places = this.place(0, values, partners);
     const oldHashes = hashes.slice(base * 8, (base + count) * 8);
     const oldPermuted = permuted?.slice();
     const oldIds = ids.slice(base, base + count);
     const oldBanks = bankSlots.slice(base, base + count);
     for (let i = 0; i < count; i++) {
-      const to = fill[values[i]]++;
+      const to = places[i];
       hashes.set(oldHashes.subarray(i * 8, i * 8 + 8), (base + to) * 8);
       if (permuted && oldPermuted) permuted.set(oldPermuted.subarray(i * 8, i * 8 + 8), to * 8);
       ids[base + to] = oldIds[i];
@@ -357,24 +454,28 @@ class Segment {
     }
   }
 
-  /** Counting sort of the segment's positions by one slot's value (slots 1..15). */
+  /** Counting sort of the segment's positions by one slot's value (slots 1..15), then by sub-bucket. */
   private bucketSlot(slot: number, words: Uint32Array, first: number): void {
-    const offsets = this.offsets;
-    const start = slot * (BUCKETS + 1);
-    const end = first + this.count;
-    for (let i = first; i < end; i++) offsets[start + 1 + slotValue(words, i * 8, slot)]++;
-    for (let b = 0; b < BUCKETS; b++) offsets[start + b + 1] += offsets[start + b];
-    const fill = offsets.slice(start, start + BUCKETS);
-    const postingBase = (slot - 1) * this.count;
-    const shift = this.base - first;
-    for (let i = first; i < end; i++) {
-      const v = slotValue(words, i * 8, slot);
-      this.postings[postingBase + fill[v]++] = (((i + shift) << 8) | partnerBits(words, i * 8, slot)) >>> 0;
+    const count = this.count;
+    const values = new Uint16Array(count);
+    const partners = new Uint16Array(count);
+    for (let i = 0; i < count; i++) {
+      values[i] = slotValue(words, (first + i) * 8, slot);
+      partners[i] = slotValue(words, (first + i) * 8, slot ^ 1);
     }
+    const places = this.place(slot, values, partners);
+    const postingBase = (slot - 1) * count;
+    for (let i = 0; i < count; i++)
+      this.postings[postingBase + places[i]] = (((this.base + i) << 8) | (partners[i] & 0xff)) >>> 0;
   }
 
   bytes(): number {
-    return this.offsets.byteLength + this.postings.byteLength + (this.layout?.bytes() ?? 0);
+    return (
+      this.offsets.byteLength +
+      this.postings.byteLength +
+      this.subOffsets.byteLength +
+      (this.layout?.bytes() ?? 0)
+    );
   }
 }
 
@@ -402,9 +503,11 @@ export class PdqIndex {
   private readonly permutedQuery = new Uint32Array(8);
   private readonly layoutChoice: LayoutChoice;
   private readonly layoutMinSegment: number;
+  private readonly splitBuckets: boolean;
 
   constructor(options: PdqIndexOptions = {}) {
     this.layoutChoice = options.layout ?? 'greedy';
+    this.splitBuckets = options.splitBuckets ?? true;
     this.layoutMinSegment = options.layoutMinSegment ?? LAYOUT_MIN_SEGMENT;
   }
 
@@ -415,7 +518,7 @@ export class PdqIndex {
         this.layoutChoice === 'random'
           ? BitLayout.random(base + count)
           : BitLayout.fromSample(this.hashes, base, base + count);
-    return new Segment(base, count, this, layout);
+    return new Segment(base, count, this, layout, this.splitBuckets);
   }
 
   private growCandidates(): Uint32Array {
@@ -575,28 +678,49 @@ export class PdqIndex {
     work.postings = work.candidates = work.inPlace = 0;
     let candidates = this.candidates;
     for (const segment of this.segments) {
-      const { offsets, postings, count, layout, base } = segment;
+      const { offsets, postings, count, layout, base, subOffsets, subStride, split } = segment;
       const q = layout ? layout.permute(query, 0, this.permutedQuery) : query;
       // The first table: its buckets are ranges of positions, checked in place.
       const q0 = q[0] & 0xffff;
+      const qPartner0 = q[0] >>> 16;
       for (let m = 0; m < masks.length; m++) {
         const bucket = q0 ^ masks[m];
-        const end = base + offsets[bucket + 1];
-        work.inPlace += offsets[bucket + 1] - offsets[bucket];
-        for (let pos = base + offsets[bucket]; pos < end; pos++) {
-          const o = pos * 8;
-          let distance = 0;
-          for (let w = 0; w < 8 && distance <= threshold; w++)
-            distance += popcount32(query[w] ^ hashes[o + w]);
-          if (distance > threshold || ids[pos] === 0 || !reported.add(pos)) continue;
-          onMatch(pos, distance);
+        const bucketStart = offsets[bucket];
+        const bucketEnd = offsets[bucket + 1];
+        const k = split ? splitBits(bucketEnd - bucketStart) : 0;
+        // A split bucket: only the sub-buckets whose top partner bits are within the pair's remaining budget.
+        const budget = pairRadius - popcount32(masks[m]);
+        const subMasks = SUB_MASKS[k];
+        const visits = k === 0 ? 1 : SUB_MASK_COUNTS[k][budget];
+        const subFrom = subStart(bucketStart);
+        const qSub = k === 0 ? 0 : qPartner0 >>> (16 - k);
+        const lastSub = (1 << k) - 1;
+        for (let v = 0; v < visits; v++) {
+          let from = bucketStart;
+          let to = bucketEnd;
+          if (k > 0) {
+            const sub = qSub ^ subMasks[v];
+            from = bucketStart + subOffsets[subFrom + sub];
+            if (sub !== lastSub) to = bucketStart + subOffsets[subFrom + sub + 1];
+          }
+          work.inPlace += to - from;
+          for (let pos = base + from; pos < base + to; pos++) {
+            const o = pos * 8;
+            let distance = 0;
+            for (let w = 0; w < 8 && distance <= threshold; w++)
+              distance += popcount32(query[w] ^ hashes[o + w]);
+            if (distance > threshold || ids[pos] === 0 || !reported.add(pos)) continue;
+            onMatch(pos, distance);
+          }
         }
       }
       for (let slot = 1; slot < SLOTS; slot++) {
         const qv = slotValue(q, 0, slot);
-        const qPartner = partnerBits(q, 0, slot);
+        const qOther = slotValue(q, 0, slot ^ 1);
+        const qPartner = qOther & 0xff;
         const tableStart = slot * (BUCKETS + 1);
         const postingBase = (slot - 1) * count;
+        const subBase = slot * subStride;
         // First gather the positions that pass the pair filter (a sequential scan of postings), then check them:
         // the checks are independent random reads, and the processor overlaps them better in a tight loop.
         let n = 0;
@@ -604,13 +728,41 @@ export class PdqIndex {
           const mask = masks[m];
           const budget = pairRadius - popcount32(mask);
           const bucket = tableStart + (qv ^ mask);
-          const end = postingBase + offsets[bucket + 1];
-          work.postings += offsets[bucket + 1] - offsets[bucket];
-          for (let p = postingBase + offsets[bucket]; p < end; p++) {
-            const posting = postings[p];
-            if (popcount8((posting & 0xff) ^ qPartner) <= budget) {
-              if (n === candidates.length) candidates = this.growCandidates();
-              candidates[n++] = posting >>> 8;
+          const bucketStart = offsets[bucket];
+          const bucketEnd = offsets[bucket + 1];
+          const k = split ? splitBits(bucketEnd - bucketStart) : 0;
+          if (k === 0) {
+            work.postings += bucketEnd - bucketStart;
+            for (let p = postingBase + bucketStart; p < postingBase + bucketEnd; p++) {
+              const posting = postings[p];
+              if (popcount8((posting & 0xff) ^ qPartner) <= budget) {
+                if (n === candidates.length) candidates = this.growCandidates();
+                candidates[n++] = posting >>> 8;
+              }
+            }
+            continue;
+          }
+          // A split bucket: the sub-buckets whose top k partner bits are within the budget, each filtered on the
+          // low 8 partner bits with what is left of it.
+          const subMasks = SUB_MASKS[k];
+          const visits = SUB_MASK_COUNTS[k][budget];
+          const subFrom = subBase + subStart(bucketStart);
+          const qSub = qOther >>> (16 - k);
+          const lastSub = (1 << k) - 1;
+          for (let v = 0; v < visits; v++) {
+            const x = subMasks[v];
+            const sub = qSub ^ x;
+            const left = budget - popcount8(x);
+            const from = postingBase + bucketStart + subOffsets[subFrom + sub];
+            const to =
+              postingBase + (sub === lastSub ? bucketEnd : bucketStart + subOffsets[subFrom + sub + 1]);
+            work.postings += to - from;
+            for (let p = from; p < to; p++) {
+              const posting = postings[p];
+              if (popcount8((posting & 0xff) ^ qPartner) <= left) {
+                if (n === candidates.length) candidates = this.growCandidates();
+                candidates[n++] = posting >>> 8;
+              }
             }
           }
         }
