@@ -1,12 +1,15 @@
 /**
  * `npm run bench -- index [--sizes 1000000,10000000] [--queries 2000] [--corpora random,calibrated,correlated]
- * [--layouts identity,random,greedy]`: the PDQ index against a linear scan of the same hashes, at threshold 31,
- * on corpora from bench/pdq-corpus.ts: uniformly random hashes plus clusters of near-duplicates; 'calibrated',
- * correlated hashes from the latent-factor model fitted to the reference haystack, with video-frame and
- * meme-edit clusters; 'correlated', the same with the model's 'strong' correlation (a harder stress corpus). Each
- * corpus is indexed once per bit layout (identity: today's fixed substrings; random: one random permutation per
- * segment; greedy: a permutation chosen from a sample of the segment), so the alternatives are measured in the
- * same run, interleaved query by query. Queries: half near-duplicates of indexed hashes, half fresh hashes from the corpus's distribution.
+ * [--variants greedy-halves-unsplit,greedy-unsplit,greedy]`: the PDQ index against a linear scan of the same
+ * hashes, at threshold 31, on corpora from bench/pdq-corpus.ts: uniformly random hashes plus clusters of
+ * near-duplicates; 'calibrated', correlated hashes from the latent-factor model fitted to the reference haystack,
+ * with video-frame and meme-edit clusters; 'correlated', the same with the model's 'strong' correlation (a harder
+ * stress corpus). Each corpus is indexed once per variant, so the alternatives are measured in the same run,
+ * interleaved query by query. A variant is a bit layout (identity: fixed halves; random: one random permutation
+ * per segment; greedy-halves: chosen from a sample so each half's bits are independent, the previous default;
+ * greedy: the same over 32-bit pairs, the default), with long buckets split by the other half of the pair (the
+ * default) or not ('-unsplit'). 'greedy-halves-unsplit' is the index before bucket splitting: the baseline.
+ * Queries: half near-duplicates of indexed hashes, half fresh hashes from the corpus's distribution.
  */
 import { hammingWords } from '../src/hashing/pdq/hash256.js';
 import { PdqIndex, type LayoutChoice, type PdqMatch } from '../src/index/pdq-index.js';
@@ -51,11 +54,12 @@ function parseArgs(args: string[]): Args {
     const i = args.indexOf(name);
     return i >= 0 ? args[i + 1] : undefined;
   };
-  const variants = (get('--variants') ?? get('--layouts') ?? 'greedy-unsplit,greedy')
+  const variants = (get('--variants') ?? get('--layouts') ?? 'greedy-halves-unsplit,greedy-unsplit,greedy')
     .split(',')
     .map((name) => {
       const layout = name.replace(/-unsplit$/, '');
-      if (!['identity', 'random', 'greedy'].includes(layout)) throw new Error(`unknown variant "${name}"`);
+      if (!['identity', 'random', 'greedy', 'greedy-halves'].includes(layout))
+        throw new Error(`unknown variant "${name}"`);
       return { name, layout: layout as LayoutChoice, split: !name.endsWith('-unsplit') };
     });
   const corpora = (get('--corpora') ?? 'random,calibrated,correlated').split(',');

@@ -212,13 +212,14 @@ describe('PdqIndex on correlated and adversarial corpora', () => {
     fc.assert(
       fc.property(
         fc.constantFrom(...Object.keys(corpora)),
-        fc.constantFrom<LayoutChoice>('identity', 'random', 'greedy'),
+        fc.constantFrom<LayoutChoice>('identity', 'random', 'greedy', 'greedy-halves'),
+        fc.boolean(),
         fc.integer({ min: 1, max: 1_000_000 }),
         fc.integer({ min: 0, max: 40 }),
-        (corpusName, layout, seed, threshold) => {
+        (corpusName, layout, splitBuckets, seed, threshold) => {
           const hashes = hexesOf(corpora[corpusName](1500, seed));
           // Small segments choose layouts too, so the tests exercise them.
-          const index = new PdqIndex({ layout, layoutMinSegment: 256 });
+          const index = new PdqIndex({ layout, layoutMinSegment: 256, splitBuckets });
           const linear = new LinearPdqIndex();
           index.bulkLoad(hashes.slice(0, 1200).map((hash, i) => ({ id: i + 1, bankId: 1 + (i % 2), hash })));
           hashes.slice(0, 1200).forEach((hash, i) => linear.add(i + 1, 1 + (i % 2), hash));

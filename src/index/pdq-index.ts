@@ -45,8 +45,7 @@ export type PdqQuery = string | Uint32Array;
 
 const SLOTS = 16;
 /** The greedy layout fills 8 groups of 32 bits: a pair of halves, whose postings filter on each other. */
-const GROUP_BITS = 32;
-const GROUPS = 256 / GROUP_BITS;
+const PAIR_BITS = 32;
 const BUCKETS = 65536;
 const TAIL_MAX = 4096;
 /** Segments from this size on choose their own bit layout (smaller ones hold about one hash per bucket). */
@@ -202,7 +201,16 @@ export class BitLayout {
    * between pairs that lower the total cost. (Spreading bits over pairs rather than halves: 11% fewer hash
    * reads on the correlated corpus at 2M, measured.)
    */
-  static fromSample(hashes: Uint32Array, from: number, to: number, sampleSize = 4096): BitLayout {
+  static fromSample(
+    hashes: Uint32Array,
+    from: number,
+    to: number,
+    sampleSize = 4096,
+    /** Bits per group: 32 (pairs, the default) or 16 (halves: the layout before bucket splitting, a baseline). */
+    groupBits = PAIR_BITS,
+  ): BitLayout {
+    const GROUP_BITS = groupBits;
+    const GROUPS = 256 / groupBits;
     const n = Math.min(sampleSize, to - from);
     const wordsPerColumn = Math.ceil(n / 32);
     const columns = new Uint32Array(256 * wordsPerColumn);
@@ -269,7 +277,7 @@ export class BitLayout {
   }
 }
 
-export type LayoutChoice = 'identity' | 'random' | 'greedy';
+export type LayoutChoice = 'identity' | 'random' | 'greedy' | 'greedy-halves';
 
 export interface PdqIndexOptions {
   /** How segments lay out bits into substrings (default 'greedy'); the others are baselines for benchmarks. */
@@ -529,7 +537,13 @@ export class PdqIndex {
       layout =
         this.layoutChoice === 'random'
           ? BitLayout.random(base + count)
-          : BitLayout.fromSample(this.hashes, base, base + count);
+          : BitLayout.fromSample(
+              this.hashes,
+              base,
+              base + count,
+              undefined,
+              this.layoutChoice === 'greedy-halves' ? 16 : PAIR_BITS,
+            );
     return new Segment(base, count, this, layout, this.splitBuckets);
   }
 
