@@ -350,6 +350,8 @@ interface PositionArrays {
  * bucket b is the positions base + offsets[b] .. base + offsets[b + 1], checked in place (sequential reads).
  * The other 15 tables hold postings.
  */
+const EMPTY_PLACES = new Uint32Array(0);
+
 class Segment {
   readonly offsets: Uint32Array;
   /** Per slot 1..15, `count` postings: position << 8 | partner bits, grouped by bucket (and sub-bucket). */
@@ -385,65 +387,71 @@ class Segment {
     }
     this.sortBySlot0(arrays, layout ? words : null);
     this.bucketStats.push(bucketStats(this.offsets, 0, count));
+    const scratch = { values: new Uint16Array(count), partners: new Uint16Array(count) };
     for (let slot = 1; slot < SLOTS; slot++) {
-      this.bucketSlot(slot, words, first);
+      this.bucketSlot(slot, words, first, scratch);
       this.bucketStats.push(bucketStats(this.offsets, slot * (BUCKETS + 1), count));
     }
   }
 
   /**
-   * Counts the entries of one slot per bucket (offsets) and, for split buckets, per sub-bucket; returns for every
-   * entry its place in the table (relative to the table's start).
+   * Counting sort of one slot's entries by bucket and, in split buckets, by sub-bucket (the top bits of the
+   * partner half); fills the slot's offsets and sub-bucket offsets. `values` and `partners` are the entries' two
+   * halves; their bucket counts must already be in the slot's offsets (offsets[start + 1 + v]). Slot 0 gets each
+   * entry's place (relative to the segment's start) in `places`; the other slots' postings are written in place.
    */
-  private place(slot: number, values: Uint16Array, partners: Uint16Array): Uint32Array {
+  private place(slot: number, values: Uint16Array, partners: Uint16Array, places: Uint32Array): void {
     const { count, offsets, subOffsets, subStride } = this;
     const start = slot * (BUCKETS + 1);
-    for (let i = 0; i < count; i++) offsets[start + 1 + values[i]]++;
     for (let b = 0; b < BUCKETS; b++) offsets[start + b + 1] += offsets[start + b];
-    const places = new Uint32Array(count);
-    if (!this.split) {
-      const fill = offsets.slice(start, start + BUCKETS);
-      for (let i = 0; i < count; i++) places[i] = fill[values[i]]++;
-      return places;
-    }
-    const subBase = slot * subStride;
-    const bits = new Uint8Array(BUCKETS);
+    // Per bucket: where the next entry goes (unsplit), or where its sub-bucket offsets are (split, with the shift
+    // that takes a partner to its sub-bucket).
+    const fill = offsets.slice(start, start + BUCKETS);
+    const subAt = new Int32Array(BUCKETS).fill(-1);
+    const shift = new Uint8Array(BUCKETS);
     let anySplit = false;
-    for (let b = 0; b < BUCKETS; b++)
-      if ((bits[b] = splitBits(offsets[start + b + 1] - offsets[start + b])) > 0) anySplit = true;
+    if (this.split)
+      for (let b = 0; b < BUCKETS; b++) {
+        const k = splitBits(offsets[start + b + 1] - offsets[start + b]);
+        if (k === 0) continue;
+        subAt[b] = slot * subStride + subStart(offsets[start + b]);
+        shift[b] = 16 - k;
+        anySplit = true;
+      }
+    // Slots 1..15 write their postings (position << 8 | the partner's low 8 bits) straight to their places.
+    const { postings, base } = this;
+    const postingBase = (slot - 1) * count;
     if (!anySplit) {
-      const fill = offsets.slice(start, start + BUCKETS);
-      for (let i = 0; i < count; i++) places[i] = fill[values[i]]++;
-      return places;
+      if (slot === 0) for (let i = 0; i < count; i++) places[i] = fill[values[i]]++;
+      else
+        for (let i = 0; i < count; i++)
+          postings[postingBase + fill[values[i]]++] = (((base + i) << 8) | (partners[i] & 0xff)) >>> 0;
+      return;
     }
-    // Count per sub-bucket, then turn counts into starts relative to the bucket.
+    // Count per sub-bucket, then turn the counts into starts relative to the bucket.
     for (let i = 0; i < count; i++) {
-      const v = values[i];
-      const k = bits[v];
-      if (k > 0) subOffsets[subBase + subStart(offsets[start + v]) + (partners[i] >>> (16 - k))]++;
+      const at = subAt[values[i]];
+      if (at >= 0) subOffsets[at + (partners[i] >>> shift[values[i]])]++;
     }
     for (let b = 0; b < BUCKETS; b++) {
-      const k = bits[b];
-      if (k === 0) continue;
-      const from = subBase + subStart(offsets[start + b]);
+      const at = subAt[b];
+      if (at < 0) continue;
       let sum = 0;
-      for (let s = 0; s < 1 << k; s++) {
-        const n = subOffsets[from + s];
-        subOffsets[from + s] = sum;
+      for (let s = 0; s < 1 << (16 - shift[b]); s++) {
+        const n = subOffsets[at + s];
+        subOffsets[at + s] = sum;
         sum += n;
       }
     }
-    const fill = offsets.slice(start, start + BUCKETS);
-    const subFill = subOffsets.slice(subBase, subBase + subStride);
+    const subFill = subOffsets.slice(slot * subStride, (slot + 1) * subStride);
+    const subBase = slot * subStride;
     for (let i = 0; i < count; i++) {
       const v = values[i];
-      const k = bits[v];
-      places[i] =
-        k === 0
-          ? fill[v]++
-          : offsets[start + v] + subFill[subStart(offsets[start + v]) + (partners[i] >>> (16 - k))]++;
+      const at = subAt[v];
+      const place = at < 0 ? fill[v]++ : fill[v] + subFill[at - subBase + (partners[i] >>> shift[v])]++;
+      if (slot === 0) places[i] = place;
+      else postings[postingBase + place] = (((base + i) << 8) | (partners[i] & 0xff)) >>> 0;
     }
-    return places;
   }
 
   /**
@@ -452,41 +460,54 @@ class Segment {
    */
   private sortBySlot0(arrays: PositionArrays, permuted: Uint32Array | null): void {
     const { hashes, ids, bankSlots } = arrays;
-    const { base, count } = this;
+    const { base, count, offsets } = this;
     const values = new Uint16Array(count);
     const partners = new Uint16Array(count);
     for (let i = 0; i < count; i++) {
       const word = permuted ? permuted[i * 8] : hashes[(base + i) * 8];
-      values[i] = word & 0xffff;
+      offsets[1 + (values[i] = word & 0xffff)]++;
       partners[i] = word >>> 16;
     }
-    const places = this.place(0, values, partners);
+    const places = new Uint32Array(count);
+    this.place(0, values, partners, places);
     const oldHashes = hashes.slice(base * 8, (base + count) * 8);
     const oldPermuted = permuted?.slice();
     const oldIds = ids.slice(base, base + count);
     const oldBanks = bankSlots.slice(base, base + count);
+    // Word by word: a subarray per entry would allocate millions of views.
     for (let i = 0; i < count; i++) {
       const to = places[i];
-      hashes.set(oldHashes.subarray(i * 8, i * 8 + 8), (base + to) * 8);
-      if (permuted && oldPermuted) permuted.set(oldPermuted.subarray(i * 8, i * 8 + 8), to * 8);
+      const o = (base + to) * 8;
+      for (let w = 0; w < 8; w++) hashes[o + w] = oldHashes[i * 8 + w];
       ids[base + to] = oldIds[i];
       bankSlots[base + to] = oldBanks[i];
     }
+    if (permuted && oldPermuted)
+      for (let i = 0; i < count; i++) {
+        const o = places[i] * 8;
+        for (let w = 0; w < 8; w++) permuted[o + w] = oldPermuted[i * 8 + w];
+      }
   }
 
   /** Counting sort of the segment's positions by one slot's value (slots 1..15), then by sub-bucket. */
-  private bucketSlot(slot: number, words: Uint32Array, first: number): void {
-    const count = this.count;
-    const values = new Uint16Array(count);
-    const partners = new Uint16Array(count);
+  private bucketSlot(
+    slot: number,
+    words: Uint32Array,
+    first: number,
+    scratch: { values: Uint16Array; partners: Uint16Array },
+  ): void {
+    const { count, offsets } = this;
+    const { values, partners } = scratch;
+    const start = slot * (BUCKETS + 1);
+    const word = slot >> 1;
+    const own = (slot & 1) << 4;
+    const other = 16 - own;
     for (let i = 0; i < count; i++) {
-      values[i] = slotValue(words, (first + i) * 8, slot);
-      partners[i] = slotValue(words, (first + i) * 8, slot ^ 1);
+      const w = words[(first + i) * 8 + word];
+      offsets[start + 1 + (values[i] = (w >>> own) & 0xffff)]++;
+      partners[i] = (w >>> other) & 0xffff;
     }
-    const places = this.place(slot, values, partners);
-    const postingBase = (slot - 1) * count;
-    for (let i = 0; i < count; i++)
-      this.postings[postingBase + places[i]] = (((this.base + i) << 8) | (partners[i] & 0xff)) >>> 0;
+    this.place(slot, values, partners, EMPTY_PLACES);
   }
 
   bytes(): number {
