@@ -9,10 +9,19 @@
  * partner distance > R) without touching the hash itself: the full 256-bit check is a random memory access, the
  * posting scan is sequential. At threshold 31: r = 1 (17 probes per half), R = 3.
  *
+ * Long buckets are split. Correlated lists (real ones) fill some buckets far beyond the even length, and what a
+ * query pays is the hashes it reads (a random access each, ~100 ns at 10M), so the 8 partner bits are not
+ * enough there. A bucket of L entries is ordered by the top k bits of the other half, 2^k <= L / 16 (k <= 8), with
+ * 16-bit offsets of its 2^k sub-buckets; a probe visits only the sub-buckets within its remaining budget and
+ * filters their postings on the low 8 partner bits with what is left. A hash in a long bucket is then checked
+ * against up to the whole 32-bit pair before it is read. The sub-bucket offsets cost 1/8 byte per posting, 2
+ * bytes per hash; the first table (stored in place) is split the same way.
+ *
  * Which bits make up the halves is a per-segment choice (BitLayout): the pigeonhole argument holds for any
  * partition of the 256 bits. Real hashes are not uniform (bits are correlated and unbalanced), so a segment of
- * 65,536 hashes or more chooses a permutation from a sample of its own hashes that makes each half's bits as
- * balanced and independent as possible, which evens out its buckets; queries are permuted per segment.
+ * 65,536 hashes or more chooses a permutation from a sample of its own hashes that makes each pair's bits as
+ * balanced and independent as possible, which evens out its buckets and makes the partner bits informative;
+ * queries are permuted per segment.
  *
  * Writes never rebuild the whole index. New hashes go to a tail that is scanned linearly; a full tail becomes an
  * immutable segment (bucket tables over a contiguous range of positions), and segments of similar size are
@@ -20,9 +29,9 @@
  * the first half, so the first table needs no postings: its buckets are ranges of positions. Removals clear an
  * alive flag; when a quarter of the positions are dead the index compacts.
  *
- * Memory per hash: 32 bytes of hash, 4 of id (0 marks a removed hash), 1-2 of bank, and 15 postings of 4 bytes
- * (24-bit position, 8 partner bits), plus 4 MiB of bucket offsets and 256 KiB of layout tables per segment:
- * about 97.5 bytes at 10M hashes.
+ * Memory per hash: 32 bytes of hash, 4 of id (0 marks a removed hash), 1-2 of bank, 15 postings of 4 bytes
+ * (24-bit position, 8 partner bits) and 2 of sub-bucket offsets, plus 4 MiB of bucket offsets and 256 KiB of
+ * layout tables per segment: 99.45 bytes at 10M hashes.
  */
 import { hammingWords, pdqHexToWords, popcount32 } from '../hashing/pdq/hash256.js';
 
@@ -364,6 +373,16 @@ class Segment {
   readonly subOffsets: Uint16Array;
   readonly subStride: number;
   readonly bucketStats: BucketStats[] = [];
+  /** Build-time buffers, dropped once the segment is built. */
+  private buffers: { values: Uint16Array; partners: Uint16Array; partnerAt: Uint16Array } | null = null;
+
+  private scratch(): { values: Uint16Array; partners: Uint16Array; partnerAt: Uint16Array } {
+    return (this.buffers ??= {
+      values: new Uint16Array(this.count),
+      partners: new Uint16Array(this.count),
+      partnerAt: new Uint16Array(this.count),
+    });
+  }
 
   constructor(
     readonly base: number,
@@ -387,11 +406,11 @@ class Segment {
     }
     this.sortBySlot0(arrays, layout ? words : null);
     this.bucketStats.push(bucketStats(this.offsets, 0, count));
-    const scratch = { values: new Uint16Array(count), partners: new Uint16Array(count) };
     for (let slot = 1; slot < SLOTS; slot++) {
-      this.bucketSlot(slot, words, first, scratch);
+      this.bucketSlot(slot, words, first);
       this.bucketStats.push(bucketStats(this.offsets, slot * (BUCKETS + 1), count));
     }
+    this.buffers = null;
   }
 
   /**
@@ -428,29 +447,43 @@ class Segment {
           postings[postingBase + fill[values[i]]++] = (((base + i) << 8) | (partners[i] & 0xff)) >>> 0;
       return;
     }
-    // Count per sub-bucket, then turn the counts into starts relative to the bucket.
+    // Place every entry by bucket as if unsplit, remembering each place's partner (and, for slot 0, its entry);
+    // then sort each split bucket by sub-bucket in place (stable), one bucket at a time: sequential, cache-friendly.
+    const partnerAt = this.scratch().partnerAt;
+    const entryAt = slot === 0 ? new Uint32Array(count) : null;
     for (let i = 0; i < count; i++) {
-      const at = subAt[values[i]];
-      if (at >= 0) subOffsets[at + (partners[i] >>> shift[values[i]])]++;
+      const place = fill[values[i]]++;
+      partnerAt[place] = partners[i];
+      if (entryAt) {
+        places[i] = place;
+        entryAt[place] = i;
+      } else postings[postingBase + place] = (((base + i) << 8) | (partners[i] & 0xff)) >>> 0;
     }
+    const cursors = new Uint32Array(1 << MAX_SPLIT_BITS);
+    const moved = new Uint32Array(0x10000);
     for (let b = 0; b < BUCKETS; b++) {
       const at = subAt[b];
       if (at < 0) continue;
+      const from = offsets[start + b];
+      const to = offsets[start + b + 1];
+      const sh = shift[b];
+      const subs = 1 << (16 - sh);
+      cursors.fill(0, 0, subs);
+      for (let j = from; j < to; j++) cursors[partnerAt[j] >>> sh]++;
       let sum = 0;
-      for (let s = 0; s < 1 << (16 - shift[b]); s++) {
-        const n = subOffsets[at + s];
-        subOffsets[at + s] = sum;
+      for (let sub = 0; sub < subs; sub++) {
+        const n = cursors[sub];
+        subOffsets[at + sub] = cursors[sub] = sum;
         sum += n;
       }
-    }
-    const subFill = subOffsets.slice(slot * subStride, (slot + 1) * subStride);
-    const subBase = slot * subStride;
-    for (let i = 0; i < count; i++) {
-      const v = values[i];
-      const at = subAt[v];
-      const place = at < 0 ? fill[v]++ : fill[v] + subFill[at - subBase + (partners[i] >>> shift[v])]++;
-      if (slot === 0) places[i] = place;
-      else postings[postingBase + place] = (((base + i) << 8) | (partners[i] & 0xff)) >>> 0;
+      if (entryAt) {
+        for (let j = from; j < to; j++) moved[j - from] = entryAt[j];
+        for (let j = from; j < to; j++) places[moved[j - from]] = from + cursors[partnerAt[j] >>> sh]++;
+      } else {
+        for (let j = from; j < to; j++) moved[j - from] = postings[postingBase + j];
+        for (let j = from; j < to; j++)
+          postings[postingBase + from + cursors[partnerAt[j] >>> sh]++] = moved[j - from];
+      }
     }
   }
 
@@ -461,8 +494,7 @@ class Segment {
   private sortBySlot0(arrays: PositionArrays, permuted: Uint32Array | null): void {
     const { hashes, ids, bankSlots } = arrays;
     const { base, count, offsets } = this;
-    const values = new Uint16Array(count);
-    const partners = new Uint16Array(count);
+    const { values, partners } = this.scratch();
     for (let i = 0; i < count; i++) {
       const word = permuted ? permuted[i * 8] : hashes[(base + i) * 8];
       offsets[1 + (values[i] = word & 0xffff)]++;
@@ -490,14 +522,9 @@ class Segment {
   }
 
   /** Counting sort of the segment's positions by one slot's value (slots 1..15), then by sub-bucket. */
-  private bucketSlot(
-    slot: number,
-    words: Uint32Array,
-    first: number,
-    scratch: { values: Uint16Array; partners: Uint16Array },
-  ): void {
+  private bucketSlot(slot: number, words: Uint32Array, first: number): void {
     const { count, offsets } = this;
-    const { values, partners } = scratch;
+    const { values, partners } = this.scratch();
     const start = slot * (BUCKETS + 1);
     const word = slot >> 1;
     const own = (slot & 1) << 4;
