@@ -10,7 +10,7 @@
  * posting scan is sequential. At threshold 31: r = 1 (17 probes per half), R = 3.
  *
  * Long buckets are split. Correlated lists (real ones) fill some buckets far beyond the even length, and what a
- * query pays is the hashes it reads (a random access each, ~100 ns at 10M), so the 8 partner bits are not
+ * query pays is the hashes it reads (a random access each, 100-300 ns at 10M), so the 8 partner bits are not
  * enough there. A bucket of L entries is ordered by the top k bits of the other half, 2^k <= L / 16 (k <= 8), with
  * 16-bit offsets of its 2^k sub-buckets; a probe visits only the sub-buckets within its remaining budget and
  * filters their postings on the low 8 partner bits with what is left. A hash in a long bucket is then checked
