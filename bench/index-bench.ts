@@ -1,12 +1,15 @@
 /**
  * `npm run bench -- index [--sizes 1000000,10000000] [--queries 2000] [--corpora random,calibrated,correlated]
- * [--layouts identity,random,greedy]`: the PDQ index against a linear scan of the same hashes, at threshold 31,
- * on corpora from bench/pdq-corpus.ts: uniformly random hashes plus clusters of near-duplicates; 'calibrated',
- * correlated hashes from the latent-factor model fitted to the reference haystack, with video-frame and
- * meme-edit clusters; 'correlated', the same with the model's 'strong' correlation (a harder stress corpus). Each
- * corpus is indexed once per bit layout (identity: today's fixed substrings; random: one random permutation per
- * segment; greedy: a permutation chosen from a sample of the segment), so the alternatives are measured in the
- * same run, interleaved query by query. Queries: half near-duplicates of indexed hashes, half fresh hashes from the corpus's distribution.
+ * [--variants greedy-halves-unsplit,greedy-unsplit,greedy]`: the PDQ index against a linear scan of the same
+ * hashes, at threshold 31, on corpora from bench/pdq-corpus.ts: uniformly random hashes plus clusters of
+ * near-duplicates; 'calibrated', correlated hashes from the latent-factor model fitted to the reference haystack,
+ * with video-frame and meme-edit clusters; 'correlated', the same with the model's 'strong' correlation (a harder
+ * stress corpus). Each corpus is indexed once per variant, so the alternatives are measured in the same run,
+ * interleaved query by query. A variant is a bit layout (identity: fixed halves; random: one random permutation
+ * per segment; greedy-halves: chosen from a sample so each half's bits are independent, the previous default;
+ * greedy: the same over 32-bit pairs, the default), with long buckets split by the other half of the pair (the
+ * default) or not ('-unsplit'). 'greedy-halves-unsplit' is the index before bucket splitting: the baseline.
+ * Queries: half near-duplicates of indexed hashes, half fresh hashes from the corpus's distribution.
  */
 import { hammingWords } from '../src/hashing/pdq/hash256.js';
 import { PdqIndex, type LayoutChoice, type PdqMatch } from '../src/index/pdq-index.js';
@@ -32,11 +35,18 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 }
 
+/** An index configuration: a bit layout, with long buckets split (the default) or not ('-unsplit'). */
+interface Variant {
+  name: string;
+  layout: LayoutChoice;
+  split: boolean;
+}
+
 interface Args {
   sizes: number[];
   queries: number;
   corpora: string[];
-  layouts: LayoutChoice[];
+  variants: Variant[];
 }
 
 function parseArgs(args: string[]): Args {
@@ -44,9 +54,14 @@ function parseArgs(args: string[]): Args {
     const i = args.indexOf(name);
     return i >= 0 ? args[i + 1] : undefined;
   };
-  const layouts = (get('--layouts') ?? 'identity,random,greedy').split(',');
-  for (const layout of layouts)
-    if (!['identity', 'random', 'greedy'].includes(layout)) throw new Error(`unknown layout "${layout}"`);
+  const variants = (get('--variants') ?? get('--layouts') ?? 'greedy-halves-unsplit,greedy-unsplit,greedy')
+    .split(',')
+    .map((name) => {
+      const layout = name.replace(/-unsplit$/, '');
+      if (!['identity', 'random', 'greedy', 'greedy-halves'].includes(layout))
+        throw new Error(`unknown variant "${name}"`);
+      return { name, layout: layout as LayoutChoice, split: !name.endsWith('-unsplit') };
+    });
   const corpora = (get('--corpora') ?? 'random,calibrated,correlated').split(',');
   for (const corpus of corpora)
     if (!['random', 'correlated', 'calibrated'].includes(corpus))
@@ -55,7 +70,7 @@ function parseArgs(args: string[]): Args {
     sizes: (get('--sizes') ?? '1000000,10000000').split(',').map(Number),
     queries: Number(get('--queries') ?? 2000),
     corpora,
-    layouts: layouts as LayoutChoice[],
+    variants,
   };
 }
 
@@ -67,9 +82,10 @@ function buildCorpus(name: string, size: number): { corpus: Uint32Array; fresh: 
 }
 
 interface Built {
-  layout: LayoutChoice;
+  variant: Variant;
   index: PdqIndex;
   loadSeconds: number;
+  loadCpuSeconds: number;
   times: number[];
   cpuTimes: number[];
   postings: number[];
@@ -77,19 +93,33 @@ interface Built {
   matches: number;
 }
 
-function build(corpus: Uint32Array, layout: LayoutChoice, log: (message: string) => void): Built {
+function build(corpus: Uint32Array, variant: Variant, log: (message: string) => void): Built {
   const size = corpus.length / 8;
-  const index = new PdqIndex({ layout });
+  const index = new PdqIndex({ layout: variant.layout, splitBuckets: variant.split });
   const loadStart = performance.now();
+  const loadCpu = process.cpuUsage();
   index.reserve(size);
   for (let i = 0; i < size; i++) index.appendRaw(i + 1, 1, corpus.subarray(i * 8, i * 8 + 8));
   index.finishBulk();
   const loadSeconds = (performance.now() - loadStart) / 1000;
+  // CPU time too: on a shared machine the wall clock of a build varies more than the work it does.
+  const used = process.cpuUsage(loadCpu);
+  const loadCpuSeconds = (used.user + used.system) / 1e6;
   const buckets = index.bucketStats();
   log(
-    `${layout}: built in ${loadSeconds.toFixed(2)} s, ${(index.memoryBytes() / size).toFixed(1)} bytes/hash, largest bucket ${buckets.largest}, p99 ${buckets.p99}`,
+    `${variant.name}: built in ${loadSeconds.toFixed(2)} s (CPU ${loadCpuSeconds.toFixed(2)} s), ${(index.memoryBytes() / size).toFixed(1)} bytes/hash, largest bucket ${buckets.largest}, p99 ${buckets.p99}`,
   );
-  return { layout, index, loadSeconds, times: [], cpuTimes: [], postings: [], candidates: [], matches: 0 };
+  return {
+    variant,
+    index,
+    loadSeconds,
+    loadCpuSeconds,
+    times: [],
+    cpuTimes: [],
+    postings: [],
+    candidates: [],
+    matches: 0,
+  };
 }
 
 /**
@@ -102,12 +132,12 @@ function benchLayouts(
   queries: Uint32Array[],
   expected: PdqMatch[][],
   linearTimes: number[],
-  layouts: LayoutChoice[],
+  variants: Variant[],
   threshold: number,
 ): Record<string, unknown>[] {
   const size = corpus.length / 8;
   const log = (message: string) => process.stderr.write(`bench index ${size} ${corpusName} ${message}\n`);
-  const built = layouts.map((layout) => build(corpus, layout, log));
+  const built = variants.map((variant) => build(corpus, variant, log));
   for (const b of built)
     for (let i = 0; i < Math.min(200, queries.length); i++) b.index.search(queries[i], threshold); // warm-up
   queries.forEach((query, q) => {
@@ -139,11 +169,13 @@ function benchLayouts(
     const buckets = index.bucketStats();
     const p50 = percentile(times, 0.5);
     log(
-      `${b.layout}: p50 ${p50.toFixed(3)} ms, p99 ${percentile(times, 0.99).toFixed(3)} ms, cpu p50 ${percentile(cpuTimes, 0.5).toFixed(3)} p99 ${percentile(cpuTimes, 0.99).toFixed(3)} ms, linear p50 ${linearP50.toFixed(1)} ms, identical ${identical}`,
+      `${b.variant.name}: p50 ${p50.toFixed(3)} ms, p99 ${percentile(times, 0.99).toFixed(3)} ms, cpu p50 ${percentile(cpuTimes, 0.5).toFixed(3)} p99 ${percentile(cpuTimes, 0.99).toFixed(3)} ms, linear p50 ${linearP50.toFixed(1)} ms, identical ${identical}`,
     );
     return {
       corpus: corpusName,
-      layout: b.layout,
+      variant: b.variant.name,
+      layout: b.variant.layout,
+      split_buckets: b.variant.split,
       size,
       threshold,
       queries: queries.length,
@@ -163,6 +195,7 @@ function benchLayouts(
       identical_to_linear: identical,
       bytes_per_hash: index.memoryBytes() / size,
       build_s: b.loadSeconds,
+      build_cpu_s: b.loadCpuSeconds,
       segments: index.stats().segments.length,
       bucket_largest: buckets.largest,
       bucket_p99: buckets.p99,
@@ -173,7 +206,7 @@ function benchLayouts(
 }
 
 export async function run(args: string[]): Promise<unknown> {
-  const { sizes, queries: queryCount, corpora, layouts } = parseArgs(args);
+  const { sizes, queries: queryCount, corpora, variants } = parseArgs(args);
   const threshold = 31;
   const runs = [];
   for (const size of sizes)
@@ -194,7 +227,7 @@ export async function run(args: string[]): Promise<unknown> {
         linearTimes.push(performance.now() - t);
       }
       linearTimes.sort((a, b) => a - b);
-      runs.push(...benchLayouts(corpusName, corpus, queries, expected, linearTimes, layouts, threshold));
+      runs.push(...benchLayouts(corpusName, corpus, queries, expected, linearTimes, variants, threshold));
     }
   return runs;
 }

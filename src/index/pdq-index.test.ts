@@ -212,13 +212,14 @@ describe('PdqIndex on correlated and adversarial corpora', () => {
     fc.assert(
       fc.property(
         fc.constantFrom(...Object.keys(corpora)),
-        fc.constantFrom<LayoutChoice>('identity', 'random', 'greedy'),
+        fc.constantFrom<LayoutChoice>('identity', 'random', 'greedy', 'greedy-halves'),
+        fc.boolean(),
         fc.integer({ min: 1, max: 1_000_000 }),
         fc.integer({ min: 0, max: 40 }),
-        (corpusName, layout, seed, threshold) => {
+        (corpusName, layout, splitBuckets, seed, threshold) => {
           const hashes = hexesOf(corpora[corpusName](1500, seed));
           // Small segments choose layouts too, so the tests exercise them.
-          const index = new PdqIndex({ layout, layoutMinSegment: 256 });
+          const index = new PdqIndex({ layout, layoutMinSegment: 256, splitBuckets });
           const linear = new LinearPdqIndex();
           index.bulkLoad(hashes.slice(0, 1200).map((hash, i) => ({ id: i + 1, bankId: 1 + (i % 2), hash })));
           hashes.slice(0, 1200).forEach((hash, i) => linear.add(i + 1, 1 + (i % 2), hash));
@@ -262,6 +263,48 @@ describe('PdqIndex on correlated and adversarial corpora', () => {
     expect(greedy.layouts).toEqual(['greedy']);
     expect(greedy.largest).toBeLessThan(300);
     expect(greedy.perTable).toHaveLength(16);
+  });
+
+  it('splits long buckets by the other half of the pair: same results as unsplit, far fewer hashes read', () => {
+    // Half the bits constant, fixed halves: 8 tables with one bucket of every hash, split by the other half.
+    const hashes = hexesOf(halfConstantCorpus(30_000, 77));
+    const items = hashes.map((hash, i) => ({ id: i + 1, bankId: 1 + (i % 3), hash }));
+    const split = new PdqIndex({ layout: 'identity' });
+    const unsplit = new PdqIndex({ layout: 'identity', splitBuckets: false });
+    const linear = new LinearPdqIndex();
+    split.bulkLoad(items);
+    unsplit.bulkLoad(items);
+    items.forEach((item) => linear.add(item.id, item.bankId, item.hash));
+    const next = rng(12);
+    const work = { split: 0, unsplit: 0 };
+    let found = 0;
+    for (let q = 0; q < 60; q++) {
+      const threshold = [31, 31, 31, 16, 40, 63][q % 6];
+      const query = flipBits(hashes[next() % hashes.length], next() % 36, next);
+      const want = linear.search(query, threshold);
+      expect(split.search(query, threshold)).toEqual(want);
+      const counted = threshold === 31;
+      if (counted) work.split += split.lastSearchWork.candidates + split.lastSearchWork.inPlace;
+      expect(unsplit.search(query, threshold)).toEqual(want);
+      if (counted) work.unsplit += unsplit.lastSearchWork.candidates + unsplit.lastSearchWork.inPlace;
+      found += want.length;
+    }
+    expect(found).toBeGreaterThan(60);
+    expect(work.split).toBeLessThan(work.unsplit / 5);
+    // Two bytes per hash for the sub-bucket offsets (1/8 byte per posting, 16 tables).
+    expect(split.memoryBytes() - unsplit.memoryBytes()).toBe(16 * 2 * Math.ceil(30_000 / 16));
+  });
+
+  it('keeps a bucket of 65,536 hashes or more whole (16-bit sub-bucket offsets), still exact', () => {
+    const hashes = hexesOf(sharedSubstringCorpus(70_000, 3, 0));
+    const index = new PdqIndex({ layout: 'identity' });
+    const linear = new LinearPdqIndex();
+    index.bulkLoad(hashes.map((hash, i) => ({ id: i + 1, bankId: 1, hash })));
+    hashes.forEach((hash, i) => linear.add(i + 1, 1, hash));
+    expect(index.bucketStats().perTable[0].max).toBe(70_000);
+    const next = rng(70);
+    for (let q = 0; q < 10; q++)
+      expectSameAsLinear(index, linear, flipBits(hashes[next() % hashes.length], next() % 32, next), 31);
   });
 
   it('counts the work a search does', () => {
