@@ -26,6 +26,9 @@ import { AppealsService } from './appeals/appeals-service.js';
 import { TransparencyService } from './transparency/transparency-service.js';
 import { OrgSettingsStore } from './store/org-settings.js';
 import { ResearchService } from './research/service.js';
+import { SourceRunner } from './sources/runner.js';
+import { SourceScheduler } from './sources/scheduler.js';
+import { SubscriptionService } from './sources/service.js';
 
 /** Services bound to one transaction, plus the audit trail of that transaction. */
 export interface Mutation {
@@ -64,6 +67,9 @@ export class AppContext {
   readonly orgSettings: OrgSettingsStore;
   readonly orgSettingsFor = (db: Db) => new OrgSettingsStore(db);
   readonly research: ResearchService;
+  readonly subscriptions: SubscriptionService;
+  readonly sourceRunner: SourceRunner;
+  readonly sourceScheduler: SourceScheduler;
   readonly startedAt = new Date().toISOString();
 
   constructor(
@@ -92,6 +98,26 @@ export class AppContext {
     this.orgSettings = new OrgSettingsStore(db);
     this.transparency = new TransparencyService(this);
     this.research = new ResearchService(db, this.audit, database.dialect);
+    this.sourceRunner = new SourceRunner({
+      db,
+      audit: this.audit,
+      sources: config.sources,
+      afterWrite: (bankCreated) => (bankCreated ? this.afterBankWrite() : this.afterEntryWrite()),
+    });
+    this.subscriptions = new SubscriptionService({
+      db,
+      audit: this.audit,
+      runner: this.sourceRunner,
+      sources: config.sources,
+      afterBankWrite: () => this.afterBankWrite(),
+      scheduleChanged: () => this.sourceScheduler.refresh(),
+    });
+    this.sourceScheduler = new SourceScheduler({
+      runner: this.sourceRunner,
+      enabled: () => this.subscriptions.store.enabled(),
+      log: (message, detail) =>
+        process.stderr.write(JSON.stringify({ level: 'error', time: Date.now(), msg: message, ...detail }) + '\n'),
+    });
   }
 
   /** Opens the configured database (PostgreSQL if a URL is set, else the data directory's SQLite file). */
@@ -118,6 +144,7 @@ export class AppContext {
       60_000,
     );
     this.hmaExpiryTimer.unref();
+    this.sourceScheduler.start();
     return report;
   }
 
@@ -177,6 +204,8 @@ export class AppContext {
   async close(): Promise<void> {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     if (this.hmaExpiryTimer) clearInterval(this.hmaExpiryTimer);
+    this.sourceScheduler.stop();
+    await this.sourceRunner.idle();
     this.indexSync.stop();
     this.deliverer.stop();
     await this.deliverer.runOnce().catch(() => undefined);

@@ -34,6 +34,7 @@ export const bankView = (b: Bank) => ({
   sharing: b.sharing,
   created_at: b.createdAt,
   updated_at: b.updatedAt,
+  ...(b.managedBy ? { managed_by: b.managedBy, read_only: true } : {}),
 });
 
 export const shareView = (s: BankShare) => ({

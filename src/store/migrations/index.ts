@@ -13,6 +13,7 @@ import * as hmaRatio from './20261203T150000Z-hma-ratio.js';
 import * as reviewConsole from './20261203T160000Z-review-console.js';
 import * as ordersAppeals from './20261203T160000Z-orders-appeals.js';
 import * as research from './20261203T170000Z-research.js';
+import * as sources from './20261203T200100Z-sources.js';
 
 export interface DialectMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -32,4 +33,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Dialec
   ['20261203T160000Z-review-console', reviewConsole],
   ['20261203T160000Z-orders-appeals', ordersAppeals],
   ['20261203T170000Z-research', research],
+  ['20261203T200100Z-sources', sources],
 ];
