@@ -144,7 +144,7 @@ export class AppContext {
       60_000,
     );
     this.hmaExpiryTimer.unref();
-    this.sourceScheduler.start();
+    if (this.config.sources.schedule) this.sourceScheduler.start();
     return report;
   }
 

@@ -49,6 +49,8 @@ export interface Config {
     fileRoot: string | null;
     timeoutMs: number;
     maxBytes: number;
+    /** Run subscriptions in the background on their intervals (default true; false: only when asked to sync). */
+    schedule: boolean;
   };
   retention: {
     /** Days submitted media and uploader ids are kept (the TCO Regulation asks for six months after removal). */
@@ -127,6 +129,7 @@ export function readConfig(env: Env = process.env, overrides: ConfigOverrides = 
       fileRoot: env.KAITIAKI_SOURCE_FILE_ROOT ? resolve(env.KAITIAKI_SOURCE_FILE_ROOT) : null,
       timeoutMs: int(env, 'KAITIAKI_SOURCE_TIMEOUT_MS', 30_000, 100, 600_000),
       maxBytes: int(env, 'KAITIAKI_SOURCE_MAX_BYTES', 256 * 1024 * 1024, 1024, 4 * 1024 * 1024 * 1024),
+      schedule: env.KAITIAKI_SOURCE_SCHEDULE !== 'false',
     },
     retention: { mediaDays: int(env, 'KAITIAKI_MEDIA_RETENTION_DAYS', 183, 1, 3650) },
     hma: {

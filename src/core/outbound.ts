@@ -262,7 +262,13 @@ export async function getOutbound(
       reject(err);
     };
     const deadline = setTimeout(
-      () => fail(new OutboundError('KAI_ERR_OUTBOUND_TIMEOUT', `${url.host} did not answer within ${options.timeoutMs} ms`)),
+      () =>
+        fail(
+          new OutboundError(
+            'KAI_ERR_OUTBOUND_TIMEOUT',
+            `${url.host} did not answer within ${options.timeoutMs} ms`,
+          ),
+        ),
       options.timeoutMs,
     );
     const req = request(
@@ -293,15 +299,21 @@ export async function getOutbound(
         res.on('end', () => {
           if (settled) return;
           if (!res.complete)
-            return fail(new OutboundError('KAI_ERR_OUTBOUND_TRUNCATED', `${url.host} closed the connection mid-answer`));
+            return fail(
+              new OutboundError('KAI_ERR_OUTBOUND_TRUNCATED', `${url.host} closed the connection mid-answer`),
+            );
           settled = true;
           clearTimeout(deadline);
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
         });
         res.on('aborted', () =>
-          fail(new OutboundError('KAI_ERR_OUTBOUND_TRUNCATED', `${url.host} closed the connection mid-answer`)),
+          fail(
+            new OutboundError('KAI_ERR_OUTBOUND_TRUNCATED', `${url.host} closed the connection mid-answer`),
+          ),
         );
-        res.on('error', (err) => fail(new OutboundError('KAI_ERR_OUTBOUND_FAILED', `${url.host}: ${err.message}`)));
+        res.on('error', (err) =>
+          fail(new OutboundError('KAI_ERR_OUTBOUND_FAILED', `${url.host}: ${err.message}`)),
+        );
       },
     );
     req.on('error', (err: Error & { code?: string }) =>

@@ -1,11 +1,6 @@
 /** Outbound GETs for sources, under the one outbound policy, with the failure named in a KaitiakiError. */
 import { KaitiakiError, ValidationError } from '../core/errors.js';
-import {
-  getOutbound,
-  OutboundError,
-  parseHttpUrl,
-  type OutboundGetResponse,
-} from '../core/outbound.js';
+import { getOutbound, OutboundError, parseHttpUrl, type OutboundGetResponse } from '../core/outbound.js';
 import type { SourceDeps } from './source.js';
 
 export const SOURCE_ALLOW_LIST = 'KAITIAKI_SOURCE_ALLOWED_HOSTS';
@@ -34,12 +29,17 @@ export async function sourceGet(
   deps: SourceDeps,
 ): Promise<OutboundGetResponse> {
   try {
-    return await getOutbound(url, headers, { allowedHosts: deps.allowedHosts }, {
-      timeoutMs: deps.timeoutMs,
-      maxBytes: deps.maxBytes,
-      allowListName: SOURCE_ALLOW_LIST,
-      what: 'the list',
-    });
+    return await getOutbound(
+      url,
+      headers,
+      { allowedHosts: deps.allowedHosts },
+      {
+        timeoutMs: deps.timeoutMs,
+        maxBytes: deps.maxBytes,
+        allowListName: SOURCE_ALLOW_LIST,
+        what: 'the list',
+      },
+    );
   } catch (err) {
     if (err instanceof OutboundError) throw new SourceError(err.message, err.code);
     if (err instanceof KaitiakiError) throw new SourceError(err.message, err.code);

@@ -42,7 +42,9 @@ function formatOf(location: string, explicit: unknown): 'csv' | 'jsonl' {
   const name = location.split(/[?#]/)[0].toLowerCase();
   if (name.endsWith('.csv')) return 'csv';
   if (name.endsWith('.jsonl') || name.endsWith('.ndjson')) return 'jsonl';
-  throw new ValidationError(`cannot tell the format of "${location.slice(0, 200)}" from its name; give format csv or jsonl`);
+  throw new ValidationError(
+    `cannot tell the format of "${location.slice(0, 200)}" from its name; give format csv or jsonl`,
+  );
 }
 
 /** A local path, only under the operator's KAITIAKI_SOURCE_FILE_ROOT (a caller may never name any file it likes). */
@@ -122,7 +124,11 @@ export function parseList(text: string, format: 'csv' | 'jsonl'): SourceRecord[]
         continue;
       }
       if (cells.length !== header!.length) {
-        records.push({ op: 'unreadable', reason: `${at}expected ${header!.length} fields, got ${cells.length}`, raw: line });
+        records.push({
+          op: 'unreadable',
+          reason: `${at}expected ${header!.length} fields, got ${cells.length}`,
+          raw: line,
+        });
         continue;
       }
       const cols = header!;
@@ -151,7 +157,12 @@ export function parseList(text: string, format: 'csv' | 'jsonl'): SourceRecord[]
         records.push({ op: 'unreadable', reason: `${at}unknown field(s) ${unknown.join(', ')}`, raw: line });
         continue;
       }
-      records.push(withLine(fromFields((name) => r[name], line), at));
+      records.push(
+        withLine(
+          fromFields((name) => r[name], line),
+          at,
+        ),
+      );
     }
   }
   return records;
@@ -174,11 +185,17 @@ function parseCheckpoint(raw: string | null): ListCheckpoint {
 export const listSource: SourceKind<ListConfig> = {
   name: 'list',
   aliases: ['local_file'],
-  description: 'a CSV or JSON-lines list (the columns of `kaitiaki bank import`, plus deleted) at a URL or a local path',
+  description:
+    'a CSV or JSON-lines list (the columns of `kaitiaki bank import`, plus deleted) at a URL or a local path',
   defaultIntervalSeconds: 3600,
   configFields: [
     { name: 'url', type: 'string', required: false, description: 'http(s) URL of the list (or path)' },
-    { name: 'path', type: 'string', required: false, description: 'a file under KAITIAKI_SOURCE_FILE_ROOT (or url)' },
+    {
+      name: 'path',
+      type: 'string',
+      required: false,
+      description: 'a file under KAITIAKI_SOURCE_FILE_ROOT (or url)',
+    },
     { name: 'format', type: 'string', required: false, description: 'csv or jsonl (default: from the name)' },
   ],
   parseConfig(raw: unknown): ListConfig {
@@ -197,7 +214,10 @@ export const listSource: SourceKind<ListConfig> = {
       throw new ValidationError('path must be a file name of at most 1024 characters');
     return { url: null, path: c.path, format: formatOf(c.path, c.format) };
   },
-  redact: (config) => ({ ...(config.url ? { url: config.url } : { path: config.path }), format: config.format }),
+  redact: (config) => ({
+    ...(config.url ? { url: config.url } : { path: config.path }),
+    format: config.format,
+  }),
   create(config: ListConfig, deps: SourceDeps) {
     return {
       async fetchPage(checkpoint: string | null): Promise<SourcePage> {
@@ -209,7 +229,8 @@ export const listSource: SourceKind<ListConfig> = {
           if (last.etag) headers['if-none-match'] = last.etag;
           if (last.lastModified) headers['if-modified-since'] = last.lastModified;
           const response = await sourceGet(config.url, headers, deps);
-          if (response.status === 304) return { records: [], checkpoint: null, hasMore: false, lagRecords: 0 };
+          if (response.status === 304)
+            return { records: [], checkpoint: null, hasMore: false, lagRecords: 0 };
           if (response.status !== 200)
             throw new SourceError(`the list answered HTTP ${response.status}: ${excerpt(response.body)}`);
           const etag = response.headers.etag;

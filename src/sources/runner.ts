@@ -47,7 +47,10 @@ export function validateRecords(
   bank: { id: number; orgId: number },
   snapshot: boolean,
 ): Validated {
-  const latest = new Map<string, { op: 'upsert'; row: Omit<NewEntryRow, 'seq'> } | { op: 'delete'; signalType: string; value: string }>();
+  const latest = new Map<
+    string,
+    { op: 'upsert'; row: Omit<NewEntryRow, 'seq'> } | { op: 'delete'; signalType: string; value: string }
+  >();
   const quarantine: { reason: string; raw: string }[] = [];
   const keep = new Set<string>();
   const bad = (record: SourceRecord, reason: string) =>
@@ -81,7 +84,13 @@ export function validateRecords(
           note: record.note ?? null,
           externalId: record.externalId ?? null,
         },
-        { bankId: bank.id, orgId: bank.orgId, contributorOrgId: bank.orgId, source: 'exchange', defaultLabels: [] },
+        {
+          bankId: bank.id,
+          orgId: bank.orgId,
+          contributorOrgId: bank.orgId,
+          source: 'exchange',
+          defaultLabels: [],
+        },
       );
       latest.set(key, { op: 'upsert', row });
     } catch (err) {

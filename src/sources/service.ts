@@ -82,7 +82,11 @@ export class SubscriptionService {
     const kind = getSourceKind(input.kind);
     kind.parseConfig(input.config ?? {}, this.deps.sources);
     const intervalSeconds = input.intervalSeconds ?? kind.defaultIntervalSeconds;
-    if (!Number.isInteger(intervalSeconds) || intervalSeconds < MIN_INTERVAL_SECONDS || intervalSeconds > MAX_INTERVAL_SECONDS)
+    if (
+      !Number.isInteger(intervalSeconds) ||
+      intervalSeconds < MIN_INTERVAL_SECONDS ||
+      intervalSeconds > MAX_INTERVAL_SECONDS
+    )
       throw new ValidationError(
         `interval_seconds must be an integer from ${MIN_INTERVAL_SECONDS} to ${MAX_INTERVAL_SECONDS}`,
       );
@@ -104,7 +108,12 @@ export class SubscriptionService {
         action: 'subscription.create',
         subjectType: 'subscription',
         subjectId: subscription.id,
-        detail: { name: input.name, kind: kind.name, bank_id: subscription.bankId, interval_seconds: intervalSeconds },
+        detail: {
+          name: input.name,
+          kind: kind.name,
+          bank_id: subscription.bankId,
+          interval_seconds: intervalSeconds,
+        },
       });
       return subscription;
     });
@@ -166,7 +175,11 @@ export class SubscriptionService {
     return this.store.list(orgId, options);
   }
 
-  quarantined(orgId: number, id: number, options: { cursor?: string; limit?: number } = {}): Promise<Page<QuarantinedRecord>> {
+  quarantined(
+    orgId: number,
+    id: number,
+    options: { cursor?: string; limit?: number } = {},
+  ): Promise<Page<QuarantinedRecord>> {
     return this.store.quarantined(orgId, id, options);
   }
 }

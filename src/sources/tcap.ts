@@ -30,7 +30,10 @@ interface Position {
 
 export function parseTcapCheckpoint(raw: string): Position {
   const match = /^(\d+(?:\.\d+)?),(\d+)$/.exec(raw.trim());
-  if (!match) throw new ValidationError(`a TCAP checkpoint is "<unix time>,<id>"; got ${JSON.stringify(raw.slice(0, 80))}`);
+  if (!match)
+    throw new ValidationError(
+      `a TCAP checkpoint is "<unix time>,<id>"; got ${JSON.stringify(raw.slice(0, 80))}`,
+    );
   return { ts: Number(match[1]), id: Number(match[2]) };
 }
 
@@ -77,7 +80,8 @@ function toRecord(item: unknown): { record: SourceRecord; position: Position | n
   if (typeof r.hash_digest !== 'string') return fail('hash_digest is missing or not a string');
   if (typeof r.algorithm !== 'string') return fail('algorithm is missing or not a string');
   const signalType = ALGORITHMS[r.algorithm.toUpperCase()];
-  if (!signalType) return fail(`algorithm "${r.algorithm.slice(0, 40)}" is not one Kaitiaki stores (PDQ, MD5, SHA256)`);
+  if (!signalType)
+    return fail(`algorithm "${r.algorithm.slice(0, 40)}" is not one Kaitiaki stores (PDQ, MD5, SHA256)`);
   if (!position) return fail('updated_on and id are missing or not numbers');
   const externalId = `tcap:${id}`;
   if (r.deleted === true || r.deleted === 'true')
@@ -103,12 +107,18 @@ function toRecord(item: unknown): { record: SourceRecord; position: Position | n
 export const tcapSource: SourceKind<TcapConfig> = {
   name: 'tcap',
   aliases: ['tat'],
-  description: "Tech Against Terrorism's TCAP hash list (PDQ and MD5 of archived terrorist content), by cursor",
+  description:
+    "Tech Against Terrorism's TCAP hash list (PDQ and MD5 of archived terrorist content), by cursor",
   defaultIntervalSeconds: 900,
   configFields: [
     { name: 'base_url', type: 'string', required: false, description: `API root (default ${DEFAULT_BASE})` },
     { name: 'token', type: 'string', required: true, secret: true, description: 'bearer token (a TCAP JWT)' },
-    { name: 'ideology', type: 'string', required: false, description: 'only this ideology (islamist, far-right)' },
+    {
+      name: 'ideology',
+      type: 'string',
+      required: false,
+      description: 'only this ideology (islamist, far-right)',
+    },
   ],
   parseConfig(raw: unknown): TcapConfig {
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
@@ -120,7 +130,11 @@ export const tcapSource: SourceKind<TcapConfig> = {
       throw new ValidationError('token must be the TCAP bearer token (no spaces, at most 4096 characters)');
     let baseUrl = sourceUrl(c.base_url ?? DEFAULT_BASE, 'base_url');
     if (!baseUrl.endsWith('/')) baseUrl += '/';
-    if (c.ideology !== undefined && c.ideology !== null && (typeof c.ideology !== 'string' || !/^[a-z-]{1,40}$/i.test(c.ideology)))
+    if (
+      c.ideology !== undefined &&
+      c.ideology !== null &&
+      (typeof c.ideology !== 'string' || !/^[a-z-]{1,40}$/i.test(c.ideology))
+    )
       throw new ValidationError('ideology must be a name such as islamist or far-right');
     return { baseUrl, token: c.token, ideology: (c.ideology as string | undefined) ?? null };
   },

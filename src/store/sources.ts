@@ -208,8 +208,7 @@ export class SubscriptionStore {
       .where('name', '=', name)
       .where('org_id', '=', orgId)
       .executeTakeFirst();
-    if (!row)
-      throw new NotFoundError(`subscription "${name}" not found`, 'KAI_ERR_SUBSCRIPTION_NOT_FOUND');
+    if (!row) throw new NotFoundError(`subscription "${name}" not found`, 'KAI_ERR_SUBSCRIPTION_NOT_FOUND');
     return toSubscription(row);
   }
 
@@ -352,8 +351,21 @@ export class SubscriptionStore {
    */
   async applyMirror(bankId: number, write: MirrorWrite): Promise<{ upserted: number; deleted: number }> {
     const tx: Tx = this.db;
-    const existing = new Map<string, { id: number; labels: string; external_id: string | null; note: string | null; status: string }>();
-    const load = async (rows: { id: number; signal_type: string; value: string; labels: string; external_id: string | null; note: string | null; status: string }[]) => {
+    const existing = new Map<
+      string,
+      { id: number; labels: string; external_id: string | null; note: string | null; status: string }
+    >();
+    const load = async (
+      rows: {
+        id: number;
+        signal_type: string;
+        value: string;
+        labels: string;
+        external_id: string | null;
+        note: string | null;
+        status: string;
+      }[],
+    ) => {
       for (const r of rows) existing.set(mirrorKey(r.signal_type, r.value), r);
     };
     const columns = ['id', 'signal_type', 'value', 'labels', 'external_id', 'note', 'status'] as const;
@@ -373,7 +385,9 @@ export class SubscriptionStore {
         after = rows[rows.length - 1].id;
       }
     } else {
-      const values = [...new Set([...write.upserts.map((u) => u.value), ...write.deletes.map((d) => d.value)])];
+      const values = [
+        ...new Set([...write.upserts.map((u) => u.value), ...write.deletes.map((d) => d.value)]),
+      ];
       for (let start = 0; start < values.length; start += 500) {
         await load(
           await tx

@@ -15,6 +15,7 @@ import { reviewRoutes } from './review.js';
 import { shareRoutes } from './shares.js';
 import { transparencyRoutes } from './transparency.js';
 import { researchRoutes } from './research.js';
+import { subscriptionRoutes } from './subscriptions.js';
 
 /** Every route group, registered explicitly. */
 export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -34,6 +35,7 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
     appealRoutes,
     transparencyRoutes,
     researchRoutes,
+    subscriptionRoutes,
   ]) {
     await routes(app, ctx);
   }
