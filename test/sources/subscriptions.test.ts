@@ -523,3 +523,57 @@ describe.each(TEST_DIALECTS)('external lists as sources, on %s', (dialect) => {
     });
   });
 });
+
+describe('the background schedule', () => {
+  it('runs a new subscription at once, keeps one timer per subscription, and stops running it when it is deleted', async () => {
+    const fixture = await startFixtureServer();
+    let version = 1;
+    fixture.on('/list.jsonl', (_req, res) => {
+      const lines = [JSON.stringify({ signal_type: 'md5', value: MD5_A })];
+      if (version > 1) lines.push(JSON.stringify({ signal_type: 'md5', value: MD5_B }));
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' }).end(lines.join('\n'));
+    });
+    const t = await startTestApp(TEST_DIALECTS[0], {
+      KAITIAKI_SOURCE_ALLOWED_HOSTS: `127.0.0.1:${fixture.port}`,
+    });
+    try {
+      const org = await t.organisation('Scheduled Platform', 'moderator');
+      const created = await t.app.inject({
+        method: 'POST',
+        url: '/v1/subscriptions',
+        headers: bearer(org.key),
+        payload: {
+          name: 'SCHEDULED',
+          kind: 'list',
+          config: { url: `${fixture.base}/list.jsonl` },
+          interval_seconds: 30,
+        },
+      });
+      expect(created.statusCode).toBe(201);
+      const id = created.json().id as number;
+      const status = async () =>
+        (
+          await t.app.inject({ method: 'GET', url: `/v1/subscriptions/${id}`, headers: bearer(org.key) })
+        ).json();
+      const until = async (check: (s: Record<string, unknown>) => boolean) => {
+        for (let i = 0; i < 100 && !check(await status()); i++) await new Promise((r) => setTimeout(r, 50));
+        return status();
+      };
+      expect(await until((s) => s.records_upserted === 1)).toMatchObject({
+        records_upserted: 1,
+        last_error: null,
+      });
+      expect(fixture.requests).toHaveLength(1);
+      // A refresh of the schedule keeps the timer (no second run before the interval).
+      await t.ctx.sourceScheduler.refresh();
+      expect(fixture.requests).toHaveLength(1);
+      await t.app.inject({ method: 'DELETE', url: `/v1/subscriptions/${id}`, headers: bearer(org.key) });
+      version = 2;
+      await new Promise((r) => setTimeout(r, 200));
+      expect(fixture.requests).toHaveLength(1);
+    } finally {
+      await t.close();
+      await fixture.close();
+    }
+  });
+});

@@ -11,6 +11,7 @@ import { registerServeCommand } from './serve.js';
 import { registerReportCommand } from './report.js';
 import { registerDsaCommand } from './dsa.js';
 import { registerResearchCommand } from './research.js';
+import { registerSharingCommand } from './sharing.js';
 
 /** Every CLI command registers itself here, one file per command. */
 export function registerCommands(program: Command, io: CliIo): void {
@@ -26,4 +27,5 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerReportCommand(program, io);
   registerDsaCommand(program, io);
   registerResearchCommand(program, io);
+  registerSharingCommand(program, io);
 }
