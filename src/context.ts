@@ -116,7 +116,9 @@ export class AppContext {
       runner: this.sourceRunner,
       enabled: () => this.subscriptions.store.enabled(),
       log: (message, detail) =>
-        process.stderr.write(JSON.stringify({ level: 'error', time: Date.now(), msg: message, ...detail }) + '\n'),
+        process.stderr.write(
+          JSON.stringify({ level: 'error', time: Date.now(), msg: message, ...detail }) + '\n',
+        ),
     });
   }
 
