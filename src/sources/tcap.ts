@@ -185,7 +185,10 @@ export const tcapSource: SourceKind<TcapConfig> = {
           if (position && (!newest || after(position, newest))) newest = position;
         }
         const count = typeof page.count === 'number' ? page.count : null;
-        const more = page.results.length > 0 && typeof page.next === 'string' && page.next !== '';
+        // A page that moved the checkpoint nowhere (all of it at or before it) ends the run: asking again would
+        // only get the same page.
+        const more =
+          page.results.length > 0 && typeof page.next === 'string' && page.next !== '' && newest !== current;
         return {
           records,
           checkpoint: newest && newest !== current ? `${newest.ts},${newest.id}` : null,
