@@ -15,12 +15,15 @@ import type { SourceDeps, SourceKind, SourcePage, SourceRecord } from './source.
 
 export interface TcapConfig {
   baseUrl: string;
+  /** The list's path under the base (pytx's `api/hash-list/v2/all`; TCAP's docs also show `hash-list/v2/all`). */
+  path: string;
   token: string;
   /** Only this ideology (the API's `ideology` filter), or all. */
   ideology: string | null;
 }
 
 const DEFAULT_BASE = 'https://app.terrorismanalytics.org/';
+const DEFAULT_PATH = 'api/hash-list/v2/all';
 const ALGORITHMS: Record<string, string> = { PDQ: 'pdq', MD5: 'md5', SHA256: 'sha256', 'SHA-256': 'sha256' };
 
 interface Position {
@@ -112,6 +115,12 @@ export const tcapSource: SourceKind<TcapConfig> = {
   defaultIntervalSeconds: 900,
   configFields: [
     { name: 'base_url', type: 'string', required: false, description: `API root (default ${DEFAULT_BASE})` },
+    {
+      name: 'path',
+      type: 'string',
+      required: false,
+      description: `the list under base_url (default ${DEFAULT_PATH})`,
+    },
     { name: 'token', type: 'string', required: true, secret: true, description: 'bearer token (a TCAP JWT)' },
     {
       name: 'ideology',
@@ -124,7 +133,7 @@ export const tcapSource: SourceKind<TcapConfig> = {
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
       throw new ValidationError('a tcap configuration is an object {base_url?, token, ideology?}');
     const c = raw as Record<string, unknown>;
-    const unknown = Object.keys(c).filter((k) => !['base_url', 'token', 'ideology'].includes(k));
+    const unknown = Object.keys(c).filter((k) => !['base_url', 'path', 'token', 'ideology'].includes(k));
     if (unknown.length) throw new ValidationError(`unknown tcap setting(s) ${unknown.join(', ')}`);
     if (typeof c.token !== 'string' || c.token.length === 0 || c.token.length > 4096 || /\s/.test(c.token))
       throw new ValidationError('token must be the TCAP bearer token (no spaces, at most 4096 characters)');
@@ -136,14 +145,27 @@ export const tcapSource: SourceKind<TcapConfig> = {
       (typeof c.ideology !== 'string' || !/^[a-z-]{1,40}$/i.test(c.ideology))
     )
       throw new ValidationError('ideology must be a name such as islamist or far-right');
-    return { baseUrl, token: c.token, ideology: (c.ideology as string | undefined) ?? null };
+    const path = c.path ?? DEFAULT_PATH;
+    if (
+      typeof path !== 'string' ||
+      !/^[A-Za-z0-9._~/-]{1,200}$/.test(path) ||
+      path.startsWith('/') ||
+      path.includes('..')
+    )
+      throw new ValidationError('path is a relative path such as api/hash-list/v2/all');
+    return { baseUrl, path, token: c.token, ideology: (c.ideology as string | undefined) ?? null };
   },
-  redact: (config) => ({ base_url: config.baseUrl, token: '(set)', ideology: config.ideology }),
+  redact: (config) => ({
+    base_url: config.baseUrl,
+    ...(config.path !== DEFAULT_PATH ? { path: config.path } : {}),
+    token: '(set)',
+    ideology: config.ideology,
+  }),
   create(config: TcapConfig, deps: SourceDeps) {
     return {
       async fetchPage(checkpoint: string | null): Promise<SourcePage> {
         const current = checkpoint ? parseTcapCheckpoint(checkpoint) : null;
-        const url = new URL('api/hash-list/v2/all', config.baseUrl);
+        const url = new URL(config.path, config.baseUrl);
         url.searchParams.set('order', 'asc');
         if (checkpoint) url.searchParams.set('after', checkpoint);
         if (config.ideology) url.searchParams.set('ideology', config.ideology);

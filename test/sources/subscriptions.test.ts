@@ -513,6 +513,7 @@ describe.each(TEST_DIALECTS)('external lists as sources, on %s', (dialect) => {
         [{ name: 'A', kind: 'list', config: { url: 'ftp://example.org/x.csv' } }, /http or https/],
         [{ name: 'A', kind: 'list', config: { url: 'https://example.org/list' } }, /cannot tell the format/],
         [{ name: 'A', kind: 'tcap', config: {} }, /token/],
+        [{ name: 'A', kind: 'tcap', config: { token: 't', path: '../admin' } }, /relative path/],
         [{ name: 'A', kind: 'tcap', config: { token: 't' }, interval_seconds: 5 }, /interval_seconds/],
         [{ name: 'TVEC_LIST', kind: 'list', config: { url: `${fixture.base}/x.csv` } }, /already/],
       ] as const) {
