@@ -230,9 +230,21 @@ export class OutboundError extends Error {
  * to public addresses (checked on the connected address). Redirects are not followed (a 3xx is returned as is).
  * The body is read up to `maxBytes`; one byte more fails the request with KAI_ERR_OUTBOUND_TOO_LARGE.
  */
-export async function getOutbound(
+export function getOutbound(
   raw: string,
   headers: Record<string, string>,
+  policy: OutboundPolicy,
+  options: OutboundGetOptions,
+): Promise<OutboundGetResponse> {
+  return requestOutbound('GET', raw, headers, null, policy, options);
+}
+
+/** Like getOutbound, with a method and a body (a login POST, say); the answer's body is read the same way. */
+export async function requestOutbound(
+  method: 'GET' | 'POST',
+  raw: string,
+  headers: Record<string, string>,
+  body: string | null,
   policy: OutboundPolicy,
   options: OutboundGetOptions,
 ): Promise<OutboundGetResponse> {
@@ -273,7 +285,11 @@ export async function getOutbound(
     );
     const req = request(
       url,
-      { method: 'GET', headers, ...(allowed ? {} : { lookup: publicOnlyLookup }) },
+      {
+        method,
+        headers: body === null ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        ...(allowed ? {} : { lookup: publicOnlyLookup }),
+      },
       (res) => {
         const declared = Number(res.headers['content-length']);
         if (declared > options.maxBytes)
@@ -324,6 +340,6 @@ export async function getOutbound(
         ),
       ),
     );
-    req.end();
+    req.end(body ?? undefined);
   });
 }

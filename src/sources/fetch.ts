@@ -1,6 +1,6 @@
-/** Outbound GETs for sources, under the one outbound policy, with the failure named in a KaitiakiError. */
+/** Outbound requests for sources, under the one outbound policy, with the failure named in a KaitiakiError. */
 import { KaitiakiError, ValidationError } from '../core/errors.js';
-import { getOutbound, OutboundError, parseHttpUrl, type OutboundGetResponse } from '../core/outbound.js';
+import { OutboundError, parseHttpUrl, requestOutbound, type OutboundGetResponse } from '../core/outbound.js';
 import type { SourceDeps } from './source.js';
 
 export const SOURCE_ALLOW_LIST = 'KAITIAKI_SOURCE_ALLOWED_HOSTS';
@@ -23,15 +23,27 @@ export function sourceUrl(raw: unknown, field: string): string {
   return url.toString();
 }
 
-export async function sourceGet(
+export function sourceGet(
   url: string,
   headers: Record<string, string>,
   deps: SourceDeps,
 ): Promise<OutboundGetResponse> {
+  return sourceRequest('GET', url, headers, null, deps);
+}
+
+export async function sourceRequest(
+  method: 'GET' | 'POST',
+  url: string,
+  headers: Record<string, string>,
+  body: string | null,
+  deps: SourceDeps,
+): Promise<OutboundGetResponse> {
   try {
-    return await getOutbound(
+    return await requestOutbound(
+      method,
       url,
       headers,
+      body,
       { allowedHosts: deps.allowedHosts },
       {
         timeoutMs: deps.timeoutMs,

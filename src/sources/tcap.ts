@@ -10,14 +10,17 @@
  * a newer one or revives a deletion.
  */
 import { ValidationError } from '../core/errors.js';
-import { excerpt, sourceGet, SourceError, sourceUrl } from './fetch.js';
+import { excerpt, sourceGet, SourceError, sourceRequest, sourceUrl } from './fetch.js';
 import type { SourceDeps, SourceKind, SourcePage, SourceRecord } from './source.js';
 
 export interface TcapConfig {
   baseUrl: string;
   /** The list's path under the base (pytx's `api/hash-list/v2/all`; TCAP's docs also show `hash-list/v2/all`). */
   path: string;
-  token: string;
+  /** A bearer token; or username and password, exchanged for one at `token-auth/tcap/` (as pytx's client does). */
+  token: string | null;
+  username: string | null;
+  password: string | null;
   /** Only this ideology (the API's `ideology` filter), or all. */
   ideology: string | null;
 }
@@ -107,6 +110,40 @@ function toRecord(item: unknown): { record: SourceRecord; position: Position | n
   };
 }
 
+/** Tokens from logins, per API root and user (and password: a changed one logs in again), kept for half an hour (TCAP's JWTs are short-lived). */
+const loginTokens = new Map<string, { token: string; until: number }>();
+
+async function bearerToken(config: TcapConfig, deps: SourceDeps, fresh: boolean): Promise<string> {
+  if (config.token) return config.token;
+  const key = `${config.baseUrl}\n${config.username}\n${config.password}`;
+  const cached = loginTokens.get(key);
+  if (cached && !fresh && cached.until > Date.now()) return cached.token;
+  const response = await sourceRequest(
+    'POST',
+    new URL('token-auth/tcap/', config.baseUrl).toString(),
+    { 'content-type': 'application/json', accept: 'application/json' },
+    JSON.stringify({ username: config.username, password: config.password }),
+    deps,
+  );
+  if (response.status === 400 || response.status === 401 || response.status === 403)
+    throw new SourceError(
+      `TCAP refused the username or password (HTTP ${response.status})`,
+      'KAI_ERR_SOURCE_AUTH',
+    );
+  if (response.status !== 200)
+    throw new SourceError(`TCAP's login answered HTTP ${response.status}: ${excerpt(response.body)}`);
+  let token: unknown;
+  try {
+    token = (JSON.parse(response.body.toString('utf8')) as { token?: unknown }).token;
+  } catch {
+    token = undefined;
+  }
+  if (typeof token !== 'string' || token === '')
+    throw new SourceError("TCAP's login answered without a token", 'KAI_ERR_SOURCE_AUTH');
+  loginTokens.set(key, { token, until: Date.now() + 30 * 60_000 });
+  return token;
+}
+
 export const tcapSource: SourceKind<TcapConfig> = {
   name: 'tcap',
   aliases: ['tat'],
@@ -121,7 +158,15 @@ export const tcapSource: SourceKind<TcapConfig> = {
       required: false,
       description: `the list under base_url (default ${DEFAULT_PATH})`,
     },
-    { name: 'token', type: 'string', required: true, secret: true, description: 'bearer token (a TCAP JWT)' },
+    {
+      name: 'token',
+      type: 'string',
+      required: false,
+      secret: true,
+      description: 'bearer token (a TCAP JWT); or username and password',
+    },
+    { name: 'username', type: 'string', required: false, description: 'TCAP user, to log in for a token' },
+    { name: 'password', type: 'string', required: false, secret: true, description: "that user's password" },
     {
       name: 'ideology',
       type: 'string',
@@ -133,10 +178,20 @@ export const tcapSource: SourceKind<TcapConfig> = {
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
       throw new ValidationError('a tcap configuration is an object {base_url?, token, ideology?}');
     const c = raw as Record<string, unknown>;
-    const unknown = Object.keys(c).filter((k) => !['base_url', 'path', 'token', 'ideology'].includes(k));
+    const unknown = Object.keys(c).filter(
+      (k) => !['base_url', 'path', 'token', 'username', 'password', 'ideology'].includes(k),
+    );
     if (unknown.length) throw new ValidationError(`unknown tcap setting(s) ${unknown.join(', ')}`);
-    if (typeof c.token !== 'string' || c.token.length === 0 || c.token.length > 4096 || /\s/.test(c.token))
-      throw new ValidationError('token must be the TCAP bearer token (no spaces, at most 4096 characters)');
+    const text = (v: unknown) => typeof v === 'string' && v.length > 0 && v.length <= 4096;
+    const login = c.username !== undefined || c.password !== undefined;
+    if (
+      login
+        ? !(text(c.username) && text(c.password)) || c.token !== undefined
+        : !text(c.token) || /\s/.test(c.token as string)
+    )
+      throw new ValidationError(
+        'give the TCAP bearer token (token, no spaces, at most 4096 characters) or a username and password, not both',
+      );
     let baseUrl = sourceUrl(c.base_url ?? DEFAULT_BASE, 'base_url');
     if (!baseUrl.endsWith('/')) baseUrl += '/';
     if (
@@ -153,12 +208,19 @@ export const tcapSource: SourceKind<TcapConfig> = {
       path.includes('..')
     )
       throw new ValidationError('path is a relative path such as api/hash-list/v2/all');
-    return { baseUrl, path, token: c.token, ideology: (c.ideology as string | undefined) ?? null };
+    return {
+      baseUrl,
+      path,
+      token: login ? null : (c.token as string),
+      username: login ? (c.username as string) : null,
+      password: login ? (c.password as string) : null,
+      ideology: (c.ideology as string | undefined) ?? null,
+    };
   },
   redact: (config) => ({
     base_url: config.baseUrl,
     ...(config.path !== DEFAULT_PATH ? { path: config.path } : {}),
-    token: '(set)',
+    ...(config.username ? { username: config.username, password: '(set)' } : { token: '(set)' }),
     ideology: config.ideology,
   }),
   create(config: TcapConfig, deps: SourceDeps) {
@@ -169,11 +231,16 @@ export const tcapSource: SourceKind<TcapConfig> = {
         url.searchParams.set('order', 'asc');
         if (checkpoint) url.searchParams.set('after', checkpoint);
         if (config.ideology) url.searchParams.set('ideology', config.ideology);
-        const response = await sourceGet(
-          url.toString(),
-          { authorization: `Bearer ${config.token}`, accept: 'application/json' },
-          deps,
-        );
+        const ask = async (fresh: boolean) =>
+          sourceGet(
+            url.toString(),
+            { authorization: `Bearer ${await bearerToken(config, deps, fresh)}`, accept: 'application/json' },
+            deps,
+          );
+        let response = await ask(false);
+        // A token from a login may have expired: log in once more.
+        if ((response.status === 401 || response.status === 403) && config.username)
+          response = await ask(true);
         if (response.status === 401 || response.status === 403)
           throw new SourceError(`TCAP refused the token (HTTP ${response.status})`, 'KAI_ERR_SOURCE_AUTH');
         if (response.status !== 200)

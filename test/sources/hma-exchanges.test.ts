@@ -62,7 +62,7 @@ describe.each(TEST_DIALECTS)('HMA exchanges over subscriptions, on %s', (dialect
     const schema = await hma.inject({ method: 'GET', url: '/c/exchanges/api/tat/schema' });
     expect(schema.json()).toMatchObject({
       config_schema: { base_url: { type: 'string' } },
-      credentials_schema: { token: { type: 'string', required: true } },
+      credentials_schema: { token: { type: 'string' }, password: { type: 'string' } },
     });
     expect((await hma.inject({ method: 'GET', url: '/c/exchanges/api/tat' })).json()).toEqual({
       supports_authentification: true,

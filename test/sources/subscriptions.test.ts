@@ -319,6 +319,46 @@ describe.each(TEST_DIALECTS)('external lists as sources, on %s', (dialect) => {
       expect(result.subscription.kind).toBe('tcap');
     });
 
+    it('logs in with a username and password for a token when given those instead', async () => {
+      let logins = 0;
+      fixture.on('/tcap/token-auth/tcap/', (req, res) => {
+        let body = '';
+        req.on('data', (d: Buffer) => (body += d.toString()));
+        req.on('end', () => {
+          logins++;
+          const { username, password } = JSON.parse(body) as { username: string; password: string };
+          if (req.method !== 'POST' || username !== 'analyst' || password !== 'pw')
+            return void res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"bad"}');
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ token: TOKEN, user: {} }));
+        });
+      });
+      const login = await subscribe({
+        name: 'TCAP_LOGIN',
+        kind: 'tcap',
+        config: { base_url: `${fixture.base}/tcap/`, username: 'analyst', password: 'pw' },
+      });
+      const result = await sync(login.id);
+      expect(result.runs.at(-1)?.status).not.toBe('failed');
+      expect(result.subscription.records_upserted).toBeGreaterThan(0);
+      expect(result.subscription.config).toMatchObject({ username: 'analyst', password: '(set)' });
+      expect(JSON.stringify(result.subscription)).not.toMatch(/"pw"|tcap-test-token/);
+      expect(logins).toBe(1); // the token is kept between pages and runs
+      const wrong = await subscribe({
+        name: 'TCAP_WRONG_LOGIN',
+        kind: 'tcap',
+        config: { base_url: `${fixture.base}/tcap/`, username: 'analyst', password: 'nope' },
+      });
+      expect((await sync(wrong.id)).runs[0].error).toMatch(/refused the username or password \(HTTP 400\)/);
+      const both = await call('POST', '/v1/subscriptions', org.key, {
+        name: 'TCAP_BOTH',
+        kind: 'tcap',
+        config: { token: 't', username: 'a', password: 'b' },
+      });
+      expect(both.statusCode).toBe(400);
+    });
+
     it('refuses every write to the mirror bank through the bank and entry routes', async () => {
       const writes = [
         ['POST', `/v1/banks/${sub.bank_id}/entries`, { signal_type: 'pdq', value: PDQ_C }],
