@@ -32,7 +32,16 @@ describe('URL canonicalisation', () => {
   });
 
   it('refuses what is not an http(s) link', () => {
-    for (const bad of ['', 'ftp://example.org/a', 'javascript:alert(1)', 'http://', 42, null])
+    for (const bad of [
+      '',
+      'ftp://example.org/a',
+      'javascript:alert(1)',
+      'http://',
+      'z'.repeat(64),
+      'not a hash',
+      42,
+      null,
+    ])
       expect(() => canonicalUrl(bad), String(bad)).toThrow(/url|URL|host/);
   });
 

@@ -56,7 +56,12 @@ export function canonicalUrlParts(value: unknown): CanonicalUrl {
     );
   let hostname = url.hostname.toLowerCase().replace(/\.$/, '');
   if (hostname.startsWith('www.') && hostname.length > 4) hostname = hostname.slice(4);
-  if (hostname === '') throw new ValidationError('a url signal needs a host', 'KAI_ERR_HASH_INVALID');
+  // A link worth listing names a domain (example.org) or an address; a bare word is more likely not a link at all.
+  if (!hostname.includes('.') && !hostname.startsWith('['))
+    throw new ValidationError(
+      `a url signal needs a host such as example.org; got "${hostname.slice(0, 80)}"`,
+      'KAI_ERR_HASH_INVALID',
+    );
   const port = url.port === '' || url.port === '80' || url.port === '443' ? '' : `:${url.port}`;
   let path = uniformEscapes(url.pathname);
   while (path.endsWith('/')) path = path.slice(0, -1);
