@@ -71,6 +71,15 @@ export interface PageOutcome {
 
 type SubscriptionRow = Selectable<SourceSubscriptionsTable>;
 
+/** What applyMirror compares of an entry the mirror holds. */
+interface MirrorRow {
+  id: number;
+  labels: string;
+  external_id: string | null;
+  note: string | null;
+  status: string;
+}
+
 export const mirrorKey = (signalType: string, value: string) => `${signalType}\t${value}`;
 
 function toSubscription(row: SubscriptionRow): Subscription {
@@ -351,21 +360,8 @@ export class SubscriptionStore {
    */
   async applyMirror(bankId: number, write: MirrorWrite): Promise<{ upserted: number; deleted: number }> {
     const tx: Tx = this.db;
-    const existing = new Map<
-      string,
-      { id: number; labels: string; external_id: string | null; note: string | null; status: string }
-    >();
-    const load = async (
-      rows: {
-        id: number;
-        signal_type: string;
-        value: string;
-        labels: string;
-        external_id: string | null;
-        note: string | null;
-        status: string;
-      }[],
-    ) => {
+    const existing = new Map<string, MirrorRow>();
+    const load = (rows: (MirrorRow & { signal_type: string; value: string })[]) => {
       for (const r of rows) existing.set(mirrorKey(r.signal_type, r.value), r);
     };
     const columns = ['id', 'signal_type', 'value', 'labels', 'external_id', 'note', 'status'] as const;
@@ -381,7 +377,7 @@ export class SubscriptionStore {
           .limit(20_000)
           .execute();
         if (rows.length === 0) break;
-        await load(rows);
+        load(rows);
         after = rows[rows.length - 1].id;
       }
     } else {
@@ -389,7 +385,7 @@ export class SubscriptionStore {
         ...new Set([...write.upserts.map((u) => u.value), ...write.deletes.map((d) => d.value)]),
       ];
       for (let start = 0; start < values.length; start += 500) {
-        await load(
+        load(
           await tx
             .selectFrom('entries')
             .select(columns)
