@@ -7,6 +7,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { loadavg } from 'node:os';
 import { readConfig, sqlitePath } from '../src/config/config.js';
 import { AppContext } from '../src/context.js';
+import { TransparencyStore } from '../src/store/transparency.js';
 import { parsePeriod } from '../src/transparency/stats.js';
 import { cleanup, freshStore } from './server-harness.js';
 
@@ -55,6 +56,11 @@ export async function run(args: string[]): Promise<unknown> {
     // What the write path stores with each decision (recordDecisionFact), so the report finds facts in place.
     const insertFact = sqlite.prepare(
       `insert into decision_facts (decision_id, org_id, created_at, decision, automated, source, territory, format, labels, banks, seconds) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    // ... and the daily roll-up the write path keeps with each fact (TransparencyStore.insertFacts).
+    const upsertDay = sqlite.prepare(
+      `insert into decision_fact_days (org_id, day, decision, automated, source, territory, format, labels, banks, n) values (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+       on conflict (org_id, day, decision, automated, source, territory, format, labels, banks) do update set n = n + 1`,
     );
     const insertReport = sqlite.prepare(
       `insert into reports (org_id, case_id, kind, source, detail, created_at) values (?, ?, ?, ?, '{}', ?)`,
@@ -127,8 +133,7 @@ export async function run(args: string[]): Promise<unknown> {
           ).lastInsertRowid,
         );
         const bankId = i % 5 === 0 ? shared : own;
-        insertFact.run(
-          decisionId,
+        const fact = [
           platform.id,
           new Date(at).toISOString(),
           decision,
@@ -146,8 +151,9 @@ export async function run(args: string[]): Promise<unknown> {
           hash ? (i % 3 ? 'photo' : 'video') : 'unknown',
           hash ? JSON.stringify([['glorification', 'instruction', 'threat'][i % 3]]) : '[]',
           hash ? JSON.stringify([[bankId, bankId === own ? platform.id : other.id]]) : '[]',
-          i % 7200,
-        );
+        ] as const;
+        insertFact.run(decisionId, ...fact, i % 7200);
+        upsertDay.run(fact[0], fact[1].slice(0, 10), ...fact.slice(2));
       }
       for (let i = 0; i < orders; i++) {
         const received = year + Math.floor((i / orders) * span);
@@ -186,7 +192,7 @@ export async function run(args: string[]): Promise<unknown> {
 
     ctx = await AppContext.open(config);
     const period = parsePeriod('2025-01-01', '2026-01-01');
-    const time = async (fn: () => Promise<unknown>) => {
+    const time = async <T>(fn: () => Promise<T>) => {
       const start = performance.now();
       const value = await fn();
       return { seconds: (performance.now() - start) / 1000, value };
@@ -199,6 +205,17 @@ export async function run(args: string[]): Promise<unknown> {
       .where('f.decision_id', 'is', null)
       .executeTakeFirstOrThrow();
     if (Number(missing.n) !== 0) throw new Error(`${missing.n} decisions without facts`);
+    // The grouped counts both ways in the same run: from the daily roll-up (what the report uses) and from every
+    // fact row (the baseline: what the report did before the roll-up).
+    const store = new TransparencyStore(ctx.database.db);
+    const groupsFacts = await time(() => store.factGroupsFromFacts(platform.id, period));
+    const groupsRollup = await time(() => store.factGroups(platform.id, period));
+    const sum = (gs: { n: number }[]) => gs.reduce((a, g) => a + g.n, 0);
+    if (
+      sum(groupsFacts.value) !== sum(groupsRollup.value) ||
+      groupsFacts.value.length !== groupsRollup.value.length
+    )
+      throw new Error('the roll-up and the fact rows disagree');
     const company = await time(() => ctx.transparency.build(platform.id, 'company', period));
     const companyAgain = await time(() => ctx.transparency.build(platform.id, 'company', period));
     const government = await time(() => ctx.transparency.build(authority.id, 'government', period));
@@ -207,7 +224,7 @@ export async function run(args: string[]): Promise<unknown> {
     );
     const report = company.value as { totals: { decisions: number; actioned: number } };
     log(
-      `company ${company.seconds.toFixed(2)} s (again ${companyAgain.seconds.toFixed(2)} s), government ${government.seconds.toFixed(2)} s`,
+      `company ${company.seconds.toFixed(2)} s (again ${companyAgain.seconds.toFixed(2)} s), government ${government.seconds.toFixed(2)} s; groups ${groupsRollup.seconds.toFixed(3)} s from the roll-up, ${groupsFacts.seconds.toFixed(3)} s from the facts`,
     );
     await ctx.close();
     return {
@@ -218,6 +235,9 @@ export async function run(args: string[]): Promise<unknown> {
       company_report_s: Math.round(company.seconds * 1000) / 1000,
       company_report_again_s: Math.round(companyAgain.seconds * 1000) / 1000,
       government_report_s: Math.round(government.seconds * 1000) / 1000,
+      fact_groups_from_rollup_s: Math.round(groupsRollup.seconds * 1000) / 1000,
+      fact_groups_from_facts_s: Math.round(groupsFacts.seconds * 1000) / 1000,
+      fact_groups_speedup: Math.round((groupsFacts.seconds / groupsRollup.seconds) * 10) / 10,
       html_render_s: Math.round(html.seconds * 1000) / 1000,
       target_company_report_s: 5,
       seed_s: Math.round(seedSeconds * 10) / 10,
@@ -228,7 +248,8 @@ export async function run(args: string[]): Promise<unknown> {
       machine_note: '2 cores shared with other work; single run',
     };
   } finally {
-    cleanup(dataDir);
+    if (args.includes('--keep')) log(`kept ${dataDir}`);
+    else cleanup(dataDir);
   }
 }
 

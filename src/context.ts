@@ -3,20 +3,29 @@
  * Config, with overrides for tests.
  */
 import { sqlitePath, type Config } from './config/config.js';
-import { ActionDeliverer, WebhookService } from './actions/webhooks.js';
+import { Outbox, OutboxDeliverer } from './actions/outbox.js';
+import { WebhookChannel, WebhookService } from './actions/webhooks.js';
+import { createLogger, type Logger } from './core/logger.js';
+import { AccountWrites } from './accounts/account-writes.js';
+import { BankWrites } from './banks/bank-writes.js';
+import { SignalFeedbackService } from './banks/feedback.js';
+import { JobRunner } from './jobs/runner.js';
+import { SharingFeed } from './sharing/feed.js';
+import { EventEmitter, once } from 'node:events';
+import { JobLeaseStore } from './store/job-leases.js';
 import { join } from 'node:path';
-import { SignalIndexSet } from './index/signal-index.js';
+import { SignalIndexSet } from './matching/signal-index-set.js';
 import { MediaStore } from './media/media-store.js';
 import { BankRules } from './matching/bank-rules.js';
 import { IndexSync } from './matching/index-sync.js';
 import { MatchService } from './matching/match-service.js';
 import { ReviewService } from './review/review-service.js';
-import { GroupCommitter } from './core/group-commit.js';
 import { enableExpiredHmaContent } from './hma/disable-until.js';
 import { ApiKeyService } from './store/api-keys.js';
-import { AuditService, type AuditEvent } from './store/audit.js';
+import { AuditService } from './store/audit.js';
 import { BankService } from './store/banks.js';
 import { Database, type Db } from './store/database.js';
+import { Transactions, type UnitOfWork } from './store/unit-of-work.js';
 import { EntryService } from './store/entries.js';
 import { OrganisationService } from './store/organisations.js';
 import { SignInFailureService } from './store/sign-in-failures.js';
@@ -30,19 +39,7 @@ import { SourceRunner } from './sources/runner.js';
 import { SourceScheduler } from './sources/scheduler.js';
 import { SubscriptionService } from './sources/service.js';
 
-/** Services bound to one transaction, plus the audit trail of that transaction. */
-export interface Mutation {
-  /** The transaction itself, for services that write several tables at once. */
-  db: Db;
-  organisations: OrganisationService;
-  apiKeys: ApiKeyService;
-  users: UserService;
-  signInFailures: SignInFailureService;
-  banks: BankService;
-  entries: EntryService;
-  /** Records an audit event in the same transaction as the change it describes. */
-  audit(event: Omit<AuditEvent, 'actor'> & { actor?: string }): Promise<void>;
-}
+export type { Mutation, UnitOfWork } from './store/unit-of-work.js';
 
 export class AppContext {
   readonly organisations: OrganisationService;
@@ -59,7 +56,19 @@ export class AppContext {
   readonly matcher: MatchService;
   readonly review: ReviewService;
   readonly webhooks: WebhookService;
-  readonly deliverer: ActionDeliverer;
+  readonly deliverer: OutboxDeliverer;
+  readonly outbox: Outbox;
+  readonly jobs: JobRunner;
+  /** Every change to banks, shares and entries (with its audit record and after-commit work). */
+  readonly bankWrites: BankWrites;
+  /** Every change to organisations, keys, people and settings. */
+  readonly accounts: AccountWrites;
+  /** Opinions of organisations on shared signals, and disputes. */
+  readonly feedback: SignalFeedbackService;
+  /** The hub side of hash sharing: signed change pages and the push stream of shared banks. */
+  readonly sharingFeed: SharingFeed;
+  /** Emits 'commit' after every unit of work this process committed (push streams wake on it). */
+  readonly commits = new EventEmitter().setMaxListeners(0);
   readonly media: MediaStore;
   readonly orders: OrdersService;
   readonly appeals: AppealsService;
@@ -71,12 +80,19 @@ export class AppContext {
   readonly sourceRunner: SourceRunner;
   readonly sourceScheduler: SourceScheduler;
   readonly startedAt = new Date().toISOString();
+  readonly transactions: Transactions;
 
   constructor(
     readonly config: Config,
     readonly database: Database,
+    /** The process logger: `serve` passes the one its listeners write to; else warnings and errors only. */
+    readonly logger: Logger = createLogger('json', process.env.KAITIAKI_LOG_LEVEL ?? 'warn'),
   ) {
     const db = database.db;
+    this.jobs = new JobRunner(new JobLeaseStore(db), logger);
+    this.transactions = new Transactions(db);
+    this.transactions.afterEveryCommit(() => this.afterEntryWrite());
+    this.transactions.afterEveryCommit(async () => void this.commits.emit('commit'));
     this.organisations = new OrganisationService(db);
     this.apiKeys = new ApiKeyService(db);
     this.users = new UserService(db);
@@ -89,12 +105,38 @@ export class AppContext {
     this.indexSync = new IndexSync(this.index, this.entries, this.bankRules);
     this.matcher = new MatchService(this.index, this.bankRules, this.entries);
     this.indexSync.onEntryChange = (id) => this.matcher.forget(id);
-    this.review = new ReviewService(this);
-    this.webhooks = new WebhookService(db, config.webhooks);
-    this.deliverer = new ActionDeliverer(db, { policy: config.webhooks });
+    this.webhooks = new WebhookService(db, this.transactions, config.webhooks);
+    this.deliverer = new OutboxDeliverer(db, [new WebhookChannel(db, { policy: config.webhooks })]);
+    this.outbox = new Outbox(() => void this.jobs.kick('outbox'));
+    this.accounts = new AccountWrites(this.transactions, (keyId) => this.apiKeys.forget(keyId));
+    this.bankWrites = new BankWrites(this.transactions, {
+      afterBankWrite: () => this.afterBankWrite(),
+      forgetPolicies: (orgId) => this.review.forgetPolicies(orgId),
+    });
     this.media = new MediaStore(join(config.dataDir, 'media'));
+    // Review takes its collaborators when it is built: everything above it must exist by now.
     this.orders = new OrdersService(this);
+    this.review = new ReviewService(this);
     this.appeals = new AppealsService(this);
+    this.sharingFeed = new SharingFeed(db, this.banks, this.organisations);
+    this.feedback = new SignalFeedbackService(
+      this.transactions,
+      this.banks,
+      db,
+      config.sharing.disputeThreshold,
+    );
+    // An appeal that reverses a decision caused by another organisation's signal disputes that signal.
+    this.appeals.sharedSignalFeedback = {
+      falsePositive: (fp, tx) =>
+        this.feedback.falsePositiveFromAppeal(
+          {
+            db: tx,
+            audit: (event) =>
+              this.audit.append(tx, { actor: `appeal:${fp.appealId}`, ...event }).then(() => undefined),
+          },
+          { orgId: fp.orgId, entryId: fp.entryId, reason: fp.reason },
+        ),
+    };
     this.orgSettings = new OrgSettingsStore(db);
     this.transparency = new TransparencyService(this);
     this.research = new ResearchService(db, this.audit, database.dialect);
@@ -115,79 +157,36 @@ export class AppContext {
     this.sourceScheduler = new SourceScheduler({
       runner: this.sourceRunner,
       enabled: () => this.subscriptions.store.enabled(),
-      log: (message, detail) =>
-        process.stderr.write(
-          JSON.stringify({ level: 'error', time: Date.now(), msg: message, ...detail }) + '\n',
-        ),
+      log: (message, detail) => this.logger.error(detail, message),
     });
+    this.addJobs();
   }
 
   /** Opens the configured database (PostgreSQL if a URL is set, else the data directory's SQLite file). */
-  static async open(config: Config): Promise<AppContext> {
+  static async open(config: Config, logger?: Logger): Promise<AppContext> {
     const database = config.databaseUrl
       ? await Database.postgres(config.databaseUrl)
       : await Database.sqlite(sqlitePath(config), { synchronous: config.sqliteSynchronous });
-    return new AppContext(config, database);
+    return new AppContext(config, database, logger);
   }
 
   /** Loads the index and starts following changes; the server calls this before it listens. */
   async start(onProgress?: (entries: number) => void): Promise<{ entries: number; seconds: number }> {
     const report = await this.indexSync.load(onProgress);
     this.indexSync.follow(this.config.index.pollIntervalMs);
-    this.deliverer.start();
-    void this.review.resumePending().catch(() => undefined);
-    this.retentionTimer = setInterval(
-      () => void this.review.purgeExpired().catch(() => undefined),
-      6 * 3_600_000,
-    );
-    this.retentionTimer.unref();
-    this.hmaExpiryTimer = setInterval(
-      () => void enableExpiredHmaContent(this).catch(() => undefined),
-      60_000,
-    );
-    this.hmaExpiryTimer.unref();
+    this.jobs.start();
     if (this.config.sources.schedule) this.sourceScheduler.start();
     return report;
   }
 
-  /**
-   * Runs a change and its audit records in one transaction: either both are stored or neither is. `actor` is who
-   * did it (`key:12`, `user:3`, `cli`). The index catches up after the commit (bank routes also reload the bank
-   * rules, with afterBankWrite).
-   */
-  async mutate<T>(actor: string, fn: (m: Mutation) => Promise<T>): Promise<T> {
-    const result = await this.database.db.transaction().execute((tx: Db) => fn(this.mutation(tx, actor)));
-    await this.afterEntryWrite();
-    return result;
+  /** Runs a change, its audit records and its after-commit work as one unit (see Transactions.run). */
+  mutate<T>(actor: string, fn: (unit: UnitOfWork) => Promise<T>): Promise<T> {
+    return this.transactions.run(actor, fn);
   }
 
-  /**
-   * Like mutate, but committed together with other writes that arrive at the same time (group commit): for hot
-   * paths such as submissions, where a platform sends a burst and each write must be durable before it is answered.
-   * Only for writes that leave bank entries alone.
-   */
-  async mutateGrouped<T>(actor: string, fn: (m: Mutation) => Promise<T>): Promise<T> {
-    // Grouped writes (submissions) never change bank entries, so the index has nothing to catch up on.
-    return this.groupCommitter.run((m) => fn({ ...m, audit: (event) => m.audit({ actor, ...event }) }));
-  }
-
-  private readonly groupCommitter = new GroupCommitter<Mutation>((work) =>
-    this.database.db.transaction().execute((tx: Db) => work(this.mutation(tx, 'system'))),
-  );
-
-  private mutation(tx: Db, actor: string): Mutation {
-    return {
-      db: tx,
-      organisations: new OrganisationService(tx),
-      apiKeys: new ApiKeyService(tx),
-      users: new UserService(tx),
-      signInFailures: new SignInFailureService(tx),
-      banks: new BankService(tx),
-      entries: new EntryService(tx),
-      audit: async (event) => {
-        await this.audit.append(tx, { actor, ...event });
-      },
-    };
+  /** Group-committed unit for hot paths that leave bank entries alone (see Transactions.runGrouped). */
+  mutateGrouped<T>(actor: string, fn: (unit: UnitOfWork) => Promise<T>): Promise<T> {
+    return this.transactions.runGrouped(actor, fn);
   }
 
   /** After a write through this process: bring the index and bank rules up to date before answering. */
@@ -200,17 +199,60 @@ export class AppContext {
     await this.indexSync.catchUp();
   }
 
-  private retentionTimer: NodeJS.Timeout | null = null;
-  private hmaExpiryTimer: NodeJS.Timeout | null = null;
+  /** The background work of a serving process; each leased job runs on one process of the cluster at a time. */
+  private addJobs(): void {
+    this.jobs.add({
+      name: 'outbox',
+      everyMs: 1000,
+      leased: true,
+      run: () => this.deliverer.runOnce(),
+    });
+    // Submissions accepted but not yet hashed when a process stopped are finished at start.
+    this.jobs.add({
+      name: 'pending-hashing',
+      everyMs: 0,
+      leased: true,
+      atStart: true,
+      run: () => this.review.resumePending(),
+    });
+    this.jobs.add({
+      name: 'retention',
+      everyMs: 6 * 3_600_000,
+      leased: true,
+      run: () => this.review.purgeExpired(),
+    });
+    // Removal-order preservation (TCO Art. 6) ends: the content and its data are purged, audited.
+    this.jobs.add({
+      name: 'preservation',
+      everyMs: 6 * 3_600_000,
+      leased: true,
+      run: () => this.orders.purgePreservations(),
+    });
+    this.jobs.add({
+      name: 'hma-expiry',
+      everyMs: 60_000,
+      leased: true,
+      run: () => enableExpiredHmaContent(this),
+    });
+  }
+
+  /** Resolves at the next commit of this process (or when `signal` aborts). */
+  nextCommit(signal: AbortSignal): Promise<void> {
+    return once(this.commits, 'commit', { signal }).then(
+      () => undefined,
+      () => undefined,
+    );
+  }
 
   async close(): Promise<void> {
-    if (this.retentionTimer) clearInterval(this.retentionTimer);
-    if (this.hmaExpiryTimer) clearInterval(this.hmaExpiryTimer);
     this.sourceScheduler.stop();
     await this.sourceRunner.idle();
     this.indexSync.stop();
-    this.deliverer.stop();
-    await this.deliverer.runOnce().catch(() => undefined);
+    await this.jobs.stop();
+    // Actions committed just before the stop are sent now rather than at the next start.
+    await this.deliverer
+      .runOnce()
+      .catch((err: unknown) => this.logger.error({ err }, 'outbox delivery at close failed'));
     await this.database.close();
   }
 }

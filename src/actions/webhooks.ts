@@ -2,8 +2,7 @@
  * Action delivery by webhook. Each action in the outbox is POSTed as JSON to every enabled webhook of its
  * organisation, signed with HMAC-SHA256 over `<timestamp>.<body>` in the `Kaitiaki-Signature` header
  * (`t=<unix seconds>,v1=<hex>`); `Kaitiaki-Action-Id` names the action so receivers can ignore repeats.
- * Failures are retried with exponential backoff (5 s doubling, at most 1 h apart) for 48 hours, then the action
- * is dead-lettered. Every attempt is logged in webhook_deliveries.
+ * Every attempt is logged in webhook_deliveries; the outbox (outbox.ts) retries until every webhook took it.
  *
  * Verifying on the receiving side: recompute HMAC-SHA256(secret, t + "." + raw body), compare with v1 in constant
  * time, and refuse timestamps more than 5 minutes old.
@@ -13,14 +12,13 @@ import { NotFoundError } from '../core/errors.js';
 import { assertOutboundUrl, postOutbound, type OutboundPolicy } from '../core/outbound.js';
 import type { Db } from '../store/database.js';
 import { nowIso } from '../store/database.js';
+import type { Transactions } from '../store/unit-of-work.js';
+import type { ActionChannel, ChannelOutcome, OutboxAction } from './outbox.js';
+
+export { backoffMs, DELIVERY_WINDOW_MS } from './outbox.js';
 
 export const SIGNATURE_HEADER = 'kaitiaki-signature';
 export const ACTION_ID_HEADER = 'kaitiaki-action-id';
-const FIRST_RETRY_MS = 5_000;
-const MAX_RETRY_GAP_MS = 3_600_000;
-export const DELIVERY_WINDOW_MS = 48 * 3_600_000;
-/** A claimed action is invisible to other deliverers for this long (several processes may run deliverers). */
-const CLAIM_MS = 60_000;
 
 export function signPayload(secret: string, body: string, timestamp = Math.floor(Date.now() / 1000)): string {
   return `t=${timestamp},v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
@@ -43,10 +41,6 @@ export function verifySignature(
   return expected.length === given.length && timingSafeEqual(expected, given);
 }
 
-export function backoffMs(attempts: number): number {
-  return Math.min(MAX_RETRY_GAP_MS, FIRST_RETRY_MS * 2 ** Math.max(0, attempts - 1));
-}
-
 export interface Webhook {
   id: number;
   orgId: number;
@@ -58,18 +52,32 @@ export interface Webhook {
 export class WebhookService {
   constructor(
     private readonly db: Db,
+    private readonly transactions: Transactions,
     private readonly policy: OutboundPolicy = { allowedHosts: [] },
   ) {}
 
-  async create(orgId: number, url: string): Promise<{ webhook: Webhook; secret: string }> {
+  /** A new webhook (its address checked against the outbound policy first), audited; the secret is shown once. */
+  async create(actor: string, orgId: number, url: string): Promise<{ webhook: Webhook; secret: string }> {
     const parsed = await assertOutboundUrl(url, this.policy);
     const secret = `whsec_${randomBytes(24).toString('base64url')}`;
-    const row = await this.db
-      .insertInto('webhooks')
-      .values({ org_id: orgId, url: parsed.toString(), secret, enabled: 1, created_at: nowIso() })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    return { webhook: { id: row.id, orgId, url: row.url, enabled: true, createdAt: row.created_at }, secret };
+    return this.transactions.run(actor, async (unit) => {
+      const row = await unit.db
+        .insertInto('webhooks')
+        .values({ org_id: orgId, url: parsed.toString(), secret, enabled: 1, created_at: nowIso() })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await unit.audit({
+        orgId,
+        action: 'webhook.create',
+        subjectType: 'webhook',
+        subjectId: row.id,
+        detail: { url: row.url },
+      });
+      return {
+        webhook: { id: row.id, orgId, url: row.url, enabled: true, createdAt: row.created_at },
+        secret,
+      };
+    });
   }
 
   async list(orgId: number): Promise<Webhook[]> {
@@ -88,13 +96,16 @@ export class WebhookService {
     }));
   }
 
-  async delete(orgId: number, id: number): Promise<void> {
-    const result = await this.db
-      .deleteFrom('webhooks')
-      .where('org_id', '=', orgId)
-      .where('id', '=', id)
-      .executeTakeFirst();
-    if (Number(result.numDeletedRows) === 0) throw new NotFoundError(`webhook ${id} not found`);
+  async delete(actor: string, orgId: number, id: number): Promise<void> {
+    await this.transactions.run(actor, async (unit) => {
+      const result = await unit.db
+        .deleteFrom('webhooks')
+        .where('org_id', '=', orgId)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (Number(result.numDeletedRows) === 0) throw new NotFoundError(`webhook ${id} not found`);
+      await unit.audit({ orgId, action: 'webhook.delete', subjectType: 'webhook', subjectId: id });
+    });
   }
 
   async actions(orgId: number, status?: string, limit = 100) {
@@ -124,72 +135,23 @@ export class WebhookService {
   }
 }
 
-/** Sends due actions; runs on a timer in `serve` and can be poked after a decision commits. */
-export class ActionDeliverer {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<number> | null = null;
+/** The webhook channel: the action is POSTed, signed, to every enabled webhook of its organisation. */
+export class WebhookChannel implements ActionChannel {
+  readonly name = 'webhook';
 
   constructor(
     private readonly db: Db,
     private readonly options: { timeoutMs?: number; policy?: OutboundPolicy } = {},
   ) {}
 
-  start(intervalMs = 1000): void {
-    this.stop();
-    this.timer = setInterval(() => void this.runOnce().catch(() => undefined), intervalMs);
-    this.timer.unref();
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-  }
-
-  /** Delivers every due action once; returns how many were delivered. Concurrent calls share one run. */
-  runOnce(): Promise<number> {
-    this.running ??= this.deliverDue().finally(() => (this.running = null));
-    return this.running;
-  }
-
-  private async deliverDue(): Promise<number> {
-    const now = new Date();
-    const due = await this.db
-      .selectFrom('actions')
-      .selectAll()
-      .where('status', '=', 'pending')
-      .where('next_attempt_at', '<=', now.toISOString())
-      .orderBy('next_attempt_at')
-      .limit(50)
-      .execute();
-    let delivered = 0;
-    for (const action of due) {
-      // Claim it: only the deliverer whose update matches the row it read goes on.
-      const claim = await this.db
-        .updateTable('actions')
-        .set({ next_attempt_at: new Date(now.getTime() + CLAIM_MS).toISOString() })
-        .where('id', '=', action.id)
-        .where('next_attempt_at', '=', action.next_attempt_at)
-        .executeTakeFirst();
-      if (Number(claim.numUpdatedRows) === 0) continue;
-      if (await this.deliver(action)) delivered++;
-    }
-    return delivered;
-  }
-
-  private async deliver(action: {
-    id: string;
-    org_id: number;
-    payload: string;
-    attempts: number;
-    created_at: string;
-  }): Promise<boolean> {
+  async deliver(action: OutboxAction, attempt: number): Promise<ChannelOutcome> {
     const hooks = await this.db
       .selectFrom('webhooks')
       .selectAll()
       .where('org_id', '=', action.org_id)
       .where('enabled', '=', 1)
       .execute();
-    const attempt = action.attempts + 1;
+    if (hooks.length === 0) return { delivered: false, error: 'no webhook configured' };
     const errors: string[] = [];
     // Retries are per endpoint: a webhook that took the action already is not sent it again because another failed.
     const done = new Set(
@@ -239,31 +201,6 @@ export class ActionDeliverer {
         .execute();
       if (error) errors.push(`${hook.url}: ${error}`);
     }
-    const now = Date.now();
-    if (hooks.length > 0 && errors.length === 0) {
-      await this.db
-        .updateTable('actions')
-        .set({
-          status: 'delivered',
-          attempts: attempt,
-          delivered_at: new Date(now).toISOString(),
-          last_error: null,
-        })
-        .where('id', '=', action.id)
-        .execute();
-      return true;
-    }
-    const expired = now - Date.parse(action.created_at) > DELIVERY_WINDOW_MS;
-    await this.db
-      .updateTable('actions')
-      .set({
-        status: expired ? 'dead' : 'pending',
-        attempts: attempt,
-        next_attempt_at: new Date(now + backoffMs(attempt)).toISOString(),
-        last_error: hooks.length === 0 ? 'no webhook configured' : errors.join('; ').slice(0, 2000),
-      })
-      .where('id', '=', action.id)
-      .execute();
-    return false;
+    return errors.length === 0 ? { delivered: true } : { delivered: false, error: errors.join('; ') };
   }
 }

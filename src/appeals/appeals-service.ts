@@ -6,7 +6,7 @@
  * the bank entries that caused the decision.
  */
 import { randomUUID } from 'node:crypto';
-import type { AppContext } from '../context.js';
+import type { StoreAccess } from '../store/unit-of-work.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../core/errors.js';
 import type { MatchEvidence } from '../matching/match-service.js';
 import { AppealStore, type AppealedDecision, type AppealRow } from '../store/appeals.js';
@@ -14,6 +14,7 @@ import { OrgSettingsStore } from '../store/org-settings.js';
 import { OrderStore } from '../store/orders.js';
 import { decodeCursor, pageLimit, toPage, type Page } from '../store/pagination.js';
 import { appealTokenValid, readAppealToken, signAppealToken } from './links.js';
+import { NO_SHARED_SIGNAL_FEEDBACK, type SharedSignalFeedback } from './shared-signal-feedback.js';
 
 export const APPEAL_REPLY_MS = 14 * 24 * 3_600_000;
 const DAY_MS = 24 * 3_600_000;
@@ -75,10 +76,12 @@ export function appealView(row: AppealRow, now: Date): AppealView {
 const nothingToAppeal = (id: number) =>
   new NotFoundError(`no appealable decision ${id}`, 'KAI_ERR_APPEAL_NOTHING_TO_APPEAL');
 
-type Ctx = Pick<AppContext, 'mutate' | 'database'>;
+type Ctx = StoreAccess;
 
 export class AppealsService {
   now: () => Date = () => new Date();
+  /** Called for each shared signal behind a reversed decision (see shared-signal-feedback.ts); none by default. */
+  sharedSignalFeedback: SharedSignalFeedback = NO_SHARED_SIGNAL_FEEDBACK;
 
   constructor(private readonly ctx: Ctx) {}
 
@@ -301,7 +304,7 @@ export class AppealsService {
           bank_id: number;
           entry_id: number;
           bank_org_id: number;
-        }[])
+        }[]) {
           await store.recordBankReversal({
             appealId: id,
             bankId: hit.bank_id,
@@ -310,6 +313,23 @@ export class AppealsService {
             orgId: row.org_id,
             at,
           });
+          // A shared signal (another organisation's bank) was wrong here: a false-positive dispute on it.
+          if (hit.bank_org_id !== row.org_id)
+            await this.sharedSignalFeedback.falsePositive(
+              {
+                appealId: id,
+                orgId: row.org_id,
+                decisionId: row.decision_id,
+                caseId: row.case_id,
+                bankId: hit.bank_id,
+                entryId: hit.entry_id,
+                bankOrgId: hit.bank_org_id,
+                reason: input.reply,
+                at,
+              },
+              m.db,
+            );
+        }
       }
       const appeal = await store.update(id, {
         status: input.outcome,

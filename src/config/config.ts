@@ -56,6 +56,10 @@ export interface Config {
     /** Days submitted media and uploader ids are kept (the TCO Regulation asks for six months after removal). */
     mediaDays: number;
   };
+  sharing: {
+    /** Distinct organisations whose "false positive" sets a shared signal aside until its owner decides. */
+    disputeThreshold: number;
+  };
   /** The HMA listener (`serve --hma-listen`): the HMA facade without keys, as one organisation. */
   hma: {
     /** HOST:PORT, or null for no HMA listener. */
@@ -132,6 +136,7 @@ export function readConfig(env: Env = process.env, overrides: ConfigOverrides = 
       schedule: env.KAITIAKI_SOURCE_SCHEDULE !== 'false',
     },
     retention: { mediaDays: int(env, 'KAITIAKI_MEDIA_RETENTION_DAYS', 183, 1, 3650) },
+    sharing: { disputeThreshold: int(env, 'KAITIAKI_DISPUTE_THRESHOLD', 2, 1, 1000) },
     hma: {
       listen: overrides.hmaListen ?? (env.KAITIAKI_HMA_LISTEN || null),
       org: overrides.hmaOrg ?? (env.KAITIAKI_HMA_ORG || null),

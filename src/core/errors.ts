@@ -19,9 +19,16 @@ export class KaitiakiError extends Error {
 /** Input from outside was malformed: a bad hash, an unknown field, a value out of range. */
 export class ValidationError extends KaitiakiError {
   override name = 'ValidationError';
-  constructor(message: string, code = 'KAI_ERR_VALIDATION', options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    code = 'KAI_ERR_VALIDATION',
+    options?: { cause?: unknown; errors?: { path: string; message: string }[] },
+  ) {
     super(code, message, 400, 2, options);
+    this.errors = options?.errors;
   }
+  /** Per-field problems (path like `body/reference`), so that a form can show each next to its field. */
+  readonly errors?: { path: string; message: string }[];
 }
 
 /** A file or upload could not be turned into signals (corrupt, truncated, unsupported, too large). */

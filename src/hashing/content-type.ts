@@ -1,5 +1,7 @@
 /** What a file is, from its first bytes (never from its name alone): photo, video or other. */
-import type { ContentType } from '../signals/signal-type.js';
+
+/** What content is, as far as hashing cares. */
+export type ContentType = 'photo' | 'video' | 'other';
 
 const PHOTO_BRANDS = new Set(['avif', 'avis', 'heic', 'heix', 'heim', 'heis', 'mif1', 'msf1']);
 

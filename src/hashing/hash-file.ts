@@ -6,13 +6,11 @@ import { mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { MediaError } from '../core/errors.js';
-import type { ContentType } from '../signals/signal-type.js';
-import { sniffContentType } from './content-type.js';
+import { sniffContentType, type ContentType } from './content-type.js';
 import { exactHashesOfBuffer, exactHashesOfFile } from './exact.js';
 import { claimedPixels, decodeImage, DEFAULT_MAX_PIXELS, resizeNearest512 } from './image-decode.js';
 import { photoPixelBudget } from './pixel-budget.js';
 import { PDQ_QUALITY_THRESHOLD, pdqDihedralFromPixels, pdqFromPixels, type DihedralName } from './pdq/pdq.js';
-import { formatVpdqSignal } from './vpdq/format.js';
 import { hashVideoFile, type VpdqFrame } from './vpdq/vpdq.js';
 
 export const HASH_TYPES = ['pdq', 'vpdq', 'md5', 'sha256'] as const;
@@ -197,15 +195,4 @@ export async function hashBuffer(buffer: Buffer, options: HashOptions = {}): Pro
     }
   }
   return result;
-}
-
-/** The matchable signals of a hash result (PDQ only when its quality is usable). */
-export function signalsOf(result: HashResult): { type: string; value: string }[] {
-  const signals: { type: string; value: string }[] = [];
-  if (result.pdq && result.pdqUsable) signals.push({ type: 'pdq', value: result.pdq });
-  if (result.vpdq && result.vpdq.length > 0)
-    signals.push({ type: 'vpdq', value: formatVpdqSignal(result.vpdq) });
-  if (result.md5) signals.push({ type: 'md5', value: result.md5 });
-  if (result.sha256) signals.push({ type: 'sha256', value: result.sha256 });
-  return signals;
 }

@@ -2,11 +2,11 @@
  * HMA's `disable_until_ts`: content disabled until a time comes back by itself when that time passes. `serve`
  * runs this every minute; it enables the entries whose time has passed, each change audited.
  */
-import type { AppContext } from '../context.js';
+import type { StoreAccess } from '../store/unit-of-work.js';
 import type { HmaContentInfo } from '../store/entries.js';
 
 /** Enables the entries disabled through HMA until a time before `now` (ms); returns how many. */
-export async function enableExpiredHmaContent(ctx: AppContext, now = Date.now()): Promise<number> {
+export async function enableExpiredHmaContent(ctx: StoreAccess, now = Date.now()): Promise<number> {
   const candidates = await ctx.database.db
     .selectFrom('entries')
     .select(['id', 'bank_id', 'org_id', 'hma'])

@@ -4,13 +4,14 @@
  */
 import fastifyMultipart from '@fastify/multipart';
 import type { IncomingMessage } from 'node:http';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
+import { inRequest } from '../core/logger.js';
 import { registerErrorHandling } from './plugins/errors.js';
-import { loggerOptions, registerRequestLog, type LogFormat } from './request-log.js';
+import { registerRequestLog, type LogFormat } from './request-log.js';
 
 export interface ListenerOptions {
-  /** Log requests and errors: true = JSON lines; 'pretty' = a line for people per request. */
+  /** Log requests and errors through the process logger (ctx.logger, whose format `serve` chose). */
   logger?: boolean | LogFormat;
   /** Rewrites a request's URL before routing (e.g. doubled slashes from HMA clients). */
   rewriteUrl?: (url: string) => string;
@@ -18,13 +19,10 @@ export interface ListenerOptions {
 
 export function createListener(ctx: AppContext, options: ListenerOptions): FastifyInstance {
   const { http } = ctx.config;
+  // Requests are logged by the process logger (the one background jobs write to), so one stream holds both.
   const app = Fastify({
-    logger: options.logger
-      ? loggerOptions(
-          options.logger === 'pretty' ? 'pretty' : 'json',
-          process.env.KAITIAKI_LOG_LEVEL ?? 'info',
-        )
-      : false,
+    // Errors always reach it; request lines only when asked (see registerRequestLog below).
+    loggerInstance: ctx.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: http.bodyLimitBytes,
     trustProxy: http.trustProxy,
@@ -38,6 +36,8 @@ export function createListener(ctx: AppContext, options: ListenerOptions): Fasti
   app.decorate('ctx', ctx);
   registerErrorHandling(app);
   if (options.logger) registerRequestLog(app);
+  // The handler, and the background work it starts, run as part of the request (their log lines name it).
+  app.addHook('preHandler', (request, _reply, done) => inRequest(request.id, done));
   return app;
 }
 

@@ -4,15 +4,17 @@ import { DEFAULT_SHARE_POLICY, type Bank, type BankShare, type IncomingShare } f
 import type { Entry } from '../store/entries.js';
 import type { Organisation } from '../store/organisations.js';
 import type { MatchEvidence } from '../matching/match-service.js';
+import type { Static } from 'typebox';
+import type * as V from './schemas/views.js';
 
-export const organisationView = (o: Organisation) => ({
+export const organisationView = (o: Organisation): Static<typeof V.OrganisationView> => ({
   id: o.id,
   name: o.name,
   kind: o.kind,
   created_at: o.createdAt,
 });
 
-export const apiKeyView = (k: ApiKeyInfo) => ({
+export const apiKeyView = (k: ApiKeyInfo): Static<typeof V.ApiKeyView> => ({
   id: k.id,
   organisation_id: k.orgId,
   name: k.name,
@@ -23,7 +25,7 @@ export const apiKeyView = (k: ApiKeyInfo) => ({
   revoked_at: k.revokedAt,
 });
 
-export const bankView = (b: Bank) => ({
+export const bankView = (b: Bank): Static<typeof V.BankView> => ({
   id: b.id,
   organisation_id: b.orgId,
   name: b.name,
@@ -37,14 +39,14 @@ export const bankView = (b: Bank) => ({
   ...(b.managedBy ? { managed_by: b.managedBy, read_only: true } : {}),
 });
 
-export const shareView = (s: BankShare) => ({
+export const shareView = (s: BankShare): Static<typeof V.ShareView> => ({
   organisation_id: s.orgId,
   can_contribute: s.canContribute,
   status: s.status,
   policy: s.policy,
 });
 
-export const incomingShareView = (s: IncomingShare) => ({
+export const incomingShareView = (s: IncomingShare): Static<typeof V.IncomingShareView> => ({
   bank_id: s.bankId,
   bank_name: s.bankName,
   owner: { id: s.ownerOrgId, name: s.ownerName },
@@ -55,7 +57,7 @@ export const incomingShareView = (s: IncomingShare) => ({
   accepted_at: s.acceptedAt,
 });
 
-export const entryView = (e: Entry) => ({
+export const entryView = (e: Entry): Static<typeof V.EntryView> => ({
   id: e.id,
   bank_id: e.bankId,
   signal_type: e.signalType,
@@ -70,7 +72,7 @@ export const entryView = (e: Entry) => ({
   updated_at: e.updatedAt,
 });
 
-export const matchView = (m: MatchEvidence) => ({
+export const matchView = (m: MatchEvidence): Static<typeof V.MatchView> => ({
   signal_index: m.signalIndex,
   signal_type: m.signalType,
   distance: m.distance,

@@ -2,10 +2,9 @@
  * Keeps the in-memory index in step with the store: a streamed load at start-up, then the change feed
  * (EntryService.changesSince) after every local write and on a timer for writes made by other processes.
  */
-import { pdqHexToWordsUnchecked } from '../hashing/pdq/hash256.js';
-import type { SignalIndexSet } from '../index/signal-index.js';
 import type { EntryService } from '../store/entries.js';
 import type { BankRules } from './bank-rules.js';
+import type { SignalIndexSet } from './signal-index-set.js';
 
 export interface IndexLoadReport {
   entries: number;
@@ -37,14 +36,12 @@ export class IndexSync {
     for await (const batch of this.entries.streamAll()) {
       for (const entry of batch) {
         if (entry.status !== 'active') continue;
-        if (entry.signalType === 'pdq')
-          this.index.pdq.appendRaw(entry.id, entry.bankId, pdqHexToWordsUnchecked(entry.value));
-        else this.index.upsert(entry);
+        this.index.load(entry);
         count++;
       }
       onProgress?.(count);
     }
-    this.index.pdq.finishBulk();
+    this.index.finishLoad();
     this.loaded = true;
     await this.catchUp();
     this.loadedAt = new Date().toISOString();

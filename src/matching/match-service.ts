@@ -3,10 +3,10 @@
  * labels and the contributing organisation, and only banks the caller may see (its own, or shared with it) and
  * that are enabled are searched, each at its own threshold.
  */
-import type { SignalIndexSet } from '../index/signal-index.js';
-import { normalizeSignal } from '../signals/registry.js';
+import { getSignalType, normalizeSignal } from '../signals/registry.js';
 import type { Entry, EntryService } from '../store/entries.js';
 import type { BankRules } from './bank-rules.js';
+import type { SignalIndexSet } from './signal-index-set.js';
 
 export interface SignalInput {
   type: string;
@@ -124,7 +124,7 @@ export class MatchService {
       const thresholdFor = (bankId: number) => this.banks.threshold(bankId, signal.type);
       const found = this.index.search(signal.type, signal.value, this.banks.maxThreshold(signal.type), {
         bankFilter,
-        thresholdFor: signal.type === 'vpdq' ? undefined : thresholdFor,
+        thresholdFor: getSignalType(signal.type).perBankThresholds ? thresholdFor : undefined,
       });
       for (const m of found) out.push({ ...m, signalType: signal.type, signalIndex });
     }

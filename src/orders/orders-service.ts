@@ -9,7 +9,9 @@
  * Art. 11(3) non-disclosure applies the content provider's notice is held back in the outbox.
  */
 import { randomUUID } from 'node:crypto';
-import type { AppContext } from '../context.js';
+import type { MediaStore } from '../media/media-store.js';
+import type { OrganisationService } from '../store/organisations.js';
+import type { StoreAccess } from '../store/unit-of-work.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../core/errors.js';
 import { OrderStore, type OrderRow, type ReferralRow } from '../store/orders.js';
 import { OrgSettingsStore } from '../store/org-settings.js';
@@ -118,6 +120,17 @@ export interface OrderView {
   reinstated_at: string | null;
   reinstatement_reason: string | null;
   preserve_until: string | null;
+  /** Art. 6(2): extensions asked by the competent authority or a court, oldest first. */
+  preservation_extensions: PreservationExtension[];
+  /** When the preserved content and data were purged (null while preserved, or when nothing was removed). */
+  preservation_purged_at: string | null;
+}
+
+export interface PreservationExtension {
+  until: string;
+  requested_by: string;
+  reason: string;
+  at: string;
 }
 
 export interface ReferralInput {
@@ -216,6 +229,8 @@ export function orderView(row: OrderRow, now: Date): OrderView {
     reinstated_at: row.reinstated_at,
     reinstatement_reason: row.reinstatement_reason,
     preserve_until: row.preserve_until,
+    preservation_extensions: JSON.parse(row.preservation_extensions) as PreservationExtension[],
+    preservation_purged_at: row.preservation_purged_at,
   };
 }
 
@@ -236,7 +251,10 @@ function referralView(row: ReferralRow): ReferralView {
   };
 }
 
-type Ctx = Pick<AppContext, 'mutate' | 'database' | 'organisations'>;
+type Ctx = StoreAccess & {
+  readonly organisations: OrganisationService;
+  readonly media: MediaStore;
+};
 
 export class OrdersService {
   /** The clock; tests move it. */
@@ -298,12 +316,14 @@ export class OrdersService {
       throw new ValidationError(
         `the removal order lacks Annex I fields: ${missing.join(', ')}`,
         'KAI_ERR_ORDER_INCOMPLETE',
+        { errors: missing.map((field) => ({ path: `body/${field}`, message: 'required by Annex I' })) },
       );
     const bad = input.content_types!.filter((t) => !(CONTENT_TYPE_LETTERS as readonly string[]).includes(t));
     if (bad.length > 0)
       throw new ValidationError(
         `content_types must be Art. 2(7) letters a-e, got ${bad.join(', ')}`,
         'KAI_ERR_ORDER_INCOMPLETE',
+        { errors: [{ path: 'body/content_types', message: 'Art. 2(7) letters a-e only' }] },
       );
     const received = this.now();
     const signed = isoOrThrow(input.signed_at!, 'signed_at');
@@ -749,6 +769,144 @@ export class OrdersService {
       return order;
     });
     return orderView(updated, now);
+  }
+
+  /**
+   * Art. 6(2): the preservation of removed content and its data is extended, on the request of the competent
+   * authority or a court, for as long as review proceedings need it. The issuing authority asks through the API;
+   * the platform records a court's request (the CLI does this as the platform).
+   */
+  async extendPreservation(
+    caller: Caller,
+    id: number,
+    input: { until: string; reason: string; requested_by?: string },
+  ): Promise<OrderView> {
+    const row = await this.visible(caller, id);
+    if (!row.preserve_until)
+      throw new ConflictError(
+        `order ${id} removed nothing yet; there is no preservation to extend`,
+        'KAI_ERR_ORDER_STATE',
+      );
+    if (row.preservation_purged_at)
+      throw new ConflictError(
+        `the preservation of order ${id} ended and was purged at ${row.preservation_purged_at}`,
+        'KAI_ERR_PRESERVATION_PURGED',
+      );
+    if (!input.reason?.trim())
+      throw new ValidationError(
+        'reason: say which review proceedings need the content',
+        'KAI_ERR_VALIDATION',
+      );
+    const until = isoOrThrow(input.until, 'until');
+    const now = this.now();
+    if (until.getTime() <= new Date(row.preserve_until).getTime() || until.getTime() <= now.getTime())
+      throw new ValidationError(
+        `until must be later than the current end of preservation (${row.preserve_until})`,
+        'KAI_ERR_PRESERVATION_EXTEND',
+      );
+    const requestedBy =
+      row.authority_org_id === caller.orgId ? 'competent_authority' : (input.requested_by ?? 'court');
+    const extension: PreservationExtension = {
+      until: until.toISOString(),
+      requested_by: requestedBy,
+      reason: input.reason.trim(),
+      at: now.toISOString(),
+    };
+    const updated = await this.ctx.mutate(caller.label, async (m) => {
+      const order = await new OrderStore(m.db).updateOrder(id, {
+        preserve_until: extension.until,
+        preservation_extensions: JSON.stringify([
+          ...(JSON.parse(row.preservation_extensions) as PreservationExtension[]),
+          extension,
+        ]),
+      });
+      await m.audit({
+        orgId: row.platform_org_id,
+        action: 'order.preservation_extend',
+        subjectType: 'removal_order',
+        subjectId: id,
+        detail: { from: row.preserve_until, until: extension.until, requested_by: requestedBy },
+      });
+      return order;
+    });
+    return orderView(updated, now);
+  }
+
+  /**
+   * The end of preservation: for each order whose (possibly extended) preservation ended, the media and uploader
+   * ids Kaitiaki holds for the removed content (the platform's submissions of the ordered content ids) are deleted,
+   * the platform is told with a `content.purge` action that its preserved copy may go, and the order records when.
+   * One audit record per order. Runs with the retention timer and from `kaitiaki retention purge`.
+   */
+  async purgePreservations(
+    now = this.now(),
+  ): Promise<{ orders: number; media: number; uploaderIds: number }> {
+    const at = now.toISOString();
+    const due = await this.store.preservationsDue(at, 1000);
+    const stillPreserved = await this.store.preservedExternalIds(at);
+    let media = 0;
+    let uploaderIds = 0;
+    for (const row of due) {
+      const ids = (JSON.parse(row.items) as ContentItem[])
+        .flatMap((i) => (i.external_id ? [i.external_id] : []))
+        .filter((x) => !stillPreserved.get(row.platform_org_id)?.has(x));
+      const submissions = await this.store.preservedSubmissions(row.platform_org_id, ids);
+      let orderMedia = 0;
+      for (const s of submissions) {
+        if (s.media_sha256 && (await this.ctx.media.delete(s.org_id, s.media_sha256))) orderMedia++;
+        if (s.uploader_id) uploaderIds++;
+      }
+      media += orderMedia;
+      await this.ctx.mutate('system:retention', async (m) => {
+        if (submissions.length > 0)
+          await m.db
+            .updateTable('submissions')
+            .set({ media_purged_at: at, uploader_id: null })
+            .where(
+              'id',
+              'in',
+              submissions.map((s) => s.id),
+            )
+            .execute();
+        const store = new OrderStore(m.db);
+        if (row.case_id !== null)
+          await store.enqueueAction({
+            id: randomUUID(),
+            orgId: row.platform_org_id,
+            caseId: row.case_id,
+            decisionId: 0,
+            type: 'content.purge',
+            payload: {
+              type: 'content.purge',
+              order_id: row.id,
+              reference: row.reference,
+              content: JSON.parse(row.items) as unknown,
+              preserved_until: row.preserve_until,
+            },
+            dueAt: at,
+            now: at,
+          });
+        await store.updateOrder(row.id, { preservation_purged_at: at });
+        await m.audit({
+          orgId: row.platform_org_id,
+          action: 'order.preservation_purge',
+          subjectType: 'removal_order',
+          subjectId: row.id,
+          detail: {
+            preserved_until: row.preserve_until,
+            extensions: (JSON.parse(row.preservation_extensions) as unknown[]).length,
+            submissions: submissions.length,
+            media: orderMedia,
+          },
+        });
+      });
+    }
+    return { orders: due.length, media, uploaderIds };
+  }
+
+  /** Content ids of each platform under a running preservation (the media retention purge leaves them). */
+  async preservedContent(now = this.now()): Promise<Map<number, Set<string>>> {
+    return this.store.preservedExternalIds(now.toISOString());
   }
 
   /** Whether a case's content is under a non-disclosure now (appeal intake and notices reveal nothing then). */

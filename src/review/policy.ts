@@ -4,6 +4,8 @@
  * strongest action wins (block > review-urgent > review > log); a bank-and-label policy beats a bank policy,
  * which beats an any-bank policy, for the same match.
  */
+import { getSignalType } from '../signals/registry.js';
+
 export const POLICY_ACTIONS = ['block', 'review-urgent', 'review', 'log'] as const;
 export type PolicyAction = (typeof POLICY_ACTIONS)[number];
 
@@ -20,15 +22,25 @@ export interface MatchForPolicy {
   distance: number;
 }
 
+/** What became of a submission: nothing matched, acted on, queued for review, logged, still hashing, or failed. */
+export type Verdict = 'no-match' | 'actioned' | 'queued' | 'logged' | 'pending' | 'failed';
+
+/** The verdict a policy action gives a submission. */
+export function verdictOf(action: PolicyAction | null): Verdict {
+  if (action === null) return 'no-match';
+  if (action === 'block') return 'actioned';
+  return action === 'log' ? 'logged' : 'queued';
+}
+
 const STRENGTH: Record<PolicyAction, number> = { block: 3, 'review-urgent': 2, review: 1, log: 0 };
 
 /**
- * What a small platform gets without configuring anything: an identical file (MD5/SHA-256) of known content is
+ * What a small platform gets without configuring anything: an identical file (MD5/SHA-256: any exact type) of known content is
  * blocked at upload; a near-identical photo or video (PDQ distance <= 10) goes to urgent review; a looser match
  * to review. Nothing is removed on a perceptual match without a person.
  */
 export function defaultAction(match: MatchForPolicy): PolicyAction {
-  if (match.signalType === 'md5' || match.signalType === 'sha256') return 'block';
+  if (getSignalType(match.signalType).matchKind === 'exact') return 'block';
   return match.distance <= 10 ? 'review-urgent' : 'review';
 }
 

@@ -1,5 +1,7 @@
 import { ValidationError } from '../core/errors.js';
-import type { SignalType } from './signal-type.js';
+import type { HashResult } from '../hashing/hash-file.js';
+import { shortHash, type ContentType, type SignalType } from './signal-type.js';
+import { exactTypeIndex } from './type-indexes.js';
 
 /** Builds a cryptographic-digest signal type: fixed-length hex, case-insensitive in, lower case out. */
 export function exactHexSignal(spec: {
@@ -7,6 +9,9 @@ export function exactHexSignal(spec: {
   description: string;
   hexLength: number;
   examples: string[];
+  label: string;
+  fromHash?: (result: HashResult) => string | undefined;
+  hma?: { name: string; bankedFor: ContentType[] };
 }): SignalType {
   const pattern = new RegExp(`^[0-9a-f]{${spec.hexLength}}$`);
   return {
@@ -16,6 +21,11 @@ export function exactHexSignal(spec: {
     matchKind: 'exact',
     defaultThreshold: 0,
     maxThreshold: 0,
+    perBankThresholds: true,
+    createIndex: exactTypeIndex,
+    ...(spec.fromHash ? { fromHash: spec.fromHash } : {}),
+    ...(spec.hma ? { hma: spec.hma } : {}),
+    display: { label: spec.label, short: shortHash },
     examples: spec.examples,
     normalize(value: unknown): string {
       if (typeof value !== 'string') {

@@ -6,5 +6,9 @@ export const md5Signal: SignalType = exactHexSignal({
   name: 'md5',
   description: 'MD5 of the file bytes (32 hex characters); exact match only',
   hexLength: 32,
+  label: 'MD5',
+  fromHash: (result) => result.md5,
+  // HMA calls it video_md5 and banks it for videos only.
+  hma: { name: 'video_md5', bankedFor: ['video'] },
   examples: ['d41d8cd98f00b204e9800998ecf8427e', '9e107d9d372bb6826bd81d3542a419d6'],
 });

@@ -1,7 +1,8 @@
 import { ValidationError } from '../core/errors.js';
 import { hammingWords, pdqHexToWords } from '../hashing/pdq/hash256.js';
 import { PDQ_MATCH_THRESHOLD } from '../hashing/pdq/pdq.js';
-import type { SignalType } from './signal-type.js';
+import { shortHash, type SignalType } from './signal-type.js';
+import { hammingTypeIndex } from './type-indexes.js';
 
 /** PDQ perceptual photo hash: 64 hex characters, Hamming distance, match at <= 31 by default. */
 export const pdqSignal: SignalType = {
@@ -11,6 +12,12 @@ export const pdqSignal: SignalType = {
   matchKind: 'hamming',
   defaultThreshold: PDQ_MATCH_THRESHOLD,
   maxThreshold: 128,
+  perBankThresholds: true,
+  createIndex: () => hammingTypeIndex(),
+  // A photo too flat to hash well (quality < 50) is printed but never matched.
+  fromHash: (result) => (result.pdq && result.pdqUsable ? result.pdq : undefined),
+  hma: { name: 'pdq', bankedFor: ['photo'] },
+  display: { label: 'PDQ', short: shortHash },
   examples: [
     'f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22',
     '30a10efd71cc3d429013d48d0ffffc52e34e0e17ada952a9d29685211ea9e5af',

@@ -1,6 +1,7 @@
 import { compareVideos } from '../hashing/vpdq/compare.js';
 import { formatVpdqSignal, parseVpdqSignal } from '../hashing/vpdq/format.js';
 import type { SignalType } from './signal-type.js';
+import { videoTypeIndex } from './type-indexes.js';
 
 const frame = (hex: string, quality: number, timestamp: string) => `${hex},${quality},${timestamp}`;
 const A = 'e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c';
@@ -15,6 +16,12 @@ export const vpdqSignal: SignalType = {
   matchKind: 'video',
   defaultThreshold: 31,
   maxThreshold: 128,
+  // A video matches on the share of its frames within the type's threshold, not on one distance per bank.
+  perBankThresholds: false,
+  createIndex: videoTypeIndex,
+  fromHash: (result) => (result.vpdq && result.vpdq.length > 0 ? formatVpdqSignal(result.vpdq) : undefined),
+  hma: { name: 'vpdq', bankedFor: ['video'] },
+  display: { label: 'vPDQ', short: (value) => `${(JSON.parse(value) as unknown[]).length} frames` },
   examples: [
     JSON.stringify([frame(A, 100, '0.0'), frame(B, 100, '1.0')]),
     JSON.stringify([frame(C, 100, '0.0'), frame(C, 90, '2.0')]),

@@ -30,7 +30,10 @@ function withStatementCache(sqlite: BetterSqlite3.Database, limit = 1000): Bette
   return new Proxy(sqlite, {
     get(target, property, receiver) {
       if (property === 'prepare') {
-        return (sql: string) => {
+        return (text: string) => {
+          // Transactions take the write lock when they begin, so a writer waits for another (busy_timeout)
+          // instead of failing when its read snapshot turns stale at its first write (SQLITE_BUSY_SNAPSHOT).
+          const sql = text === 'begin' ? 'begin immediate' : text;
           let statement = cache.get(sql);
           if (!statement) {
             statement = target.prepare(sql);

@@ -101,6 +101,48 @@ export class OrderStore {
   }
 
   /** Whether the platform knows this content id (a submission or a case of its own). */
+  /** Actioned orders whose preservation ended before `now` and was not purged yet. */
+  async preservationsDue(now: string, limit: number): Promise<OrderRow[]> {
+    return this.db
+      .selectFrom('removal_orders')
+      .selectAll()
+      .where('preserve_until', '<', now)
+      .where('preservation_purged_at', 'is', null)
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+  }
+
+  /** Content ids (of a platform) under a preservation that still runs at `now`. */
+  async preservedExternalIds(now: string): Promise<Map<number, Set<string>>> {
+    const rows = await this.db
+      .selectFrom('removal_orders')
+      .select(['platform_org_id', 'items'])
+      .where('preserve_until', '>=', now)
+      .where('preservation_purged_at', 'is', null)
+      .execute();
+    const ids = new Map<number, Set<string>>();
+    for (const r of rows) {
+      const set = ids.get(r.platform_org_id) ?? new Set<string>();
+      for (const item of JSON.parse(r.items) as { external_id?: string }[])
+        if (item.external_id) set.add(item.external_id);
+      ids.set(r.platform_org_id, set);
+    }
+    return ids;
+  }
+
+  /** The platform's submissions of these content ids that still hold media or an uploader id. */
+  async preservedSubmissions(orgId: number, externalIds: string[]) {
+    if (externalIds.length === 0) return [];
+    return this.db
+      .selectFrom('submissions')
+      .select(['id', 'org_id', 'external_id', 'media_sha256', 'uploader_id'])
+      .where('org_id', '=', orgId)
+      .where('external_id', 'in', externalIds)
+      .where('media_purged_at', 'is', null)
+      .execute();
+  }
+
   async platformKnowsContent(orgId: number, externalId: string): Promise<boolean> {
     const submission = await this.db
       .selectFrom('submissions')

@@ -292,6 +292,7 @@ export interface Schema {
   org_settings: OrgSettingsTable;
   dsa_submissions: DsaSubmissionsTable;
   decision_facts: DecisionFactsTable;
+  decision_fact_days: DecisionFactDaysTable;
   research_datasets: ResearchDatasetsTable;
   research_events: ResearchEventsTable;
   research_researchers: ResearchResearchersTable;
@@ -299,6 +300,9 @@ export interface Schema {
   research_budgets: ResearchBudgetsTable;
   research_requests: ResearchRequestsTable;
   research_ledger: ResearchLedgerTable;
+  job_leases: JobLeasesTable;
+  signal_feedback: SignalFeedbackTable;
+  instance_identity: InstanceIdentityTable;
   source_subscriptions: SourceSubscriptionsTable;
   source_quarantine: SourceQuarantineTable;
 }
@@ -352,6 +356,9 @@ export interface RemovalOrdersTable {
   reinstated_at: string | null;
   reinstatement_reason: string | null;
   preserve_until: string | null;
+  /** JSON array of { until, by, reason, at }: Art. 6(2) extensions asked by an authority or court. */
+  preservation_extensions: ColumnType<string, string | undefined, string>;
+  preservation_purged_at: ColumnType<string | null, string | null | undefined, string | null>;
   notice_action_id: string | null;
   created_at: string;
 }
@@ -444,6 +451,21 @@ export interface DecisionFactsTable {
   seconds: number;
 }
 
+/** Decision facts counted per organisation, UTC day and everything the reports group by; kept on write. */
+export interface DecisionFactDaysTable {
+  org_id: number;
+  /** YYYY-MM-DD (UTC), the day of the decisions' created_at. */
+  day: string;
+  decision: string;
+  automated: number;
+  source: string;
+  territory: string;
+  format: string;
+  labels: string;
+  banks: string;
+  n: number;
+}
+
 // Research access (issue 14).
 export interface ResearchDatasetsTable {
   id: Generated<number>;
@@ -533,6 +555,33 @@ export interface ResearchLedgerTable {
   request_id: number;
   rho: number;
   delta: number;
+  created_at: string;
+}
+
+export interface JobLeasesTable {
+  name: string;
+  holder: string;
+  expires_at: string;
+  last_run_at: string | null;
+  last_error: string | null;
+}
+
+export interface SignalFeedbackTable {
+  id: Generated<number>;
+  entry_id: number;
+  bank_id: number;
+  org_id: number;
+  kind: string;
+  reason: string | null;
+  source: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface InstanceIdentityTable {
+  id: string;
+  public_key: string;
+  private_key: string;
   created_at: string;
 }
 

@@ -1,13 +1,55 @@
 /** Read-only queries behind the transparency reports: every figure is computed from these rows. */
 import type { Insertable } from 'kysely';
-import type { Db } from './database.js';
-import type { DecisionFactsTable } from './schema.js';
+import { withTx, type Db } from './database.js';
+import type { DecisionFactDaysTable, DecisionFactsTable } from './schema.js';
 
 export interface Period {
   /** Inclusive ISO instant. */
   from: string;
   /** Exclusive ISO instant. */
   to: string;
+}
+
+export interface FactGroup {
+  decision: string;
+  automated: number;
+  source: string;
+  territory: string;
+  format: string;
+  labels: string;
+  banks: string;
+  n: number;
+}
+
+const DAY_KEY = [
+  'org_id',
+  'day',
+  'decision',
+  'automated',
+  'source',
+  'territory',
+  'format',
+  'labels',
+  'banks',
+] as const;
+
+const DAY_MS = 86_400_000;
+
+/**
+ * A period as the whole UTC days inside it (YYYY-MM-DD, from inclusive, to exclusive) and the instants before and
+ * after them. A period that holds no whole day is all edge.
+ */
+export function splitPeriod(period: Period): { days: { from: string; to: string } | null; edges: Period[] } {
+  const from = new Date(period.from).getTime();
+  const to = new Date(period.to).getTime();
+  const firstDay = Math.ceil(from / DAY_MS) * DAY_MS;
+  const endDay = Math.floor(to / DAY_MS) * DAY_MS;
+  if (endDay <= firstDay) return { days: null, edges: [period] };
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const edges: Period[] = [];
+  if (firstDay > from) edges.push({ from: period.from, to: iso(firstDay) });
+  if (to > endDay) edges.push({ from: iso(endDay), to: period.to });
+  return { days: { from: iso(firstDay).slice(0, 10), to: iso(endDay).slice(0, 10) }, edges };
 }
 
 export interface DecisionFact {
@@ -63,8 +105,22 @@ export class TransparencyStore {
     return this.countInPeriod('decisions', orgId, period);
   }
 
+  /** Fact rows of the period, counted from the roll-up for whole days (it counts exactly the fact rows). */
   async countFacts(orgId: number, period: Period): Promise<number> {
-    return this.countInPeriod('decision_facts', orgId, period);
+    const split = splitPeriod(period);
+    let n = 0;
+    if (split.days) {
+      const row = await this.db
+        .selectFrom('decision_fact_days')
+        .select((eb) => eb.fn.sum<number>('n').as('n'))
+        .where('org_id', '=', orgId)
+        .where('day', '>=', split.days.from)
+        .where('day', '<', split.days.to)
+        .executeTakeFirst();
+      n += Number(row?.n ?? 0);
+    }
+    for (const edge of split.edges) n += await this.countInPeriod('decision_facts', orgId, edge);
+    return n;
   }
 
   private async countInPeriod(
@@ -102,17 +158,97 @@ export class TransparencyStore {
     return { orderCase: !!order, referralCase: !!referral, flag };
   }
 
+  /**
+   * Inserts fact rows (a decision that has one already is skipped) and adds the inserted ones to the daily
+   * roll-up in the same transaction, so that the roll-up always counts exactly the fact rows.
+   */
   async insertFacts(rows: Insertable<DecisionFactsTable>[]): Promise<void> {
-    for (let i = 0; i < rows.length; i += 500)
-      await this.db
-        .insertInto('decision_facts')
-        .values(rows.slice(i, i + 500))
-        .onConflict((oc) => oc.column('decision_id').doNothing())
-        .execute();
+    await withTx(this.db, async (tx) => {
+      for (let i = 0; i < rows.length; i += 500) {
+        const chunk = rows.slice(i, i + 500);
+        const inserted = new Set(
+          (
+            await tx
+              .insertInto('decision_facts')
+              .values(chunk)
+              .onConflict((oc) => oc.column('decision_id').doNothing())
+              .returning('decision_id')
+              .execute()
+          ).map((r) => Number(r.decision_id)),
+        );
+        const days = new Map<string, Insertable<DecisionFactDaysTable> & { n: number }>();
+        for (const f of chunk) {
+          if (!inserted.has(Number(f.decision_id))) continue;
+          const row = {
+            org_id: f.org_id,
+            day: f.created_at.slice(0, 10),
+            decision: f.decision,
+            automated: f.automated,
+            source: f.source,
+            territory: f.territory,
+            format: f.format,
+            labels: f.labels,
+            banks: f.banks,
+            n: 0,
+          };
+          const key = JSON.stringify(Object.values(row));
+          const group = days.get(key) ?? row;
+          group.n++;
+          days.set(key, group);
+        }
+        for (const group of days.values())
+          await tx
+            .insertInto('decision_fact_days')
+            .values(group)
+            .onConflict((oc) =>
+              oc.columns(DAY_KEY).doUpdateSet((eb) => ({
+                n: eb('decision_fact_days.n', '+', eb.ref('excluded.n')),
+              })),
+            )
+            .execute();
+      }
+    });
   }
 
-  /** Decisions of the period counted by everything the reports break them down by (one scan of the index range). */
-  async factGroups(orgId: number, period: Period) {
+  /**
+   * Decisions of the period counted by everything the reports break them down by. Whole UTC days come from the
+   * daily roll-up; the parts of a day at either end of the period from the fact rows themselves.
+   */
+  async factGroups(orgId: number, period: Period): Promise<FactGroup[]> {
+    const split = splitPeriod(period);
+    const groups = new Map<string, FactGroup>();
+    const add = (r: FactGroup) => {
+      const key = JSON.stringify([
+        r.decision,
+        r.automated,
+        r.source,
+        r.territory,
+        r.format,
+        r.labels,
+        r.banks,
+      ]);
+      const found = groups.get(key);
+      if (found) found.n += r.n;
+      else groups.set(key, { ...r });
+    };
+    if (split.days) {
+      const rows = await this.db
+        .selectFrom('decision_fact_days')
+        .select(['decision', 'automated', 'source', 'territory', 'format', 'labels', 'banks'])
+        .select((eb) => eb.fn.sum<number>('n').as('n'))
+        .where('org_id', '=', orgId)
+        .where('day', '>=', split.days.from)
+        .where('day', '<', split.days.to)
+        .groupBy(['decision', 'automated', 'source', 'territory', 'format', 'labels', 'banks'])
+        .execute();
+      for (const r of rows) add({ ...r, automated: Number(r.automated), n: Number(r.n) });
+    }
+    for (const edge of split.edges) (await this.factGroupsFromFacts(orgId, edge)).forEach(add);
+    return [...groups.values()];
+  }
+
+  /** The same counts straight from the fact rows (what the roll-up sums; the edges of a period use it). */
+  async factGroupsFromFacts(orgId: number, period: Period): Promise<FactGroup[]> {
     const rows = await this.db
       .selectFrom('decision_facts')
       .select(['decision', 'automated', 'source', 'territory', 'format', 'labels', 'banks'])
@@ -122,7 +258,7 @@ export class TransparencyStore {
       .where('created_at', '<', period.to)
       .groupBy(['decision', 'automated', 'source', 'territory', 'format', 'labels', 'banks'])
       .execute();
-    return rows.map((r) => ({ ...r, n: Number(r.n) }));
+    return rows.map((r) => ({ ...r, automated: Number(r.automated), n: Number(r.n) }));
   }
 
   /** Seconds to action of the period's actioned decisions, as a histogram (value, count), ascending. */

@@ -5,6 +5,7 @@
  */
 import { TransparencyStore, type Period } from '../store/transparency.js';
 import type { Db } from '../store/database.js';
+import { clipToPeriod, NO_CRISIS_PERIODS, type CrisisPeriodSource } from './crisis-periods.js';
 import { catchUpFacts } from './facts.js';
 import {
   distribution,
@@ -36,6 +37,7 @@ export const METHODOLOGY = [
   'Time to action = decision time minus case opening time, for actioned decisions; percentiles are nearest-rank.',
   'An order counts as within one hour when its Annex II time is within the deadline (one hour after receipt, or after the clock restarted under Art. 3(7)/(8)).',
   'Per-bank error rate = appeals reversed (in the period) that were caused by the bank / actioned decisions (in the period) with evidence from the bank.',
+  'Crisis periods = protocol activations overlapping the period, cut to it; their figures count the decisions taken between activation and stand-down.',
 ];
 
 export interface CompanyReport {
@@ -122,7 +124,22 @@ export interface CompanyReport {
     f_reinstated_required: number;
     g_reinstated_following_complaint: number;
   };
-  crisis_periods: { recorded: false; note: string };
+  crisis_periods: {
+    /** False while no crisis-incident record is plugged in (the default source has no periods). */
+    recorded: boolean;
+    periods: CrisisPeriodFigures[];
+  };
+}
+
+export interface CrisisPeriodFigures {
+  id: string;
+  name: string;
+  /** The part of the crisis inside the report's period. */
+  from: string;
+  to: string;
+  decisions: number;
+  actioned: number;
+  automated_actioned: number;
 }
 
 function zeroSources(): Record<DetectionSource, number> {
@@ -134,6 +151,7 @@ export async function companyReport(
   org: { id: number; name: string },
   period: Period,
   now = new Date(),
+  crisis: CrisisPeriodSource = NO_CRISIS_PERIODS,
 ): Promise<CompanyReport> {
   const store = new TransparencyStore(db);
   // Decisions taken before facts were kept (or written by other tools) get theirs first.
@@ -278,6 +296,22 @@ export async function companyReport(
     });
   const contributions = await store.contributions(org.id, period);
 
+  // Crisis periods: the decisions taken within each (the same counting as the totals).
+  const crisisPeriods: CrisisPeriodFigures[] = [];
+  for (const c of await crisis.periods(org.id, period.from, period.to)) {
+    const within = clipToPeriod(c, period, now);
+    if (!within) continue;
+    await catchUpFacts(db, org.id, within);
+    const figures = { decisions: 0, actioned: 0, automated_actioned: 0 };
+    for (const g of await store.factGroups(org.id, within)) {
+      figures.decisions += g.n;
+      if (!ACTIONED.has(g.decision)) continue;
+      figures.actioned += g.n;
+      if (g.automated === 1) figures.automated_actioned += g.n;
+    }
+    crisisPeriods.push({ id: c.id, name: c.name, ...within, ...figures });
+  }
+
   return {
     report: 'company',
     schema_version: 1,
@@ -329,6 +363,6 @@ export async function companyReport(
       f_reinstated_required: ro.reinstated,
       g_reinstated_following_complaint: ap.reversed,
     },
-    crisis_periods: { recorded: false, note: 'Crisis activations are not recorded by this version.' },
+    crisis_periods: { recorded: crisis !== NO_CRISIS_PERIODS, periods: crisisPeriods },
   };
 }

@@ -1,6 +1,7 @@
 /** The hub report: aggregates across the organisations a hub shares banks with, and the error rates of its banks. */
 import type { Db } from '../store/database.js';
 import { TransparencyStore, type Period } from '../store/transparency.js';
+import { clipToPeriod, NO_CRISIS_PERIODS, type CrisisPeriodSource } from './crisis-periods.js';
 import { share } from './stats.js';
 
 export interface HubReport {
@@ -17,6 +18,15 @@ export interface HubReport {
   removal_orders: { received: number; actioned: number; within_one_hour: number };
   appeals: { filed: number; reversed: number };
   banks: { bank_id: number; name: string; reversals: number }[];
+  /** Crisis activations overlapping the period (cut to it), with the members' decisions within each. */
+  crisis_activations: {
+    id: string;
+    name: string;
+    from: string;
+    to: string;
+    decisions: number;
+    actioned: number;
+  }[];
   not_recorded: string[];
 }
 
@@ -25,6 +35,7 @@ export async function hubReport(
   org: { id: number; name: string },
   period: Period,
   now = new Date(),
+  crisis: CrisisPeriodSource = NO_CRISIS_PERIODS,
 ): Promise<HubReport> {
   const store = new TransparencyStore(db);
   const members = await store.hubMembers(org.id);
@@ -39,6 +50,19 @@ export async function hubReport(
     perBank.set(r.bank_id, set);
   }
   const banks = await store.banks([...perBank.keys()]);
+  const activations: HubReport['crisis_activations'] = [];
+  for (const c of await crisis.periods(org.id, period.from, period.to)) {
+    const within = clipToPeriod(c, period, now);
+    if (!within) continue;
+    const during = await store.decisionCounts(members, within);
+    activations.push({
+      id: c.id,
+      name: c.name,
+      ...within,
+      decisions: during.decisions,
+      actioned: during.actioned,
+    });
+  }
   return {
     report: 'hub',
     schema_version: 1,
@@ -62,6 +86,10 @@ export async function hubReport(
     banks: banks
       .sort((a, b) => a.id - b.id)
       .map((b) => ({ bank_id: b.id, name: b.name, reversals: perBank.get(b.id)?.size ?? 0 })),
-    not_recorded: ['crisis activations', 'hash disputes between members'],
+    crisis_activations: activations,
+    not_recorded: [
+      ...(crisis === NO_CRISIS_PERIODS ? ['crisis activations'] : []),
+      'hash disputes between members',
+    ],
   };
 }

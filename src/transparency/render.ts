@@ -87,6 +87,34 @@ function charts(report: Record<string, unknown>): string {
             ['Referrals by outcome', 'referrals.by_outcome'],
           ]
         : [];
+  if (report.report === 'hub') {
+    const r = report as {
+      decisions: number;
+      actioned: number;
+      removal_orders: { received: number; actioned: number };
+      appeals: { filed: number; reversed: number };
+      banks: { name: string; reversals: number }[];
+      crisis_activations: { name: string; actioned: number }[];
+    };
+    return [
+      barChart('Across members', {
+        decisions: r.decisions,
+        actioned: r.actioned,
+        'removal orders received': r.removal_orders.received,
+        'removal orders actioned': r.removal_orders.actioned,
+        'appeals filed': r.appeals.filed,
+        'appeals reversed': r.appeals.reversed,
+      }),
+      barChart(
+        'Reversals caused by hub banks',
+        Object.fromEntries(r.banks.map((b) => [b.name, b.reversals])),
+      ),
+      barChart(
+        'Actioned during crisis activations',
+        Object.fromEntries(r.crisis_activations.map((c) => [c.name, c.actioned])),
+      ),
+    ].join('');
+  }
   return wanted.map(([title, path]) => barChart(title, pick(path) ?? {})).join('');
 }
 

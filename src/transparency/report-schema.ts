@@ -128,7 +128,21 @@ const company = obj({
     f_reinstated_required: int,
     g_reinstated_following_complaint: int,
   }),
-  crisis_periods: obj({ recorded: { const: false }, note: { type: 'string' } }),
+  crisis_periods: obj({
+    recorded: { type: 'boolean' },
+    periods: {
+      type: 'array',
+      items: obj({
+        id: { type: 'string' },
+        name: { type: 'string' },
+        from: { type: 'string', format: 'date-time' },
+        to: { type: 'string', format: 'date-time' },
+        decisions: int,
+        actioned: int,
+        automated_actioned: int,
+      }),
+    },
+  }),
 });
 
 const government = obj({
@@ -199,6 +213,17 @@ const hub = obj({
   banks: {
     type: 'array',
     items: obj({ bank_id: { type: 'integer' }, name: { type: 'string' }, reversals: int }),
+  },
+  crisis_activations: {
+    type: 'array',
+    items: obj({
+      id: { type: 'string' },
+      name: { type: 'string' },
+      from: { type: 'string', format: 'date-time' },
+      to: { type: 'string', format: 'date-time' },
+      decisions: int,
+      actioned: int,
+    }),
   },
   not_recorded: { type: 'array', items: { type: 'string' } },
 });

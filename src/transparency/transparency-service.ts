@@ -1,8 +1,11 @@
 /** Builds a report of the kind the organisation is, for a period, in the asked format. */
-import type { AppContext } from '../context.js';
+import type { OrgSettingsStore } from '../store/org-settings.js';
+import type { OrganisationService } from '../store/organisations.js';
+import type { StoreAccess } from '../store/unit-of-work.js';
 import { ForbiddenError, NotFoundError } from '../core/errors.js';
 import type { Period } from '../store/transparency.js';
 import { companyReport } from './company-report.js';
+import { NO_CRISIS_PERIODS, type CrisisPeriodSource } from './crisis-periods.js';
 import { governmentReport } from './government-report.js';
 import { hubReport } from './hub-report.js';
 import { reportCsv, reportHtml, type ReportFormat } from './render.js';
@@ -17,9 +20,15 @@ const KIND_OF_REPORT: Record<ReportKind, readonly string[]> = {
   hub: ['hub'],
 };
 
-type Ctx = Pick<AppContext, 'database' | 'organisations' | 'orgSettings'>;
+type Ctx = Pick<StoreAccess, 'database'> & {
+  readonly organisations: OrganisationService;
+  readonly orgSettings: OrgSettingsStore;
+};
 
 export class TransparencyService {
+  /** Where the company and hub reports find crisis periods (see crisis-periods.ts); none by default. */
+  crisisPeriods: CrisisPeriodSource = NO_CRISIS_PERIODS;
+
   constructor(private readonly ctx: Ctx) {}
 
   async build(
@@ -38,10 +47,10 @@ export class TransparencyService {
     const who = { id: org.id, name: org.name };
     const report =
       kind === 'company'
-        ? await companyReport(db, who, period, now)
+        ? await companyReport(db, who, period, now, this.crisisPeriods)
         : kind === 'government'
           ? await governmentReport(db, who, period, now)
-          : await hubReport(db, who, period, now);
+          : await hubReport(db, who, period, now, this.crisisPeriods);
     return report as unknown as Record<string, unknown>;
   }
 

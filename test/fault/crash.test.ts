@@ -123,12 +123,17 @@ describe('crash safety (SIGKILL during a burst)', () => {
         }
       }
     };
-    const killer = new Promise<void>((resolve) =>
-      setTimeout(() => {
+    // Killed mid-burst: once a hundred submissions were answered (or after 15 s on a very slow machine), so the
+    // kill lands while writes are in flight however fast the machine is.
+    const killer = new Promise<void>((resolve) => {
+      const started = Date.now();
+      const poll = setInterval(() => {
+        if (answered.size < 100 && Date.now() - started < 15_000) return;
+        clearInterval(poll);
         server.child.kill('SIGKILL');
         resolve();
-      }, 1500),
-    );
+      }, 5);
+    });
     await Promise.all([...Array.from({ length: 32 }, worker), killer]);
     await new Promise<void>((resolve) =>
       server.child.exitCode !== null || server.child.signalCode !== null

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, startTestApp, type TestApp } from '../helpers/app.js';
 import { TEST_DIALECTS } from '../helpers/databases.js';
+import type { FalsePositive } from '../../src/appeals/shared-signal-feedback.js';
 
 const KNOWN = 'f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22';
 const KNOWN_MD5 = '9e107d9d372bb6826bd81d3542a419d6';
@@ -13,6 +14,8 @@ describe.each(TEST_DIALECTS)('appeals (%s)', (dialect) => {
   let bankId: number;
   let md5EntryId: number;
   const people: Record<string, { label: string; headers: Record<string, string> }> = {};
+  /** What the shared-signal feedback seam was told (a recording implementation of the hook). */
+  const falsePositives: FalsePositive[] = [];
 
   const send = (
     headers: Record<string, string>,
@@ -23,6 +26,13 @@ describe.each(TEST_DIALECTS)('appeals (%s)', (dialect) => {
 
   beforeAll(async () => {
     t = await startTestApp(dialect);
+    t.ctx.appeals.sharedSignalFeedback = {
+      falsePositive: async (fp, db) => {
+        // Inside the reversal's transaction: the appeal is not decided yet as far as anyone else can tell.
+        expect(db.isTransaction).toBe(true);
+        falsePositives.push(fp);
+      },
+    };
     platform = await t.organisation('Appeal platform', 'integration');
     admin = (await t.ctx.apiKeys.create(platform.id, { name: 'admin', role: 'admin' })).key;
     bankId = (
@@ -139,6 +149,81 @@ describe.each(TEST_DIALECTS)('appeals (%s)', (dialect) => {
       .where('appeal_id', '=', appeal.id)
       .execute();
     expect(reversals.map((r) => [r.bank_id, r.entry_id])).toEqual([[bankId, md5EntryId]]);
+    // The platform's own bank was wrong: no dispute goes to anyone else.
+    expect(falsePositives).toEqual([]);
+  });
+
+  it('files a false-positive dispute through the seam when a shared signal caused the reversed decision', async () => {
+    // A hub shares its bank with the platform, which accepts it (matches go to review).
+    const hub = await t.organisation('Signal hub', 'integration');
+    const hubAdmin = (await t.ctx.apiKeys.create(hub.id, { name: 'hub admin', role: 'admin' })).key;
+    const hubBank = (
+      await send(bearer(hubAdmin), 'POST', '/v1/banks', { name: 'HUB', sharing: 'shared' })
+    ).json();
+    const sharedMd5 = 'e4d909c290d0fb1ca068ffaddf22cbd0';
+    const entry = (
+      await send(bearer(hubAdmin), 'POST', `/v1/banks/${hubBank.id}/entries`, {
+        signal_type: 'md5',
+        value: sharedMd5,
+      })
+    ).json();
+    await send(bearer(hubAdmin), 'POST', `/v1/banks/${hubBank.id}/shares`, { organisation_id: platform.id });
+    expect(
+      (await send(bearer(admin), 'POST', `/v1/shares/incoming/${hubBank.id}/accept`, {})).statusCode,
+    ).toBe(200);
+    const submitted = (
+      await send(bearer(platform.key), 'POST', '/v1/submissions', {
+        external_id: 'shared-1',
+        uploader_id: 'uploader-shared',
+        signals: [{ type: 'md5', value: sharedMd5 }],
+      })
+    ).json();
+    expect(submitted.case_id).toEqual(expect.any(Number));
+    if (submitted.verdict !== 'actioned')
+      await send(people.alice.headers, 'POST', `/v1/cases/${submitted.case_id}/decision`, {
+        decision: 'remove',
+        ground_type: 'terms',
+        ground: 'Terms 4.2',
+        reason: 'Matches the hub list',
+      });
+    const [decision] = await t.ctx.review.decisions(platform.id, submitted.case_id);
+    const filed = await send(bearer(platform.key), 'POST', '/v1/appeals', {
+      decision_id: decision.id,
+      appellant_id: 'uploader-shared',
+      statement: 'This is a museum exhibit photo.',
+    });
+    expect(filed.statusCode).toBe(201);
+    // Upheld: no dispute. (A second appeal is filed below for the reversal.)
+    const upheld = await send(people.bob.headers, 'POST', `/v1/appeals/${filed.json().id}/decision`, {
+      outcome: 'upheld',
+      reply: 'The photo is the attack video still; removal stands.',
+    });
+    expect(upheld.statusCode).toBe(200);
+    expect(falsePositives).toEqual([]);
+    const again = await send(bearer(platform.key), 'POST', '/v1/appeals', {
+      decision_id: decision.id,
+      appellant_id: 'uploader-shared',
+      statement: 'Here is the museum catalogue entry.',
+    });
+    const reversed = await send(people.bob.headers, 'POST', `/v1/appeals/${again.json().id}/decision`, {
+      outcome: 'reversed',
+      reply: 'A museum photo, not the attack video; restored.',
+    });
+    expect(reversed.statusCode).toBe(200);
+    expect(falsePositives).toEqual([
+      {
+        appealId: again.json().id,
+        orgId: platform.id,
+        decisionId: decision.id,
+        caseId: submitted.case_id,
+        bankId: hubBank.id,
+        entryId: entry.id,
+        bankOrgId: hub.id,
+        reason: 'A museum photo, not the attack video; restored.',
+        at: reversed.json().decided_at,
+      },
+    ]);
+    falsePositives.length = 0;
   });
 
   it('refuses an appeal by someone not affected, and one out of the window', async () => {

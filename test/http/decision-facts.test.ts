@@ -71,7 +71,9 @@ describe.each(TEST_DIALECTS)('decision facts (%s)', (dialect) => {
       banks: '[]',
     });
 
+    // As if the decisions had been written by another tool: no fact rows, nothing in the daily roll-up.
     await db.deleteFrom('decision_facts').where('org_id', '=', platform.id).execute();
+    await db.deleteFrom('decision_fact_days').where('org_id', '=', platform.id).execute();
     const period = { from: '2000-01-01T00:00:00.000Z', to: '2100-01-01T00:00:00.000Z' };
     expect(await catchUpFacts(db, platform.id, period)).toBe(written.length);
     const computed = await db
@@ -81,5 +83,22 @@ describe.each(TEST_DIALECTS)('decision facts (%s)', (dialect) => {
       .orderBy('decision_id')
       .execute();
     expect(computed).toEqual(written);
+    // The roll-up was rebuilt with them, and a second catch-up adds nothing to either.
+    const dayCounts = async () =>
+      (
+        await db
+          .selectFrom('decision_fact_days')
+          .select(['decision', 'source', 'n'])
+          .where('org_id', '=', platform.id)
+          .orderBy('source')
+          .execute()
+      ).map((d) => [d.source, d.decision, Number(d.n)]);
+    expect(await dayCounts()).toEqual([
+      ['alert', 'no-violation', 1],
+      ['own_bank', 'remove', 1],
+      ['user_report', 'remove', 1],
+    ]);
+    expect(await catchUpFacts(db, platform.id, period)).toBe(0);
+    expect(await dayCounts()).toHaveLength(3);
   });
 });

@@ -18,9 +18,9 @@ describe('index status reports bucket statistics', () => {
     const before = (await get('/v1/index/status')).json().signal_types.pdq.buckets;
     expect(before).toMatchObject({ largest: 0, p99: 0, layouts: [] });
 
-    t.ctx.index.pdq.bulkLoad(
-      Array.from({ length: 200 }, (_, i) => ({ id: 900_001 + i, bankId: 1, hash: HASH })),
-    );
+    for (let i = 0; i < 200; i++)
+      t.ctx.index.load({ id: 900_001 + i, bankId: 1, signalType: 'pdq', value: HASH });
+    t.ctx.index.finishLoad();
 
     const v1 = await get('/v1/index/status');
     expect(v1.statusCode).toBe(200);

@@ -74,13 +74,38 @@ describe.each(TEST_DIALECTS)('removal orders and referrals (%s)', (dialect) => {
     ])
       expect(res.json().message).toContain(field);
     expect(res.json().message).not.toContain('platform_org_id');
+    // The same, field by field (a form shows each next to its field).
+    expect(res.json().errors).toEqual(
+      [
+        'authority_name',
+        'member_state',
+        'content_types',
+        'reasons',
+        'legal_basis',
+        'signed_at',
+        'signature',
+        'redress',
+      ].map((field) => ({ path: `body/${field}`, message: 'required by Annex I' })),
+    );
     const badType = await send(authority.key, 'POST', '/v1/orders', order({ content_types: ['z'] }));
     expect(badType.statusCode).toBe(400);
+    expect(badType.json().errors).toEqual([
+      { path: 'body/content_types', message: 'Art. 2(7) letters a-e only' },
+    ]);
   });
 
   it('refuses a forged authority key and a platform posing as an authority', async () => {
     const forged = await send('kai_forged0000000000000000000000000000', 'POST', '/v1/orders', order());
     expect(forged.statusCode).toBe(401);
+    // The real key with its secret altered (same id part): refused, and nothing was received.
+    const last = authority.key.slice(-1) === 'a' ? 'b' : 'a';
+    const tampered = await send(authority.key.slice(0, -1) + last, 'POST', '/v1/orders', order());
+    expect(tampered.statusCode).toBe(401);
+    const stored = await t.ctx.database.db
+      .selectFrom('removal_orders')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    expect(Number(stored.n)).toBe(0);
     const platformIssuing = await send(platform.admin, 'POST', '/v1/orders', order());
     expect(platformIssuing.statusCode).toBe(403);
     expect(platformIssuing.json().code).toBe('KAI_ERR_NOT_AN_AUTHORITY');
@@ -164,6 +189,21 @@ describe.each(TEST_DIALECTS)('removal orders and referrals (%s)', (dialect) => {
       .where('type', '=', 'order.escalation')
       .execute();
     expect(left.map((r) => r.status)).toEqual(['cancelled', 'cancelled']);
+    // The late answer counts as late in both reports (against the orders' own views).
+    const day = `from=${base.toISOString().slice(0, 10)}&to=${new Date(base.getTime() + 24 * HOUR).toISOString().slice(0, 10)}`;
+    const views = (await send(platform.moderator, 'GET', '/v1/orders')).json().items as {
+      annex_ii: { late: boolean } | null;
+    }[];
+    const lateViews = views.filter((v) => v.annex_ii?.late).length;
+    expect(lateViews).toBe(1);
+    const company = (await send(platform.admin, 'GET', `/v1/transparency/company?${day}`)).json();
+    expect(company.removal_orders).toMatchObject({
+      late: lateViews,
+      within_one_hour: views.filter((v) => v.annex_ii && !v.annex_ii.late).length,
+    });
+    const government = (await send(authority.key, 'GET', `/v1/transparency/government?${day}`)).json();
+    expect(government.removal_orders.within_one_hour).toBe(0);
+    expect(government.removal_orders.actioned).toBe(1);
 
     // Only the authority that issued it and the platform addressed see it.
     expect((await send(otherAuthority.key, 'GET', `/v1/orders/${o.id}`)).statusCode).toBe(404);
@@ -300,6 +340,131 @@ describe.each(TEST_DIALECTS)('removal orders and referrals (%s)', (dialect) => {
     expect(moved.next_attempt_at).toBe(later);
     at(51 * 24 * HOUR);
     expect(await t.ctx.orders.nonDisclosureApplies(o.case_id)).toBe(false);
+    at(0);
+  });
+
+  it('preserves removed content six months, extends on request, then purges it with an audit record', async () => {
+    const DAY = 24 * HOUR;
+    const db = t.ctx.database.db;
+    // Two uploads of the platform, with media and uploader ids, then one removal order for each.
+    const upload = async (externalId: string) => {
+      const sha = await t.ctx.media.put(platform.id, Buffer.from(`bytes of ${externalId}`));
+      await db
+        .insertInto('submissions')
+        .values({
+          org_id: platform.id,
+          external_id: externalId,
+          idempotency_key: null,
+          request_hash: 'x',
+          signals: '[]',
+          uploader_id: `uploader-${externalId}`,
+          context: '{}',
+          verdict: 'queued',
+          case_id: null,
+          media_sha256: sha,
+          created_at: new Date(base.getTime() - DAY).toISOString(),
+        })
+        .execute();
+      return sha;
+    };
+    const shaA = await upload('pres-a');
+    const shaB = await upload('pres-b');
+    at(0);
+    const issue = async (externalId: string) =>
+      (
+        await send(authority.key, 'POST', '/v1/orders', order({ items: [{ external_id: externalId }] }))
+      ).json();
+    const a = await issue('pres-a');
+    const b = await issue('pres-b');
+    at(10 * 60_000);
+    for (const o of [a, b])
+      expect(
+        (
+          await send(platform.moderator, 'POST', `/v1/orders/${o.id}/answer`, {
+            annex: 'II',
+            action: 'removed',
+          })
+        ).statusCode,
+      ).toBe(200);
+    const sixMonths = new Date(base.getTime() + 10 * 60_000 + 183 * DAY).toISOString();
+
+    // The issuing authority extends B's preservation for review proceedings; bad requests are refused.
+    const later = new Date(Date.parse(sixMonths) + 90 * DAY).toISOString();
+    const refused = [
+      [authority.key, { until: sixMonths, reason: 'Appeal pending' }, 400],
+      [authority.key, { until: later }, 400],
+      [otherAuthority.key, { until: later, reason: 'Appeal pending' }, 404],
+    ] as const;
+    for (const [key, body, code] of refused)
+      expect((await send(key, 'POST', `/v1/orders/${b.id}/preservation`, body)).statusCode).toBe(code);
+    const extended = await send(authority.key, 'POST', `/v1/orders/${b.id}/preservation`, {
+      until: later,
+      reason: 'Appeal pending before the Verwaltungsgericht',
+    });
+    expect(extended.statusCode).toBe(200);
+    expect(extended.json()).toMatchObject({
+      preserve_until: later,
+      preservation_purged_at: null,
+      preservation_extensions: [
+        {
+          until: later,
+          requested_by: 'competent_authority',
+          reason: 'Appeal pending before the Verwaltungsgericht',
+        },
+      ],
+    });
+
+    // Six months and a day on, the preservation run purges A's content and data, but not B's (extended)...
+    at(184 * DAY);
+    const now = t.ctx.orders.now();
+    const kept = async (externalId: string) =>
+      db
+        .selectFrom('submissions')
+        .select(['media_purged_at', 'uploader_id'])
+        .where('external_id', '=', externalId)
+        .executeTakeFirstOrThrow();
+    // (orders of the earlier tests, with URLs only, end too: they hold no media here)
+    expect(await t.ctx.orders.purgePreservations(now)).toMatchObject({ media: 1, uploaderIds: 1 });
+    // ... and the media retention purge (the uploads are 185 days old, past its 183 days) leaves B preserved.
+    expect((await t.ctx.review.purgeExpired(now)).cutoff > new Date(base.getTime() - DAY).toISOString()).toBe(
+      true,
+    );
+    expect(await kept('pres-a')).toEqual({ media_purged_at: now.toISOString(), uploader_id: null });
+    expect(await kept('pres-b')).toEqual({ media_purged_at: null, uploader_id: 'uploader-pres-b' });
+    await expect(t.ctx.media.get(platform.id, shaA)).rejects.toThrow(/no longer kept/);
+    expect((await t.ctx.media.get(platform.id, shaB)).bytes.toString()).toBe('bytes of pres-b');
+    const viewA = (await send(authority.key, 'GET', `/v1/orders/${a.id}`)).json();
+    expect(viewA.preservation_purged_at).toBe(now.toISOString());
+    const purgeAudit = await db
+      .selectFrom('audit_log')
+      .select(['action', 'subject_id'])
+      .where('action', '=', 'order.preservation_purge')
+      .execute();
+    expect(purgeAudit.map((r) => String(r.subject_id))).toContain(String(a.id));
+    expect(purgeAudit.map((r) => String(r.subject_id))).not.toContain(String(b.id));
+    const purgeAction = await db
+      .selectFrom('actions')
+      .select(['type', 'payload'])
+      .where('case_id', '=', a.case_id)
+      .where('type', '=', 'content.purge')
+      .executeTakeFirstOrThrow();
+    expect(JSON.parse(purgeAction.payload)).toMatchObject({ order_id: a.id, preserved_until: sixMonths });
+    // Once purged, nothing is left to extend; a second run purges nothing more.
+    const late = await send(authority.key, 'POST', `/v1/orders/${a.id}/preservation`, {
+      until: later,
+      reason: 'Too late',
+    });
+    expect(late.json().code).toBe('KAI_ERR_PRESERVATION_PURGED');
+    expect((await t.ctx.orders.purgePreservations(now)).orders).toBe(0);
+
+    // When the extension ends, B goes too.
+    at(184 * DAY + 91 * DAY);
+    expect(await t.ctx.orders.purgePreservations(t.ctx.orders.now())).toEqual({
+      orders: 1,
+      media: 1,
+      uploaderIds: 1,
+    });
+    expect((await kept('pres-b')).uploader_id).toBeNull();
     at(0);
   });
 

@@ -6,6 +6,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NO_CRISIS_PERIODS } from '../../src/transparency/crisis-periods.js';
 import { REPORT_SCHEMA } from '../../src/transparency/report-schema.js';
 import { bearer, startTestApp, type TestApp } from '../helpers/app.js';
 import { TEST_DIALECTS } from '../helpers/databases.js';
@@ -697,6 +698,119 @@ describe.each(TEST_DIALECTS)('transparency reports computed from the record (%s)
     );
   });
 
+  it('counts a period whose ends fall inside days the same as the fact rows (daily roll-up plus edges)', async () => {
+    // Ends at odd instants, so that whole days come from the roll-up and the two partial days from the facts:
+    // just before the 20th decision and just after the 200th, so that each partial day holds one at least.
+    const at = (d: DecisionSpec) => d.caseAt + d.delay * 1000;
+    const times = decisions.map(at).sort((a, b) => a - b);
+    const from = iso(times[20] - 1000);
+    const to = iso(times[200] + 1000);
+    const r = (await get(org.p.key, `/v1/transparency/company?from=${from}&to=${to}`)).json();
+    const dec = decisions.filter((d) => at(d) >= Date.parse(from) && at(d) < Date.parse(to));
+    const act = dec.filter((d) => ACT.includes(d.decision));
+    // Some decisions fall on the partial first and last days (the edges are exercised).
+    const sameDay = (ms: number, edge: string) => iso(ms).slice(0, 10) === edge.slice(0, 10);
+    expect(dec.some((d) => sameDay(at(d), from) || sameDay(at(d), to))).toBe(true);
+    expect(r.totals).toEqual({
+      decisions: dec.length,
+      actioned: act.length,
+      no_violation: dec.filter((d) => d.decision === 'no-violation').length,
+      automated_actioned: act.filter((d) => d.automated).length,
+      automated_share: ratio(act.filter((d) => d.automated).length, act.length),
+    });
+    expect(r.actioned_by_territory).toEqual(tally(act.map((d) => d.country ?? 'unknown')));
+    expect(r.actioned_by_restriction).toEqual(tally(act.map((d) => d.decision)));
+    expect(r.actioned_by_label).toEqual(
+      tally(act.flatMap((d) => (d.labels.length ? d.labels : ['unlabelled']))),
+    );
+    expect(r.time_to_action_seconds).toEqual(dist(act.map((d) => d.delay)));
+
+    // The roll-up holds exactly the fact rows, day by day (asking twice added nothing).
+    const db = t.ctx.database.db;
+    const facts = await db
+      .selectFrom('decision_facts')
+      .select(['created_at', 'decision', 'source'])
+      .where('org_id', '=', org.p.id)
+      .execute();
+    const days = await db
+      .selectFrom('decision_fact_days')
+      .select(['day', 'decision', 'source', 'n'])
+      .where('org_id', '=', org.p.id)
+      .execute();
+    const fromFacts = tally(facts.map((f) => `${f.created_at.slice(0, 10)}|${f.decision}|${f.source}`));
+    const fromDays: Record<string, number> = {};
+    for (const d of days) {
+      const key = `${d.day}|${d.decision}|${d.source}`;
+      fromDays[key] = (fromDays[key] ?? 0) + Number(d.n);
+    }
+    expect(fromDays).toEqual(fromFacts);
+  });
+
+  it('counts the decisions within each crisis period the source gives, and none by default', async () => {
+    const url = `/v1/transparency/company?from=${FROM}&to=${TO}`;
+    expect((await get(org.p.key, url)).json().crisis_periods).toEqual({ recorded: false, periods: [] });
+    expect((await get(org.hub.key, `/v1/transparency/hub?from=${FROM}&to=${TO}`)).json()).toMatchObject({
+      crisis_activations: [],
+      not_recorded: ['crisis activations', 'hash disputes between members'],
+    });
+    const asked: unknown[] = [];
+    const crises = [
+      // Inside the year, at odd instants.
+      { id: 'pci-1', name: 'Attack A', from: '2025-04-02T08:32:00.000Z', to: '2025-06-03T16:06:00.000Z' },
+      // Begins before the year: cut to it.
+      { id: 'pci-0', name: 'Attack B', from: '2024-12-20T00:00:00.000Z', to: '2025-02-01T12:00:00.000Z' },
+      // Outside the year: left out.
+      { id: 'pci-9', name: 'Attack C', from: '2026-02-01T00:00:00.000Z', to: '2026-02-05T00:00:00.000Z' },
+    ];
+    t.ctx.transparency.crisisPeriods = {
+      periods: async (orgId, from, to) => {
+        asked.push([orgId, from, to]);
+        return crises;
+      },
+    };
+    try {
+      const r = (await get(org.p.key, url)).json();
+      expect(asked[0]).toEqual([org.p.id, FROM, TO]);
+      const within = (from: string, to: string) => {
+        const dec = decisions.filter((d) => {
+          const at = d.caseAt + d.delay * 1000;
+          return at >= Date.parse(from) && at < Date.parse(to);
+        });
+        const act = dec.filter((d) => ACT.includes(d.decision));
+        return {
+          decisions: dec.length,
+          actioned: act.length,
+          automated_actioned: act.filter((d) => d.automated).length,
+        };
+      };
+      expect(r.crisis_periods).toEqual({
+        recorded: true,
+        periods: [
+          { ...crises[0], ...within(crises[0].from, crises[0].to) },
+          { ...crises[1], from: FROM, ...within(FROM, crises[1].to) },
+        ],
+      });
+      expect(r.crisis_periods.periods[0].decisions).toBeGreaterThan(0);
+      const hub = (await get(org.hub.key, `/v1/transparency/hub?from=${FROM}&to=${TO}`)).json();
+      expect(hub.crisis_activations).toEqual([
+        {
+          ...crises[0],
+          decisions: within(crises[0].from, crises[0].to).decisions,
+          actioned: within(crises[0].from, crises[0].to).actioned,
+        },
+        {
+          ...crises[1],
+          from: FROM,
+          decisions: within(FROM, crises[1].to).decisions,
+          actioned: within(FROM, crises[1].to).actioned,
+        },
+      ]);
+      expect(hub.not_recorded).toEqual(['hash disputes between members']);
+    } finally {
+      t.ctx.transparency.crisisPeriods = NO_CRISIS_PERIODS;
+    }
+  });
+
   it('gives an empty period zeros and nulls, and CSV and HTML renderings', async () => {
     const empty = (await get(org.empty.key, '/v1/transparency/company?from=2025-01-01&to=2025-02-01')).json();
     expect(empty.totals).toEqual({
@@ -716,6 +830,10 @@ describe.each(TEST_DIALECTS)('transparency reports computed from the record (%s)
     const html = await get(org.p.key, `/v1/transparency/company?from=${FROM}&to=${TO}&format=html`);
     expect(html.body).toContain('<svg role="img" aria-label="Actioned by detection source"');
     expect(html.body).toContain('company transparency report — org-p');
+    // Its own inline style applies; scripts still do not run.
+    expect(html.headers['content-security-policy']).toBe(
+      "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'",
+    );
     // Wrong kind, bad period.
     expect((await get(org.a1.key, `/v1/transparency/company?from=${FROM}&to=${TO}`)).json().code).toBe(
       'KAI_ERR_REPORT_KIND',

@@ -10,6 +10,8 @@ import { Webhooks } from './features/admin/Webhooks';
 import { CaseView } from './features/review/CaseView';
 import { Queue } from './features/review/Queue';
 import { Research } from './features/research/Research';
+import { AppealDecision, Appeals } from './features/appeals/Appeals';
+import { Orders } from './features/orders/Orders';
 
 type Route =
   | { page: 'queue' }
@@ -19,11 +21,18 @@ type Route =
   | { page: 'keys' }
   | { page: 'webhooks' }
   | { page: 'audit' }
-  | { page: 'research' };
+  | { page: 'research' }
+  | { page: 'orders' }
+  | { page: 'appeals' }
+  | { page: 'appeal'; id: number };
 
 function parseRoute(hash: string): Route {
   const caseMatch = /^#\/cases\/(\d+)$/.exec(hash);
   if (caseMatch) return { page: 'case', id: Number(caseMatch[1]) };
+  const appealMatch = /^#\/appeals\/(\d+)$/.exec(hash);
+  if (appealMatch) return { page: 'appeal', id: Number(appealMatch[1]) };
+  if (hash === '#/orders' || hash === '#/appeals')
+    return { page: hash === '#/orders' ? 'orders' : 'appeals' };
   const bankMatch = /^#\/banks\/(\d+)$/.exec(hash);
   if (bankMatch) return { page: 'bank', id: Number(bankMatch[1]) };
   const page = hash.replace(/^#\//, '');
@@ -143,9 +152,17 @@ function Shell({ user, onSignedOut }: { user: SessionUser; onSignedOut: () => vo
     keys: 'keys:manage',
     webhooks: 'webhooks:manage',
     audit: 'audit:read',
+    orders: 'orders:read',
+    appeals: 'appeals:decide',
+    appeal: 'appeals:decide',
   };
+  // An authority has no review queue: its home is its orders.
+  const home: Route = can('cases:read') || !can('orders:read') ? { page: 'queue' } : { page: 'orders' };
   const route: Route =
-    allowed[requested.page] && !can(allowed[requested.page]) ? { page: 'queue' } : requested;
+    (allowed[requested.page] && !can(allowed[requested.page])) ||
+    ((requested.page === 'queue' || requested.page === 'case') && !can('cases:read'))
+      ? home
+      : requested;
   const currentCase = route.page === 'case' ? route.id : null;
 
   /** Opens the most urgent case nobody else has (claimed for this moderator); `prefix` says what came before. */
@@ -189,15 +206,32 @@ function Shell({ user, onSignedOut }: { user: SessionUser; onSignedOut: () => vo
       <header>
         <strong className="brand">Kaitiaki</strong>
         <nav aria-label="Main">
-          <a
-            href="#/queue"
-            aria-current={route.page === 'queue' || route.page === 'case' ? 'page' : undefined}
-          >
-            Review queue
-          </a>
-          <a href="#/banks" aria-current={route.page === 'banks' ? 'page' : undefined}>
-            Banks
-          </a>
+          {can('cases:read') && (
+            <a
+              href="#/queue"
+              aria-current={route.page === 'queue' || route.page === 'case' ? 'page' : undefined}
+            >
+              Review queue
+            </a>
+          )}
+          {can('orders:read') && (
+            <a href="#/orders" aria-current={route.page === 'orders' ? 'page' : undefined}>
+              Removal orders
+            </a>
+          )}
+          {can('appeals:decide') && (
+            <a
+              href="#/appeals"
+              aria-current={route.page === 'appeals' || route.page === 'appeal' ? 'page' : undefined}
+            >
+              Appeals
+            </a>
+          )}
+          {can('banks:read') && (
+            <a href="#/banks" aria-current={route.page === 'banks' ? 'page' : undefined}>
+              Banks
+            </a>
+          )}
           {can('keys:manage') && (
             <a href="#/keys" aria-current={route.page === 'keys' ? 'page' : undefined}>
               API keys
@@ -255,6 +289,9 @@ function Shell({ user, onSignedOut }: { user: SessionUser; onSignedOut: () => vo
         {route.page === 'webhooks' && <Webhooks />}
         {route.page === 'audit' && <Audit />}
         {route.page === 'research' && <Research can={can} />}
+        {route.page === 'orders' && <Orders canIssue={can('orders:issue')} />}
+        {route.page === 'appeals' && <Appeals />}
+        {route.page === 'appeal' && <AppealDecision key={route.id} id={route.id} me={`user:${user.id}`} />}
       </main>
       <Preferences open={help} onClose={() => setHelp(false)} />
     </div>

@@ -60,17 +60,7 @@ export function registerBankCommand(program: Command, io: CliIo): void {
             thresholds:
               options.pdqThreshold !== undefined ? { pdq: Number(options.pdqThreshold) } : undefined,
           };
-          const created = await ctx.mutate('cli', async (m) => {
-            const bank = await m.banks.create(organisation.id, input);
-            await m.audit({
-              orgId: organisation.id,
-              action: 'bank.create',
-              subjectType: 'bank',
-              subjectId: bank.id,
-              detail: { name, via: 'cli' },
-            });
-            return bank;
-          });
+          const created = await ctx.bankWrites.create('cli', organisation.id, input, 'cli');
           io.stdout.write(
             options.json
               ? JSON.stringify(created) + '\n'
@@ -152,15 +142,14 @@ export function registerBankCommand(program: Command, io: CliIo): void {
           bar?.update(size);
           bar?.stop();
           const { lines, inserted, duplicates, errors } = report;
-          await ctx.mutate('cli', (m) =>
-            m.audit({
-              orgId: target.orgId,
-              action: 'bank.import',
-              subjectType: 'bank',
-              subjectId: target.id,
-              detail: { file, format, lines, inserted, duplicates, errors },
-            }),
-          );
+          await ctx.bankWrites.recordImport('cli', target, {
+            file,
+            format,
+            lines,
+            inserted,
+            duplicates,
+            errors,
+          });
           for (const e of report.errorSamples) io.stderr.write(`${file}:${e.line}: ${e.message}\n`);
           if (report.errors > report.errorSamples.length)
             io.stderr.write(`... and ${report.errors - report.errorSamples.length} more bad lines\n`);

@@ -11,6 +11,7 @@ import { registerServeCommand } from './serve.js';
 import { registerReportCommand } from './report.js';
 import { registerDsaCommand } from './dsa.js';
 import { registerResearchCommand } from './research.js';
+import { registerOrderCommand } from './order.js';
 import { registerSharingCommand } from './sharing.js';
 
 /** Every CLI command registers itself here, one file per command. */
@@ -27,5 +28,6 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerReportCommand(program, io);
   registerDsaCommand(program, io);
   registerResearchCommand(program, io);
+  registerOrderCommand(program, io);
   registerSharingCommand(program, io);
 }

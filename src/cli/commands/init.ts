@@ -111,22 +111,13 @@ export function registerAdminKeyCommand(program: Command, io: CliIo): void {
         const init = await initialise(ctx);
         const key = init.adminKey
           ? init.adminKey
-          : await ctx.mutate('cli', async (m) => {
-              const issued = await m.apiKeys.create(init.organisation.id, {
+          : (
+              await ctx.accounts.createKey('cli', init.organisation.id, {
                 name: options.name,
                 role: 'admin',
-                createdBy: 'cli',
                 instanceAdmin: true,
-              });
-              await m.audit({
-                orgId: init.organisation.id,
-                action: 'key.create',
-                subjectType: 'api_key',
-                subjectId: issued.info.id,
-                detail: { name: issued.info.name, role: 'admin', instance_admin: true },
-              });
-              return issued.key;
-            });
+              })
+            ).key;
         io.stdout.write(
           options.json
             ? JSON.stringify({ admin_key: key }) + '\n'

@@ -3,10 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { KaitiakiError, ValidationError } from '../../core/errors.js';
-import { signalsOf } from '../../hashing/hash-file.js';
 import { hashFilesInParallel } from '../../hashing/worker-pool.js';
 import type { CliIo } from '../io.js';
 import { addStoreOptions, openStore, type StoreOptions } from './context.js';
+import { signalsOf } from '../../signals/registry.js';
 
 interface MatchOptions extends StoreOptions {
   server?: string;

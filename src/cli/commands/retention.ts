@@ -1,4 +1,7 @@
-/** `kaitiaki retention purge`: delete media and uploader ids past the retention period (also runs daily in serve). */
+/**
+ * `kaitiaki retention purge`: delete media and uploader ids past the retention period, and the content preserved
+ * after removal orders whose (maybe extended) preservation ended (also runs every six hours in serve).
+ */
 import type { Command } from 'commander';
 import { readConfig } from '../../config/config.js';
 import { AppContext } from '../../context.js';
@@ -24,6 +27,10 @@ export function registerRetentionCommand(program: Command, io: CliIo): void {
         const result = await ctx.review.purgeExpired();
         io.stdout.write(
           `retention: purged ${result.media} media files and ${result.uploaderIds} uploader ids of submissions before ${result.cutoff}\n`,
+        );
+        const preserved = await ctx.orders.purgePreservations();
+        io.stdout.write(
+          `preservation: ended for ${preserved.orders} removal orders; purged ${preserved.media} media files and ${preserved.uploaderIds} uploader ids\n`,
         );
       } finally {
         await ctx.close();

@@ -10,6 +10,7 @@ import { checkHmaListenAddress, hmaPrincipal, parseHmaListen, startHmaServer } f
 import { startServer } from '../../http/server.js';
 import type { CliIo } from '../io.js';
 import { initialise, printInit } from './init.js';
+import { createLogger } from '../../core/logger.js';
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -110,7 +111,12 @@ export function registerServeCommand(program: Command, io: CliIo): void {
             '--hma-listen and --hma-org go together (KAITIAKI_HMA_LISTEN and KAITIAKI_HMA_ORG)',
             'KAI_ERR_CONFIG',
           );
-        const ctx = await AppContext.open(config);
+        const format = options.logFormat ?? (process.stderr.isTTY ? 'pretty' : 'json');
+        const logger = createLogger(
+          format,
+          process.env.KAITIAKI_LOG_LEVEL ?? (options.quiet ? 'warn' : 'info'),
+        );
+        const ctx = await AppContext.open(config, logger);
         const init = await initialise(ctx);
         if (init.created) printInit(init, io, false, config.databaseUrl ? 'PostgreSQL' : config.dataDir);
         if (hma.listen && hma.org && cluster.isPrimary) {
@@ -137,7 +143,6 @@ export function registerServeCommand(program: Command, io: CliIo): void {
           if (n % 1_000_000 === 0) io.stderr.write(`  ${n} entries\n`);
         });
         io.stderr.write(`index loaded: ${report.entries} entries in ${report.seconds.toFixed(1)} s\n`);
-        const format = options.logFormat ?? (process.stderr.isTTY ? 'pretty' : 'json');
         const server = await startServer(ctx, { logger: options.quiet ? false : format });
         if (!cluster.isWorker)
           io.stdout.write(`Kaitiaki is serving on ${server.url} (API docs: ${server.url}/docs)\n`);

@@ -25,22 +25,12 @@ export function registerUserCommand(program: Command, io: CliIo): void {
       try {
         // 18 random bytes: a password nobody has to invent, to be changed or kept in a password manager.
         const password = randomBytes(18).toString('base64url');
-        const created = await ctx.mutate('cli', async (m) => {
-          const account = await m.users.create(organisation.id, {
-            email,
-            displayName: options.name,
-            role: options.role,
-            password,
-          });
-          await m.audit({
-            orgId: organisation.id,
-            action: 'user.create',
-            subjectType: 'user',
-            subjectId: account.id,
-            detail: { email: account.email, role: account.role, via: 'cli' },
-          });
-          return account;
-        });
+        const created = await ctx.accounts.createUser(
+          'cli',
+          organisation.id,
+          { email, displayName: options.name, role: options.role, password },
+          'cli',
+        );
         io.stdout.write(
           `created ${created.role} ${created.email} in ${organisation.name}; password (shown once): ${password}\n`,
         );

@@ -3,7 +3,7 @@
  * with a stable `code`. Server faults (5xx) are logged and answered without internal details.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { KaitiakiError } from '../../core/errors.js';
+import { KaitiakiError, ValidationError } from '../../core/errors.js';
 
 export interface Problem {
   type: string;
@@ -63,6 +63,7 @@ const FASTIFY_CLIENT_ERRORS: Record<string, string> = {
 };
 
 export function toProblem(err: FastifyError | Error): Problem {
+  if (err instanceof ValidationError && err.errors) return problem(400, err.code, err.message, err.errors);
   if (err instanceof KaitiakiError) return problem(err.httpStatus, err.code, err.message);
   const fastifyErr = err as FastifyError;
   if (fastifyErr.validation) {

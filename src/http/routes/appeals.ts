@@ -129,7 +129,7 @@ export async function appealRoutes(app: FastifyInstance, ctx: AppContext): Promi
     },
     async (request) => {
       const result = await ctx.appeals.decide(caller(request), request.params.id, request.body);
-      void ctx.deliverer.runOnce().catch(() => undefined);
+      void ctx.jobs.kick('outbox');
       return result;
     },
   );

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { AppContext } from '../../context.js';
 import { principalOf } from '../plugins/auth.js';
+import { BankView, ItemsOf, PageOf, ShareView } from '../schemas/views.js';
 import { errorResponses, IdParams, Labels, PageQuery } from '../schemas/common.js';
 import { bankView, shareView } from '../views.js';
 
@@ -48,25 +49,19 @@ export async function bankRoutes(app: FastifyInstance, ctx: AppContext): Promise
     '/v1/banks',
     {
       config: { permission: 'banks:write' },
-      schema: { tags, summary: 'Create a bank', body: CreateBank, response: errorResponses },
+      schema: {
+        tags,
+        summary: 'Create a bank',
+        body: CreateBank,
+        response: { 201: BankView, ...errorResponses },
+      },
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      const bank = await ctx.mutate(principal.label, async (m) => {
-        const created = await m.banks.create(principal.orgId, {
-          ...toInput(request.body),
-          name: request.body.name,
-        });
-        await m.audit({
-          orgId: principal.orgId,
-          action: 'bank.create',
-          subjectType: 'bank',
-          subjectId: created.id,
-          detail: { name: created.name },
-        });
-        return created;
+      const bank = await ctx.bankWrites.create(principal.label, principal.orgId, {
+        ...toInput(request.body),
+        name: request.body.name,
       });
-      await ctx.afterBankWrite();
       return reply.status(201).send(bankView(bank));
     },
   );
@@ -79,7 +74,7 @@ export async function bankRoutes(app: FastifyInstance, ctx: AppContext): Promise
         tags,
         summary: 'Banks you own and banks shared with you',
         querystring: PageQuery,
-        response: errorResponses,
+        response: { 200: PageOf(BankView), ...errorResponses },
       },
     },
     async (request) => {
@@ -92,7 +87,15 @@ export async function bankRoutes(app: FastifyInstance, ctx: AppContext): Promise
     '/v1/banks/:id',
     {
       config: { permission: 'banks:read' },
-      schema: { tags, summary: 'One bank', params: IdParams, response: errorResponses },
+      schema: {
+        tags,
+        summary: 'One bank',
+        params: IdParams,
+        response: {
+          200: Type.Intersect([BankView, Type.Object({ entry_count: Type.Integer({ minimum: 0 }) })]),
+          ...errorResponses,
+        },
+      },
     },
     async (request) => {
       const bank = await ctx.banks.getVisible(principalOf(request).orgId, request.params.id);
@@ -109,23 +112,18 @@ export async function bankRoutes(app: FastifyInstance, ctx: AppContext): Promise
         summary: 'Change a bank you own',
         params: IdParams,
         body: UpdateBank,
-        response: errorResponses,
+        response: { 200: BankView, ...errorResponses },
       },
     },
     async (request) => {
       const principal = principalOf(request);
-      const bank = await ctx.mutate(principal.label, async (m) => {
-        const updated = await m.banks.update(principal.orgId, request.params.id, toInput(request.body));
-        await m.audit({
-          orgId: principal.orgId,
-          action: 'bank.update',
-          subjectType: 'bank',
-          subjectId: updated.id,
-          detail: { changes: request.body },
-        });
-        return updated;
-      });
-      await ctx.afterBankWrite();
+      const bank = await ctx.bankWrites.update(
+        principal.label,
+        principal.orgId,
+        request.params.id,
+        toInput(request.body),
+        request.body,
+      );
       return bankView(bank);
     },
   );
@@ -143,16 +141,7 @@ export async function bankRoutes(app: FastifyInstance, ctx: AppContext): Promise
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      await ctx.mutate(principal.label, async (m) => {
-        await m.banks.delete(principal.orgId, request.params.id);
-        await m.audit({
-          orgId: principal.orgId,
-          action: 'bank.delete',
-          subjectType: 'bank',
-          subjectId: request.params.id,
-        });
-      });
-      await ctx.afterBankWrite();
+      await ctx.bankWrites.delete(principal.label, principal.orgId, request.params.id);
       return reply.status(204).send();
     },
   );
@@ -165,7 +154,7 @@ export async function bankRoutes(app: FastifyInstance, ctx: AppContext): Promise
         tags,
         summary: 'Who a bank you own is shared with',
         params: IdParams,
-        response: errorResponses,
+        response: { 200: ItemsOf(ShareView), ...errorResponses },
       },
     },
     async (request) => ({
@@ -182,24 +171,19 @@ export async function bankRoutes(app: FastifyInstance, ctx: AppContext): Promise
         summary: 'Share a bank you own with another organisation',
         params: IdParams,
         body: ShareBody,
-        response: errorResponses,
+        response: { 200: ItemsOf(ShareView), ...errorResponses },
       },
     },
     async (request) => {
       const principal = principalOf(request);
       const { organisation_id: withOrg, can_contribute: canContribute = false } = request.body;
-      const shares = await ctx.mutate(principal.label, async (m) => {
-        const result = await m.banks.share(principal.orgId, request.params.id, withOrg, canContribute);
-        await m.audit({
-          orgId: principal.orgId,
-          action: 'bank.share',
-          subjectType: 'bank',
-          subjectId: request.params.id,
-          detail: { organisation_id: withOrg, can_contribute: canContribute },
-        });
-        return result;
-      });
-      await ctx.afterBankWrite();
+      const shares = await ctx.bankWrites.share(
+        principal.label,
+        principal.orgId,
+        request.params.id,
+        withOrg,
+        canContribute,
+      );
       return { items: shares.map(shareView) };
     },
   );
@@ -212,23 +196,17 @@ export async function bankRoutes(app: FastifyInstance, ctx: AppContext): Promise
         tags,
         summary: 'Stop sharing a bank with an organisation',
         params: ShareParams,
-        response: errorResponses,
+        response: { 200: ItemsOf(ShareView), ...errorResponses },
       },
     },
     async (request) => {
       const principal = principalOf(request);
-      const shares = await ctx.mutate(principal.label, async (m) => {
-        const result = await m.banks.unshare(principal.orgId, request.params.id, request.params.orgId);
-        await m.audit({
-          orgId: principal.orgId,
-          action: 'bank.unshare',
-          subjectType: 'bank',
-          subjectId: request.params.id,
-          detail: { organisation_id: request.params.orgId },
-        });
-        return result;
-      });
-      await ctx.afterBankWrite();
+      const shares = await ctx.bankWrites.unshare(
+        principal.label,
+        principal.orgId,
+        request.params.id,
+        request.params.orgId,
+      );
       return { items: shares.map(shareView) };
     },
   );

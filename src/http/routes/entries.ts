@@ -15,6 +15,7 @@ import {
   PageQuery,
   SignalTypeName,
 } from '../schemas/common.js';
+import { EntryView, PageOf } from '../schemas/views.js';
 import { entryView } from '../views.js';
 
 const Status = Type.Union(ENTRY_STATUSES.map((s) => Type.Literal(s)));
@@ -72,7 +73,11 @@ export async function entryRoutes(app: FastifyInstance, ctx: AppContext): Promis
         summary: 'Add a signal to a bank (idempotent on type and value)',
         params: IdParams,
         body: CreateEntry,
-        response: errorResponses,
+        response: {
+          200: Type.Intersect([EntryView, Type.Object({ created: Type.Boolean() })]),
+          201: Type.Intersect([EntryView, Type.Object({ created: Type.Boolean() })]),
+          ...errorResponses,
+        },
       },
     },
     async (request, reply) => {
@@ -96,19 +101,7 @@ export async function entryRoutes(app: FastifyInstance, ctx: AppContext): Promis
           defaultLabels: bank.defaultLabels,
         },
       );
-      const { entry, created } = await ctx.mutate(principal.label, async (m) => {
-        const result = await m.entries.add(row);
-        if (result.created) {
-          await m.audit({
-            orgId: bank.orgId,
-            action: 'entry.create',
-            subjectType: 'entry',
-            subjectId: result.entry.id,
-            detail: { bank_id: bank.id, signal_type: result.entry.signalType },
-          });
-        }
-        return result;
-      });
+      const [{ entry, created }] = await ctx.bankWrites.addEntries(principal.label, bank, [row]);
       return reply.status(created ? 201 : 200).send({ ...entryView(entry), created });
     },
   );
@@ -122,7 +115,7 @@ export async function entryRoutes(app: FastifyInstance, ctx: AppContext): Promis
         summary: 'List the entries of a bank',
         params: IdParams,
         querystring: ListQuery,
-        response: errorResponses,
+        response: { 200: PageOf(EntryView), ...errorResponses },
       },
     },
     async (request) => {
@@ -143,7 +136,12 @@ export async function entryRoutes(app: FastifyInstance, ctx: AppContext): Promis
     '/v1/banks/:id/entries/:entryId',
     {
       config: { permission: 'entries:read' },
-      schema: { tags, summary: 'One entry', params: BankEntryParams, response: errorResponses },
+      schema: {
+        tags,
+        summary: 'One entry',
+        params: BankEntryParams,
+        response: { 200: EntryView, ...errorResponses },
+      },
     },
     async (request) => {
       const bank = await ctx.banks.getVisible(principalOf(request).orgId, request.params.id);
@@ -160,23 +158,18 @@ export async function entryRoutes(app: FastifyInstance, ctx: AppContext): Promis
         summary: "Change an entry's labels, note or status",
         params: BankEntryParams,
         body: UpdateEntry,
-        response: errorResponses,
+        response: { 200: EntryView, ...errorResponses },
       },
     },
     async (request) => {
       const principal = principalOf(request);
       const bank = await ctx.banks.getOwned(principal.orgId, request.params.id);
-      const entry = await ctx.mutate(principal.label, async (m) => {
-        const updated = await m.entries.update(bank.id, request.params.entryId, request.body);
-        await m.audit({
-          orgId: bank.orgId,
-          action: 'entry.update',
-          subjectType: 'entry',
-          subjectId: updated.id,
-          detail: { bank_id: bank.id, changes: request.body },
-        });
-        return updated;
-      });
+      const entry = await ctx.bankWrites.updateEntry(
+        principal.label,
+        bank,
+        request.params.entryId,
+        request.body,
+      );
       return entryView(entry);
     },
   );
@@ -190,16 +183,7 @@ export async function entryRoutes(app: FastifyInstance, ctx: AppContext): Promis
     async (request, reply) => {
       const principal = principalOf(request);
       const bank = await ctx.banks.getOwned(principal.orgId, request.params.id);
-      await ctx.mutate(principal.label, async (m) => {
-        const deleted = await m.entries.delete(bank.id, request.params.entryId);
-        await m.audit({
-          orgId: bank.orgId,
-          action: 'entry.delete',
-          subjectType: 'entry',
-          subjectId: deleted.id,
-          detail: { bank_id: bank.id, signal_type: deleted.signalType, value: deleted.value },
-        });
-      });
+      await ctx.bankWrites.deleteEntry(principal.label, bank, request.params.entryId);
       return reply.status(204).send();
     },
   );
@@ -217,7 +201,16 @@ export async function entryRoutes(app: FastifyInstance, ctx: AppContext): Promis
           'optionally labels (separated by |),note,external_id,status. Bad lines are reported with their numbers and skipped unless stop_on_error=true.',
         params: IdParams,
         querystring: ImportQuery,
-        response: errorResponses,
+        response: {
+          200: Type.Object({
+            lines: Type.Integer(),
+            inserted: Type.Integer(),
+            duplicates: Type.Integer(),
+            errors: Type.Integer(),
+            error_samples: Type.Array(Type.Object({ line: Type.Integer(), message: Type.String() })),
+          }),
+          ...errorResponses,
+        },
       },
     },
     async (request) => {
@@ -240,21 +233,13 @@ export async function entryRoutes(app: FastifyInstance, ctx: AppContext): Promis
         stopOnError: request.query.stop_on_error,
       });
       // The entries commit in batches as they stream in; the import itself is recorded once, with its counts.
-      await ctx.mutate(principal.label, (m) =>
-        m.audit({
-          orgId: bank.orgId,
-          action: 'bank.import',
-          subjectType: 'bank',
-          subjectId: bank.id,
-          detail: {
-            format,
-            lines: report.lines,
-            inserted: report.inserted,
-            duplicates: report.duplicates,
-            errors: report.errors,
-          },
-        }),
-      );
+      await ctx.bankWrites.recordImport(principal.label, bank, {
+        format,
+        lines: report.lines,
+        inserted: report.inserted,
+        duplicates: report.duplicates,
+        errors: report.errors,
+      });
       return {
         lines: report.lines,
         inserted: report.inserted,

@@ -2,12 +2,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { AppContext } from '../../context.js';
 import { ValidationError } from '../../core/errors.js';
-import { hashBuffer, signalsOf, type HashResult } from '../../hashing/hash-file.js';
+import { hashBuffer, type HashResult } from '../../hashing/hash-file.js';
 import { formatVpdqSignal } from '../../hashing/vpdq/format.js';
-import { bucketStatsView } from '../../index/signal-index.js';
+import { bucketStatsView } from '../../matching/signal-index-set.js';
 import { principalOf } from '../plugins/auth.js';
 import { errorResponses, Signal } from '../schemas/common.js';
 import { matchView } from '../views.js';
+import { signalsOf } from '../../signals/registry.js';
 
 /** The one uploaded file of a multipart request (any field name), read with the upload size limit. */
 /** Longest text field accepted beside an uploaded file (ids, names, JSON metadata). */
@@ -63,6 +64,9 @@ export function hashOptions(ctx: AppContext) {
   };
 }
 
+/** Types whose view above carries more than the value (quality, frames). */
+const KNOWN_HASH_VIEWS = new Set(['pdq', 'vpdq', 'md5', 'sha256']);
+
 function hashView(result: HashResult) {
   return {
     content_type: result.type,
@@ -75,6 +79,12 @@ function hashView(result: HashResult) {
       ...(result.vpdq ? { vpdq: { value: formatVpdqSignal(result.vpdq), frames: result.vpdq.length } } : {}),
       ...(result.md5 ? { md5: { value: result.md5 } } : {}),
       ...(result.sha256 ? { sha256: { value: result.sha256 } } : {}),
+      // Any other registered type that reads a signal off a hashed file.
+      ...Object.fromEntries(
+        signalsOf(result)
+          .filter((s) => !KNOWN_HASH_VIEWS.has(s.type))
+          .map((s) => [s.type, { value: s.value }]),
+      ),
     },
   };
 }

@@ -12,11 +12,11 @@ import { Type, type Static } from 'typebox';
 import type { Principal } from '../../auth/roles.js';
 import type { AppContext } from '../../context.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../core/errors.js';
-import { hashBuffer, signalsOf, type HashResult } from '../../hashing/hash-file.js';
+import { hashBuffer, type HashResult } from '../../hashing/hash-file.js';
 import { formatVpdqSignal } from '../../hashing/vpdq/format.js';
 import { fetchMedia } from '../../media/fetch-media.js';
-import { bucketStatsView } from '../../index/signal-index.js';
-import { getSignalType } from '../../signals/registry.js';
+import { bucketStatsView } from '../../matching/signal-index-set.js';
+import { getSignalType, hmaBanksFor, hmaNameOf, signalsOf, typeFromHmaName } from '../../signals/registry.js';
 import type { Bank } from '../../store/banks.js';
 import { prepareEntry, type Entry, type HmaContentInfo } from '../../store/entries.js';
 import { principalOf } from '../plugins/auth.js';
@@ -24,10 +24,8 @@ import { hashOptions } from './hashing.js';
 import { registerHmaExchangeRoutes } from './hma-exchanges.js';
 
 const tags = ['hma'];
-const TO_HMA: Record<string, string> = { md5: 'video_md5' };
-const FROM_HMA: Record<string, string> = { video_md5: 'md5' };
-const ourType = (hmaType: string) => FROM_HMA[hmaType] ?? hmaType;
-const hmaType = (ours: string) => TO_HMA[ours] ?? ours;
+const ourType = typeFromHmaName;
+const hmaType = hmaNameOf;
 const HMA_BANK_NAME = /^[A-Z_][A-Z0-9_]*$/;
 
 function hmaHashes(result: HashResult): Record<string, string> {
@@ -245,10 +243,7 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
     return Object.fromEntries(Object.entries(out).filter(([name]) => wanted.has(name)));
   };
   /** The signals of hashed media that HMA banks and looks up: pdq, vpdq, and video_md5 for videos. */
-  const bankable = (hashed: HashResult) =>
-    signalsOf(hashed).filter(
-      (s) => s.type === 'pdq' || s.type === 'vpdq' || (s.type === 'md5' && hashed.type === 'video'),
-    );
+  const bankable = (hashed: HashResult) => signalsOf(hashed).filter((s) => hmaBanksFor(s.type, hashed.type));
   /** The ids of the banks named in `banks=A,B`; as HMA, a name that is no bank of yours just matches nothing. */
   const bankNames = async (orgId: number, names: string | undefined): Promise<Set<number> | undefined> => {
     if (!names) return undefined;
@@ -496,18 +491,12 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
         const principal = principalOf(request);
         // As HMA: enabled_ratio wins over enabled; neither gives 1.0.
         const enabledRatio = enabled_ratio ?? (enabled === false ? 0 : 1);
-        const bank = await ctx.mutate(principal.label, async (m) => {
-          const created = await m.banks.create(principal.orgId, { name, enabledRatio });
-          await m.audit({
-            orgId: principal.orgId,
-            action: 'bank.create',
-            subjectType: 'bank',
-            subjectId: created.id,
-            detail: { name, enabled_ratio: enabledRatio, via: 'hma' },
-          });
-          return created;
-        });
-        await ctx.afterBankWrite();
+        const bank = await ctx.bankWrites.create(
+          principal.label,
+          principal.orgId,
+          { name, enabledRatio },
+          'hma',
+        );
         return reply.status(201).send(bankJson(bank));
       } catch (err) {
         // HMA answers 403 when the bank exists.
@@ -539,18 +528,14 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
         ...(name ? { name } : {}),
         ...(enabledRatio !== undefined ? { enabledRatio } : {}),
       };
-      const updated = await ctx.mutate(principal.label, async (m) => {
-        const result = await m.banks.update(principal.orgId, bank.id, changes);
-        await m.audit({
-          orgId: principal.orgId,
-          action: 'bank.update',
-          subjectType: 'bank',
-          subjectId: bank.id,
-          detail: { changes, via: 'hma' },
-        });
-        return result;
-      });
-      await ctx.afterBankWrite();
+      const updated = await ctx.bankWrites.update(
+        principal.label,
+        principal.orgId,
+        bank.id,
+        changes,
+        changes,
+        'hma',
+      );
       return bankJson(updated);
     },
   );
@@ -561,17 +546,7 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
     async (request) => {
       const principal = principalOf(request);
       const bank = await ctx.banks.getVisibleByName(principal.orgId, request.params.bank);
-      await ctx.mutate(principal.label, async (m) => {
-        await m.banks.delete(principal.orgId, bank.id);
-        await m.audit({
-          orgId: principal.orgId,
-          action: 'bank.delete',
-          subjectType: 'bank',
-          subjectId: bank.id,
-          detail: { via: 'hma' },
-        });
-      });
-      await ctx.afterBankWrite();
+      await ctx.bankWrites.delete(principal.label, principal.orgId, bank.id, 'hma');
       return { message: `Bank ${bank.name} deleted` };
     },
   );
@@ -600,25 +575,10 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
       ...prepareEntry({ signalType: signal.type, value: signal.value, note: note ?? null }, context),
       hma,
     }));
-    return ctx.mutate(principal.label, async (m) => {
-      let id = 0;
-      const added: Record<string, string> = {};
-      for (const row of rows) {
-        const { entry, created } = await m.entries.add(row);
-        if (created) {
-          await m.audit({
-            orgId: bank.orgId,
-            action: 'entry.create',
-            subjectType: 'entry',
-            subjectId: entry.id,
-            detail: { bank_id: bank.id, signal_type: entry.signalType, via: 'hma' },
-          });
-        }
-        id ||= entry.id;
-        added[hmaType(entry.signalType)] = entry.value;
-      }
-      return { id, signals: added };
-    });
+    const results = await ctx.bankWrites.addEntries(principal.label, bank, rows, 'hma');
+    const added: Record<string, string> = {};
+    for (const { entry } of results) added[hmaType(entry.signalType)] = entry.value;
+    return { id: results[0]?.entry.id ?? 0, signals: added };
   };
 
   app.post<{ Params: Static<typeof BankParams>; Querystring: Static<typeof AddContentQuery> }>(
@@ -729,17 +689,14 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
         ...(disable_until_ts !== undefined ? { hma: { ...current.hma, disable_until_ts } } : {}),
         ...(note !== undefined ? { note } : {}),
       };
-      const entry = await ctx.mutate(principal.label, async (m) => {
-        const updated = await m.entries.update(bank.id, request.params.id, changes);
-        await m.audit({
-          orgId: bank.orgId,
-          action: 'entry.update',
-          subjectType: 'entry',
-          subjectId: updated.id,
-          detail: { bank_id: bank.id, changes, via: 'hma' },
-        });
-        return updated;
-      });
+      const entry = await ctx.bankWrites.updateEntry(
+        principal.label,
+        bank,
+        request.params.id,
+        changes,
+        changes,
+        'hma',
+      );
       return { id: entry.id, disable_until_ts: disableUntil(entry), bank: bankJson(bank) };
     },
   );
@@ -751,16 +708,7 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
       const principal = principalOf(request);
       const bank = await ctx.banks.getVisibleByName(principal.orgId, request.params.bank);
       await ctx.banks.getOwned(principal.orgId, bank.id);
-      await ctx.mutate(principal.label, async (m) => {
-        const deleted = await m.entries.delete(bank.id, request.params.id);
-        await m.audit({
-          orgId: bank.orgId,
-          action: 'entry.delete',
-          subjectType: 'entry',
-          subjectId: deleted.id,
-          detail: { bank_id: bank.id, via: 'hma' },
-        });
-      });
+      await ctx.bankWrites.deleteEntry(principal.label, bank, request.params.id, 'hma');
       return { deleted: 1 };
     },
   );

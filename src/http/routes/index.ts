@@ -4,6 +4,8 @@ import { appealRoutes } from './appeals.js';
 import { auditRoutes } from './audit.js';
 import { bankRoutes } from './banks.js';
 import { entryRoutes } from './entries.js';
+import { feedbackRoutes } from './feedback.js';
+import { sharingRoutes } from './sharing.js';
 import { hashingRoutes } from './hashing.js';
 import { healthRoutes } from './health.js';
 import { hmaRoutes } from './hma.js';
@@ -11,13 +13,18 @@ import { keyRoutes } from './keys.js';
 import { organisationRoutes } from './organisations.js';
 import { orderRoutes } from './orders.js';
 import { peopleRoutes } from './people.js';
-import { reviewRoutes } from './review.js';
+import { webhookRoutes } from './actions/webhooks.js';
+import { caseRoutes } from './review/cases.js';
+import { policyRoutes } from './review/policies.js';
+import { reportRoutes } from './review/reports.js';
+import { statementRoutes } from './review/statements.js';
+import { submissionRoutes } from './review/submissions.js';
 import { shareRoutes } from './shares.js';
 import { transparencyRoutes } from './transparency.js';
 import { researchRoutes } from './research.js';
 import { subscriptionRoutes } from './subscriptions.js';
 
-/** Every route group, registered explicitly. */
+/** Every route group, registered explicitly: one file per resource, in folders that mirror the domain. */
 export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   for (const routes of [
     healthRoutes,
@@ -26,10 +33,17 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
     bankRoutes,
     shareRoutes,
     entryRoutes,
+    feedbackRoutes,
+    sharingRoutes,
     hashingRoutes,
     hmaRoutes,
     auditRoutes,
-    reviewRoutes,
+    submissionRoutes,
+    reportRoutes,
+    caseRoutes,
+    statementRoutes,
+    policyRoutes,
+    webhookRoutes,
     peopleRoutes,
     orderRoutes,
     appealRoutes,

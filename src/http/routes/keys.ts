@@ -3,6 +3,7 @@ import { Type, type Static } from 'typebox';
 import { ROLES } from '../../auth/roles.js';
 import type { AppContext } from '../../context.js';
 import { principalOf } from '../plugins/auth.js';
+import { ApiKeyView, ItemsOf } from '../schemas/views.js';
 import { errorResponses, IdParams } from '../schemas/common.js';
 import { apiKeyView } from '../views.js';
 
@@ -23,25 +24,18 @@ export async function keyRoutes(app: FastifyInstance, ctx: AppContext): Promise<
         tags: ['keys'],
         summary: 'Create an API key for your organisation; the key is shown only in this response',
         body: CreateKey,
-        response: errorResponses,
+        response: {
+          201: Type.Intersect([
+            Type.Object({ key: Type.String({ description: 'shown only here' }) }),
+            ApiKeyView,
+          ]),
+          ...errorResponses,
+        },
       },
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      const { key, info } = await ctx.mutate(principal.label, async (m) => {
-        const created = await m.apiKeys.create(principal.orgId, {
-          ...request.body,
-          createdBy: principal.label,
-        });
-        await m.audit({
-          orgId: principal.orgId,
-          action: 'key.create',
-          subjectType: 'api_key',
-          subjectId: created.info.id,
-          detail: { name: created.info.name, role: created.info.role },
-        });
-        return created;
-      });
+      const { key, info } = await ctx.accounts.createKey(principal.label, principal.orgId, request.body);
       return reply.status(201).send({ key, ...apiKeyView(info) });
     },
   );
@@ -50,7 +44,11 @@ export async function keyRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     '/v1/keys',
     {
       config: { permission: 'keys:manage' },
-      schema: { tags: ['keys'], summary: "List your organisation's API keys", response: errorResponses },
+      schema: {
+        tags: ['keys'],
+        summary: "List your organisation's API keys",
+        response: { 200: ItemsOf(ApiKeyView), ...errorResponses },
+      },
     },
     async (request) => ({
       items: (await ctx.apiKeys.list(principalOf(request).orgId)).map(apiKeyView),
@@ -61,21 +59,16 @@ export async function keyRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     '/v1/keys/:id',
     {
       config: { permission: 'keys:manage' },
-      schema: { tags: ['keys'], summary: 'Revoke an API key', params: IdParams, response: errorResponses },
+      schema: {
+        tags: ['keys'],
+        summary: 'Revoke an API key',
+        params: IdParams,
+        response: { 200: ApiKeyView, ...errorResponses },
+      },
     },
     async (request) => {
       const principal = principalOf(request);
-      const info = await ctx.mutate(principal.label, async (m) => {
-        const revoked = await m.apiKeys.revoke(principal.orgId, request.params.id);
-        await m.audit({
-          orgId: principal.orgId,
-          action: 'key.revoke',
-          subjectType: 'api_key',
-          subjectId: revoked.id,
-        });
-        return revoked;
-      });
-      ctx.apiKeys.forget(info.id);
+      const info = await ctx.accounts.revokeKey(principal.label, principal.orgId, request.params.id);
       return apiKeyView(info);
     },
   );

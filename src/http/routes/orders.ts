@@ -146,7 +146,7 @@ export async function orderRoutes(app: FastifyInstance, ctx: AppContext): Promis
         b.annex === 'II'
           ? await ctx.orders.confirm(caller(request), request.params.id, b)
           : await ctx.orders.cannotComply(caller(request), request.params.id, b);
-      void ctx.deliverer.runOnce().catch(() => undefined);
+      void ctx.jobs.kick('outbox');
       return result;
     },
   );
@@ -214,7 +214,7 @@ export async function orderRoutes(app: FastifyInstance, ctx: AppContext): Promis
     },
     async (request) => {
       const result = await ctx.orders.reinstate(caller(request), request.params.id, request.body);
-      void ctx.deliverer.runOnce().catch(() => undefined);
+      void ctx.jobs.kick('outbox');
       return result;
     },
   );
@@ -232,6 +232,32 @@ export async function orderRoutes(app: FastifyInstance, ctx: AppContext): Promis
       },
     },
     async (request) => ctx.orders.extendNonDisclosure(caller(request), request.params.id, request.body),
+  );
+
+  app.post<{
+    Params: Static<typeof IdParams>;
+    Body: { until: string; reason: string; requested_by?: 'court' | 'competent_authority' };
+  }>(
+    '/v1/orders/:id/preservation',
+    {
+      config: { permission: 'orders:read' },
+      schema: {
+        tags,
+        summary:
+          'Extend the preservation of removed content and its data (TCO Art. 6(2)): the issuing authority, or the platform recording a court request',
+        params: IdParams,
+        body: Type.Object(
+          {
+            until: DateTime,
+            reason: Type.String({ minLength: 3, maxLength: 2000 }),
+            requested_by: Type.Optional(literals(['court', 'competent_authority'] as const)),
+          },
+          { additionalProperties: false },
+        ),
+        response: errorResponses,
+      },
+    },
+    async (request) => ctx.orders.extendPreservation(caller(request), request.params.id, request.body),
   );
 
   app.post<{ Body: Static<typeof ReferralBody> }>(
@@ -319,21 +345,16 @@ export async function orderRoutes(app: FastifyInstance, ctx: AppContext): Promis
     async (request) => {
       const p = principalOf(request);
       const b = request.body;
-      const settings = await ctx.mutate(p.label, async (m) => {
-        const s = await ctx.orgSettingsFor(m.db).put(p.orgId, {
+      const settings = await ctx.accounts.updateSettings(
+        p.label,
+        p.orgId,
+        {
           ...(b.hosts ? { hosts: b.hosts } : {}),
           ...(b.appeal_window_days !== undefined ? { appealWindowDays: b.appeal_window_days } : {}),
           ...(b.publish_reports !== undefined ? { publishReports: b.publish_reports } : {}),
-        });
-        await m.audit({
-          orgId: p.orgId,
-          action: 'settings.recourse',
-          subjectType: 'organisation',
-          subjectId: p.orgId,
-          detail: { ...b },
-        });
-        return s;
-      });
+        },
+        b,
+      );
       return settingsView(settings);
     },
   );

@@ -4,6 +4,7 @@ import { ROLES } from '../../auth/roles.js';
 import type { AppContext } from '../../context.js';
 import { ORGANISATION_KINDS } from '../../store/organisations.js';
 import { principalOf } from '../plugins/auth.js';
+import { ItemsOf, OrganisationView } from '../schemas/views.js';
 import { errorResponses } from '../schemas/common.js';
 import { apiKeyView, organisationView } from '../views.js';
 
@@ -61,29 +62,12 @@ export async function organisationRoutes(app: FastifyInstance, ctx: AppContext):
     async (request, reply) => {
       const principal = principalOf(request);
       const { admin_key: firstKey } = request.body;
-      const { org, key } = await ctx.mutate(principal.label, async (m) => {
-        const created = await m.organisations.create(request.body.name, request.body.kind);
-        await m.audit({
-          orgId: principal.orgId,
-          action: 'organisation.create',
-          subjectType: 'organisation',
-          subjectId: created.id,
-          detail: { name: created.name, kind: created.kind },
-        });
-        const issued = firstKey
-          ? await m.apiKeys.create(created.id, { ...firstKey, createdBy: principal.label })
-          : null;
-        if (issued) {
-          await m.audit({
-            orgId: created.id,
-            action: 'key.create',
-            subjectType: 'api_key',
-            subjectId: issued.info.id,
-            detail: { name: issued.info.name, role: issued.info.role },
-          });
-        }
-        return { org: created, key: issued };
-      });
+      const { org, key } = await ctx.accounts.createOrganisation(
+        principal.label,
+        principal.orgId,
+        { name: request.body.name, kind: request.body.kind },
+        firstKey,
+      );
       return reply.status(201).send({
         organisation: organisationView(org),
         ...(key ? { api_key: { key: key.key, ...apiKeyView(key.info) } } : {}),
@@ -95,7 +79,11 @@ export async function organisationRoutes(app: FastifyInstance, ctx: AppContext):
     '/v1/organisations',
     {
       config: { permission: 'instance:organisations' },
-      schema: { tags: ['organisations'], summary: 'List organisations', response: errorResponses },
+      schema: {
+        tags: ['organisations'],
+        summary: 'List organisations',
+        response: { 200: ItemsOf(OrganisationView), ...errorResponses },
+      },
     },
     async () => ({
       items: (await ctx.organisations.list()).map(organisationView),

@@ -74,10 +74,7 @@ export async function peopleRoutes(app: FastifyInstance, ctx: AppContext): Promi
         throw new AuthError('email or password is wrong', 'KAI_ERR_SIGN_IN_FAILED');
       }
       await ctx.signInFailures.clear(email);
-      const { token, session } = await ctx.sessions.create(user);
-      await ctx.mutate(`user:${user.id}`, (m) =>
-        m.audit({ orgId: user.orgId, action: 'session.create', subjectType: 'user', subjectId: user.id }),
-      );
+      const { token, session } = await ctx.accounts.startSession(user);
       reply.setCookie(SESSION_COOKIE, token, {
         httpOnly: true,
         sameSite: 'strict',
@@ -133,21 +130,11 @@ export async function peopleRoutes(app: FastifyInstance, ctx: AppContext): Promi
     async (request, reply) => {
       const principal = principalOf(request);
       const b = request.body;
-      const user = await ctx.mutate(principal.label, async (m) => {
-        const created = await m.users.create(principal.orgId, {
-          email: b.email,
-          displayName: b.display_name,
-          role: b.role,
-          password: b.password,
-        });
-        await m.audit({
-          orgId: principal.orgId,
-          action: 'user.create',
-          subjectType: 'user',
-          subjectId: created.id,
-          detail: { email: created.email, role: created.role },
-        });
-        return created;
+      const user = await ctx.accounts.createUser(principal.label, principal.orgId, {
+        email: b.email,
+        displayName: b.display_name,
+        role: b.role,
+        password: b.password,
       });
       return reply.status(201).send({
         id: user.id,
@@ -175,17 +162,7 @@ export async function peopleRoutes(app: FastifyInstance, ctx: AppContext): Promi
       const user = await ctx.users.get(request.params.id);
       if (!user || user.orgId !== principal.orgId)
         throw new NotFoundError(`user ${request.params.id} not found`);
-      const cleared = await ctx.mutate(principal.label, async (m) => {
-        const had = await m.signInFailures.clear(user.email);
-        await m.audit({
-          orgId: principal.orgId,
-          action: 'user.unlock',
-          subjectType: 'user',
-          subjectId: user.id,
-          detail: { had_failures: had },
-        });
-        return had;
-      });
+      const cleared = await ctx.accounts.unlockUser(principal.label, principal.orgId, user);
       return { id: user.id, unlocked: cleared };
     },
   );

@@ -9,6 +9,7 @@ import type { AppContext } from '../../context.js';
 import { POLICY_ACTIONS } from '../../review/policy.js';
 import { DEFAULT_SHARE_POLICY } from '../../store/banks.js';
 import { principalOf } from '../plugins/auth.js';
+import { IncomingShareView, ItemsOf } from '../schemas/views.js';
 import { errorResponses } from '../schemas/common.js';
 import { incomingShareView } from '../views.js';
 
@@ -27,7 +28,7 @@ export async function shareRoutes(app: FastifyInstance, ctx: AppContext): Promis
       schema: {
         tags,
         summary: 'Banks offered to your organisation, and the shares you accepted',
-        response: errorResponses,
+        response: { 200: ItemsOf(IncomingShareView), ...errorResponses },
       },
     },
     async (request) => ({
@@ -44,25 +45,18 @@ export async function shareRoutes(app: FastifyInstance, ctx: AppContext): Promis
         summary: 'Accept a bank offered to you (or change the policy of one you accepted)',
         params: BankParams,
         body: AcceptBody,
-        response: errorResponses,
+        response: { 200: IncomingShareView, ...errorResponses },
       },
     },
     async (request) => {
       const principal = principalOf(request);
       const policy = request.body?.policy ?? DEFAULT_SHARE_POLICY;
-      const share = await ctx.mutate(principal.label, async (m) => {
-        const accepted = await m.banks.acceptShare(principal.orgId, request.params.bankId, policy);
-        await m.audit({
-          orgId: principal.orgId,
-          action: 'share.accept',
-          subjectType: 'bank',
-          subjectId: request.params.bankId,
-          detail: { policy, owner_organisation_id: accepted.ownerOrgId },
-        });
-        return accepted;
-      });
-      ctx.review.forgetPolicies(principal.orgId);
-      await ctx.afterBankWrite();
+      const share = await ctx.bankWrites.acceptShare(
+        principal.label,
+        principal.orgId,
+        request.params.bankId,
+        policy,
+      );
       return incomingShareView(share);
     },
   );
@@ -80,18 +74,7 @@ export async function shareRoutes(app: FastifyInstance, ctx: AppContext): Promis
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      await ctx.mutate(principal.label, async (m) => {
-        await m.banks.leaveShare(principal.orgId, request.params.bankId);
-        await m.audit({
-          orgId: principal.orgId,
-          action: 'share.leave',
-          subjectType: 'bank',
-          subjectId: request.params.bankId,
-          detail: {},
-        });
-      });
-      ctx.review.forgetPolicies(principal.orgId);
-      await ctx.afterBankWrite();
+      await ctx.bankWrites.leaveShare(principal.label, principal.orgId, request.params.bankId);
       return reply.status(204).send();
     },
   );

@@ -34,6 +34,12 @@ export async function transparencyRoutes(app: FastifyInstance, ctx: AppContext):
     format: 'json' | 'csv' | 'html' = 'json',
   ) => {
     const { body, contentType } = ctx.transparency.render(report, format);
+    // The printable page carries its own inline style (and inline SVG charts); it runs no script at all.
+    if (format === 'html')
+      reply.header(
+        'content-security-policy',
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'",
+      );
     return reply.type(contentType).send(body);
   };
 

@@ -13,6 +13,10 @@ import * as hmaRatio from './20261203T150000Z-hma-ratio.js';
 import * as reviewConsole from './20261203T160000Z-review-console.js';
 import * as ordersAppeals from './20261203T160000Z-orders-appeals.js';
 import * as research from './20261203T170000Z-research.js';
+import * as jobs from './20261203T190000Z-jobs.js';
+import * as signalFeedback from './20261203T193000Z-signal-feedback.js';
+import * as sharingFeed from './20261203T194000Z-sharing-feed.js';
+import * as ordersRollupsPreservation from './20261203T201000Z-orders-rollups-preservation.js';
 import * as sources from './20261203T200100Z-sources.js';
 
 export interface DialectMigration {
@@ -33,5 +37,9 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Dialec
   ['20261203T160000Z-review-console', reviewConsole],
   ['20261203T160000Z-orders-appeals', ordersAppeals],
   ['20261203T170000Z-research', research],
+  ['20261203T190000Z-jobs', jobs],
+  ['20261203T193000Z-signal-feedback', signalFeedback],
+  ['20261203T194000Z-sharing-feed', sharingFeed],
   ['20261203T200100Z-sources', sources],
+  ['20261203T201000Z-orders-rollups-preservation', ordersRollupsPreservation],
 ];

@@ -9,6 +9,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** Per-field problems, when the server names them (`path` like `body/reference`). */
+    readonly errors: { path: string; message: string }[] = [],
   ) {
     super(message);
   }
@@ -36,6 +38,7 @@ export async function api<T>(
     detail?: string;
     code?: string;
     csrf_token?: string;
+    errors?: { path: string; message: string }[];
   };
   if (response.status === 401 && path !== '/v1/session') {
     // The session ran out (or was revoked): the app goes back to the sign-in screen and says why.
@@ -46,6 +49,7 @@ export async function api<T>(
       response.status,
       data.code ?? 'ERROR',
       data.detail ?? `request failed (${response.status})`,
+      data.errors ?? [],
     );
   if (data.csrf_token) csrfToken = data.csrf_token;
   return data as T;

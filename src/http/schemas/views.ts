@@ -1,0 +1,96 @@
+/**
+ * The API's answers, schema first: each view in ../views.ts is typed by its schema here, so the code cannot answer
+ * a field the documentation lacks, and the schemas make the 2xx answers of /openapi.json.
+ */
+import { Type, type TSchema } from 'typebox';
+
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+const Id = Type.Integer({ minimum: 1 });
+const Time = Type.String({ description: 'ISO 8601 time (UTC)' });
+
+export const OrganisationView = Type.Object({
+  id: Id,
+  name: Type.String(),
+  kind: Type.String(),
+  created_at: Time,
+});
+
+export const ApiKeyView = Type.Object({
+  id: Id,
+  organisation_id: Id,
+  name: Type.String(),
+  prefix: Type.String({ description: 'the first characters of the key, to recognise it' }),
+  role: Type.String(),
+  created_at: Time,
+  last_used_at: Nullable(Time),
+  revoked_at: Nullable(Time),
+});
+
+export const BankView = Type.Object({
+  id: Id,
+  organisation_id: Id,
+  name: Type.String(),
+  description: Type.String(),
+  default_labels: Type.Array(Type.String()),
+  thresholds: Type.Record(Type.String(), Type.Number(), {
+    description: 'signal type → inclusive distance threshold; types not listed use the default',
+  }),
+  enabled: Type.Boolean(),
+  sharing: Type.String(),
+  created_at: Time,
+  updated_at: Time,
+});
+
+export const ShareView = Type.Object({
+  organisation_id: Id,
+  can_contribute: Type.Boolean(),
+  status: Type.Union([Type.Literal('offered'), Type.Literal('accepted')]),
+  policy: Nullable(Type.String()),
+});
+
+export const IncomingShareView = Type.Object({
+  bank_id: Id,
+  bank_name: Type.String(),
+  owner: Type.Object({ id: Id, name: Type.String() }),
+  can_contribute: Type.Boolean(),
+  status: Type.Union([Type.Literal('offered'), Type.Literal('accepted')]),
+  policy: Nullable(Type.String()),
+  offered_at: Time,
+  accepted_at: Nullable(Time),
+});
+
+export const EntryView = Type.Object({
+  id: Id,
+  bank_id: Id,
+  signal_type: Type.String(),
+  value: Type.String(),
+  labels: Type.Array(Type.String()),
+  contributor_organisation_id: Id,
+  source: Type.String(),
+  external_id: Nullable(Type.String()),
+  note: Nullable(Type.String()),
+  status: Type.String(),
+  created_at: Time,
+  updated_at: Time,
+});
+
+export const MatchView = Type.Object({
+  signal_index: Type.Integer({ minimum: 0 }),
+  signal_type: Type.String(),
+  distance: Type.Number({ description: 'smaller is closer: Hamming distance, 0 for exact types' }),
+  detail: Type.Optional(Type.String()),
+  bank: Type.Object({ id: Id, name: Type.String(), organisation_id: Id }),
+  entry: Type.Object({
+    id: Id,
+    labels: Type.Array(Type.String()),
+    contributor_organisation_id: Id,
+    source: Type.String(),
+    external_id: Nullable(Type.String()),
+  }),
+});
+
+/** A page of items and the cursor of the next page (null on the last). */
+export const PageOf = <T extends TSchema>(item: T) =>
+  Type.Object({ items: Type.Array(item), next_cursor: Nullable(Type.String()) });
+
+export const ItemsOf = <T extends TSchema>(item: T) => Type.Object({ items: Type.Array(item) });

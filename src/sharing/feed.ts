@@ -1,0 +1,132 @@
+/**
+ * The hub side of hash sharing: a bank shared with an organisation is a collection it can follow. Its changes
+ * come as pages after a cursor (the store's monotonic change sequence; resumable, bounded), each record signed by
+ * this instance, retractions as signed tombstones; `follow` keeps yielding pages as new changes commit (the push
+ * stream). An organisation sees only banks it owns or whose share it accepted.
+ */
+import { ConflictError } from '../core/errors.js';
+import type { BankService } from '../store/banks.js';
+import type { Db } from '../store/database.js';
+import { EntryService } from '../store/entries.js';
+import type { OrganisationService } from '../store/organisations.js';
+import { SharingFeedStore, type FeedRecord, type InstanceIdentity } from '../store/sharing-feed.js';
+import { signRecord } from './signing.js';
+
+export const MAX_PAGE = 1000;
+
+export interface SignedRecord extends Record<string, unknown> {
+  collection_id: number;
+  seq: number;
+  op: 'upsert' | 'retract';
+  signal_type: string;
+  value: string;
+  instance_id: string;
+  signature: string;
+}
+
+export interface FeedPage {
+  collection: { id: number; name: string; owner_organisation_id: number };
+  instance: { id: string; public_key: string };
+  records: SignedRecord[];
+  /** The cursor for the next page; `more` says whether it is already there. */
+  next_after: number;
+  more: boolean;
+}
+
+export class SharingFeed {
+  private identityCache: Promise<InstanceIdentity> | null = null;
+  private readonly store: SharingFeedStore;
+
+  constructor(
+    private readonly db: Db,
+    private readonly banks: BankService,
+    private readonly organisations: OrganisationService,
+  ) {
+    this.store = new SharingFeedStore(db);
+  }
+
+  identity(): Promise<InstanceIdentity> {
+    this.identityCache ??= this.store.identity().catch((err: unknown) => {
+      this.identityCache = null;
+      throw err;
+    });
+    return this.identityCache;
+  }
+
+  /** One page of a collection's changes after `after` (at most `limit`, up to MAX_PAGE). */
+  async page(orgId: number, bankId: number, after: number, limit = MAX_PAGE): Promise<FeedPage> {
+    const bank = await this.banks.getVisible(orgId, bankId);
+    // Every change up to the head has committed (sequence order is commit order), so a page read after it misses none.
+    const head = await new EntryService(this.db).currentSeq();
+    if (after > head)
+      throw new ConflictError(
+        `cursor ${after} is ahead of this hub (its head is ${head}): was the hub restored from a backup? Start again from 0`,
+        'KAI_ERR_CURSOR_AHEAD',
+      );
+    const size = Math.max(1, Math.min(MAX_PAGE, limit));
+    const records = await this.store.changes(bankId, after, size);
+    const identity = await this.identity();
+    const names = new Map<number, string>();
+    const signed: SignedRecord[] = [];
+    for (const record of records) signed.push(await this.sign(bankId, record, identity, names));
+    const more = records.length === size;
+    const last = records.at(-1)?.seq ?? after;
+    return {
+      collection: { id: bank.id, name: bank.name, owner_organisation_id: bank.orgId },
+      instance: { id: identity.id, public_key: identity.publicKey },
+      records: signed,
+      next_after: more ? last : Math.max(last, head),
+      more,
+    };
+  }
+
+  private async sign(
+    bankId: number,
+    record: FeedRecord,
+    identity: InstanceIdentity,
+    names: Map<number, string>,
+  ): Promise<SignedRecord> {
+    let contributor: { id: number; name: string } | undefined;
+    if (record.contributorOrgId !== undefined) {
+      if (!names.has(record.contributorOrgId))
+        names.set(record.contributorOrgId, (await this.organisations.get(record.contributorOrgId)).name);
+      contributor = { id: record.contributorOrgId, name: names.get(record.contributorOrgId)! };
+    }
+    const body = {
+      collection_id: bankId,
+      seq: record.seq,
+      op: record.op,
+      entry_id: record.entryId,
+      signal_type: record.signalType,
+      value: record.value,
+      ...(record.op === 'upsert'
+        ? { labels: record.labels, status: record.status, contributor, created_at: record.createdAt }
+        : {}),
+      at: record.at,
+      instance_id: identity.id,
+    };
+    return { ...body, signature: signRecord(body, identity.privateKey) } as SignedRecord;
+  }
+
+  /**
+   * The push stream: pages after `after`, then each new change as soon as `wake` says something committed here
+   * (or within `pollMs` for changes another process made), until `signal` aborts.
+   */
+  async *follow(
+    orgId: number,
+    bankId: number,
+    after: number,
+    wake: (signal: AbortSignal) => Promise<void>,
+    signal: AbortSignal,
+    pollMs = 500,
+  ): AsyncGenerator<FeedPage> {
+    let cursor = after;
+    while (!signal.aborted) {
+      const page = await this.page(orgId, bankId, cursor);
+      if (page.records.length > 0) yield page;
+      cursor = page.next_after;
+      if (page.more) continue;
+      await Promise.race([wake(signal), new Promise((resolve) => setTimeout(resolve, pollMs).unref())]);
+    }
+  }
+}

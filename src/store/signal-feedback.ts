@@ -1,0 +1,92 @@
+/** Opinions of organisations on shared signals (see migrations/…-signal-feedback). */
+import type { Db } from './database.js';
+
+export const FEEDBACK_KINDS = ['confirm', 'false_positive', 'seen'] as const;
+export type FeedbackKind = (typeof FEEDBACK_KINDS)[number];
+
+export interface Feedback {
+  entryId: number;
+  bankId: number;
+  orgId: number;
+  kind: FeedbackKind;
+  reason: string | null;
+  /** Where it came from: `api` (a person or a platform said so), `appeal` (a reversed decision). */
+  source: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface EntryOpinions {
+  entryId: number;
+  confirm: number;
+  falsePositive: number;
+  seen: number;
+}
+
+export class SignalFeedbackStore {
+  constructor(private readonly db: Db) {}
+
+  /** Sets an organisation's one opinion of an entry (a later opinion replaces its earlier one). */
+  async put(input: Omit<Feedback, 'createdAt' | 'updatedAt'>, now: string): Promise<void> {
+    await this.db
+      .insertInto('signal_feedback')
+      .values({
+        entry_id: input.entryId,
+        bank_id: input.bankId,
+        org_id: input.orgId,
+        kind: input.kind,
+        reason: input.reason,
+        source: input.source,
+        created_at: now,
+        updated_at: now,
+      })
+      .onConflict((c) =>
+        c.columns(['entry_id', 'org_id']).doUpdateSet({
+          kind: input.kind,
+          reason: input.reason,
+          source: input.source,
+          updated_at: now,
+        }),
+      )
+      .execute();
+  }
+
+  /** How many organisations hold each opinion of one entry. */
+  async opinions(entryId: number): Promise<EntryOpinions> {
+    const rows = await this.db
+      .selectFrom('signal_feedback')
+      .select(['kind', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('entry_id', '=', entryId)
+      .groupBy('kind')
+      .execute();
+    const count = (kind: FeedbackKind) => Number(rows.find((r) => r.kind === kind)?.n ?? 0);
+    return {
+      entryId,
+      confirm: count('confirm'),
+      falsePositive: count('false_positive'),
+      seen: count('seen'),
+    };
+  }
+
+  /** Every opinion of a bank's entries, newest first. */
+  async ofBank(bankId: number, limit = 1000): Promise<Feedback[]> {
+    const rows = await this.db
+      .selectFrom('signal_feedback')
+      .selectAll()
+      .where('bank_id', '=', bankId)
+      .orderBy('updated_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      entryId: r.entry_id,
+      bankId: r.bank_id,
+      orgId: r.org_id,
+      kind: r.kind as FeedbackKind,
+      reason: r.reason,
+      source: r.source,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+    }));
+  }
+}
