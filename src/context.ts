@@ -142,13 +142,13 @@ export class AppContext {
     this.research = new ResearchService(db, this.audit, database.dialect);
     this.sourceRunner = new SourceRunner({
       db,
-      audit: this.audit,
+      transactions: this.transactions,
       sources: config.sources,
-      afterWrite: (bankCreated) => (bankCreated ? this.afterBankWrite() : this.afterEntryWrite()),
+      afterBankWrite: () => this.afterBankWrite(),
     });
     this.subscriptions = new SubscriptionService({
       db,
-      audit: this.audit,
+      transactions: this.transactions,
       runner: this.sourceRunner,
       sources: config.sources,
       afterBankWrite: () => this.afterBankWrite(),

@@ -2,15 +2,15 @@
  * SourceRunner: one run (`tick`) of one subscription. It loads the checkpoint, asks the source for the page after
  * it, validates every record (normalizeSignal and the entry rules), and in ONE transaction writes the good records
  * into the subscription's read-only mirror bank, quarantines the bad ones with their reason, appends an audit
- * record, and advances the checkpoint — only if it is still the one the page was fetched from. So a crash before
+ * record, and advances the checkpoint — only if it is still the one the page was fetched from (one unit of work). So a crash before
  * the commit leaves nothing (the page is fetched again), after it leaves everything (the next page follows), and
  * two runs of the same subscription (two processes) never apply a page twice. A bad record never stalls the run:
  * it is quarantined and the checkpoint moves past it. After the commit the index catches up at once.
  */
 import { errorMessage } from '../core/errors.js';
 import { normalizeSignal } from '../signals/registry.js';
-import type { AuditService } from '../store/audit.js';
 import type { Db } from '../store/database.js';
+import type { Transactions } from '../store/unit-of-work.js';
 import { prepareEntry } from '../store/entries.js';
 import type { NewEntryRow } from '../store/schema.js';
 import { mirrorKey, SubscriptionStore, type MirrorWrite } from '../store/sources.js';
@@ -29,11 +29,13 @@ export interface TickResult {
 }
 
 export interface SourceRunnerDeps {
+  /** For reads and the run's bookkeeping (last fetch, last error). */
   db: Db;
-  audit: AuditService;
+  /** A page is one unit of work; the index catches up after every commit. */
+  transactions: Transactions;
   sources: SourceDeps;
-  /** After a committed page: bring the index (and the bank rules, when a bank was created) up to date. */
-  afterWrite(bankCreated: boolean): Promise<void>;
+  /** After a committed page that created the mirror bank: reload the bank rules. */
+  afterBankWrite(): Promise<void>;
 }
 
 interface Validated {
@@ -149,11 +151,10 @@ export class SourceRunner {
       const source = kind.create(kind.parseConfig(subscription.config, this.deps.sources), this.deps.sources);
       const from = subscription.checkpoint;
       const page = await source.fetchPage(from);
-      let bankCreated = false;
-      const outcome = await this.deps.db.transaction().execute(async (tx) => {
-        const txStore = new SubscriptionStore(tx);
+      const outcome = await this.deps.transactions.run(`subscription:${subscriptionId}`, async (unit) => {
+        const txStore = new SubscriptionStore(unit.db);
         const mirror = await txStore.ensureMirrorBank(await txStore.getById(subscriptionId));
-        bankCreated = mirror.created;
+        if (mirror.created) unit.onCommit(() => this.deps.afterBankWrite());
         const { write, quarantine } = validateRecords(page.records, mirror.bank, page.snapshot === true);
         const applied = await txStore.applyMirror(mirror.bank.id, write);
         await txStore.quarantine(subscriptionId, quarantine);
@@ -167,8 +168,7 @@ export class SourceRunner {
         });
         if (!advanced) throw new Superseded();
         if (applied.upserted + applied.deleted + quarantine.length > 0)
-          await this.deps.audit.append(tx, {
-            actor: `subscription:${subscriptionId}`,
+          await unit.audit({
             orgId: subscription.orgId,
             action: 'subscription.sync',
             subjectType: 'subscription',
@@ -183,7 +183,6 @@ export class SourceRunner {
           });
         return { ...applied, quarantined: quarantine.length };
       });
-      if (outcome.upserted + outcome.deleted > 0 || bankCreated) await this.deps.afterWrite(bankCreated);
       const changed = outcome.upserted + outcome.deleted + outcome.quarantined > 0;
       return { ...empty, ...outcome, hasMore: page.hasMore, status: changed ? 'applied' : 'unchanged' };
     } catch (err) {

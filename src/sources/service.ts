@@ -1,13 +1,13 @@
 /**
- * Subscriptions as a domain module: each write opens its transaction, writes, appends its audit record, and after
- * the commit refreshes the bank rules, the index and the scheduler. HTTP routes, the HMA facade and the CLI call
+ * Subscriptions as a domain module: each write is one unit of work (the write, its audit record, and after the
+ * commit the bank rules, the index and the scheduler brought up to date). HTTP routes, the HMA facade and the CLI call
  * these methods and nothing else of the kind.
  */
 import { ValidationError } from '../core/errors.js';
-import type { AuditService } from '../store/audit.js';
 import type { Db } from '../store/database.js';
 import type { Page } from '../store/pagination.js';
 import { SubscriptionStore, type QuarantinedRecord, type Subscription } from '../store/sources.js';
+import type { Transactions } from '../store/unit-of-work.js';
 import { getSourceKind } from './registry.js';
 import type { SourceRunner, TickResult } from './runner.js';
 import type { SourceDeps } from './source.js';
@@ -38,8 +38,10 @@ export interface SubscriptionStatus {
 }
 
 export interface SubscriptionServiceDeps {
+  /** For reads. */
   db: Db;
-  audit: AuditService;
+  /** Every write is one unit of work. */
+  transactions: Transactions;
   runner: SourceRunner;
   sources: SourceDeps;
   /** After a commit that created or deleted a mirror bank. */
@@ -92,8 +94,8 @@ export class SubscriptionService {
       );
     // Stored as given (secrets included) once the kind accepted it; the runner parses it again on each run.
     const stored = input.config ?? {};
-    const created = await this.deps.db.transaction().execute(async (tx) => {
-      const store = new SubscriptionStore(tx);
+    return this.deps.transactions.run(actor, async (unit) => {
+      const store = new SubscriptionStore(unit.db);
       let subscription = await store.create(orgId, {
         name: input.name,
         kind: kind.name,
@@ -102,8 +104,7 @@ export class SubscriptionService {
         createdBy: actor,
       });
       if (input.enabled === false) subscription = await store.setEnabled(orgId, subscription.id, false);
-      await this.deps.audit.append(tx, {
-        actor,
+      await unit.audit({
         orgId,
         action: 'subscription.create',
         subjectType: 'subscription',
@@ -115,46 +116,41 @@ export class SubscriptionService {
           interval_seconds: intervalSeconds,
         },
       });
+      unit.onCommit(() => this.deps.afterBankWrite());
+      unit.onCommit(() => this.deps.scheduleChanged());
       return subscription;
     });
-    await this.deps.afterBankWrite();
-    await this.deps.scheduleChanged();
-    return created;
   }
 
   async setEnabled(actor: string, orgId: number, id: number, enabled: boolean): Promise<Subscription> {
-    const updated = await this.deps.db.transaction().execute(async (tx) => {
-      const subscription = await new SubscriptionStore(tx).setEnabled(orgId, id, enabled);
-      await this.deps.audit.append(tx, {
-        actor,
+    return this.deps.transactions.run(actor, async (unit) => {
+      const subscription = await new SubscriptionStore(unit.db).setEnabled(orgId, id, enabled);
+      await unit.audit({
         orgId,
         action: enabled ? 'subscription.enable' : 'subscription.disable',
         subjectType: 'subscription',
         subjectId: id,
       });
+      unit.onCommit(() => this.deps.scheduleChanged());
       return subscription;
     });
-    await this.deps.scheduleChanged();
-    return updated;
   }
 
   /** Deletes the subscription and its mirror bank (its signals stop matching at once). */
   async delete(actor: string, orgId: number, id: number): Promise<Subscription> {
-    const deleted = await this.deps.db.transaction().execute(async (tx) => {
-      const subscription = await new SubscriptionStore(tx).delete(orgId, id);
-      await this.deps.audit.append(tx, {
-        actor,
+    return this.deps.transactions.run(actor, async (unit) => {
+      const subscription = await new SubscriptionStore(unit.db).delete(orgId, id);
+      await unit.audit({
         orgId,
         action: 'subscription.delete',
         subjectType: 'subscription',
         subjectId: id,
         detail: { name: subscription.name, bank_id: subscription.bankId },
       });
+      unit.onCommit(() => this.deps.afterBankWrite());
+      unit.onCommit(() => this.deps.scheduleChanged());
       return subscription;
     });
-    await this.deps.afterBankWrite();
-    await this.deps.scheduleChanged();
-    return deleted;
   }
 
   /** Runs the subscription now until the source has nothing more ready; answers each page's outcome. */

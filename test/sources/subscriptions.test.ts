@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SourceRunner } from '../../src/sources/runner.js';
+import { Transactions } from '../../src/store/unit-of-work.js';
 import { bearer, startTestApp, type TestApp } from '../helpers/app.js';
 import { TEST_DIALECTS } from '../helpers/databases.js';
 import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
@@ -419,15 +420,16 @@ describe.each(TEST_DIALECTS)('external lists as sources, on %s', (dialect) => {
         enabled: true,
       });
       pageSize = 100;
-      const deps = {
+      // Two processes: each its own runner and its own units of work on the one database.
+      const deps = () => ({
         db: t.ctx.database.db,
-        audit: t.ctx.audit,
+        transactions: new Transactions(t.ctx.database.db),
         sources: t.ctx.config.sources,
-        afterWrite: () => t.ctx.afterBankWrite(),
-      };
+        afterBankWrite: () => t.ctx.afterBankWrite(),
+      });
       const results = await Promise.all([
-        new SourceRunner(deps).tick(race.id),
-        new SourceRunner(deps).tick(race.id),
+        new SourceRunner(deps()).tick(race.id),
+        new SourceRunner(deps()).tick(race.id),
       ]);
       const statuses = results.map((r) => r.status).sort();
       expect(statuses).toContain('applied');

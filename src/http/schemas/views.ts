@@ -39,6 +39,10 @@ export const BankView = Type.Object({
   sharing: Type.String(),
   created_at: Time,
   updated_at: Time,
+  managed_by: Type.Optional(
+    Type.String({ description: 'a read-only mirror of an external list: the subscription that writes it' }),
+  ),
+  read_only: Type.Optional(Type.Literal(true)),
 });
 
 export const ShareView = Type.Object({
