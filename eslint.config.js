@@ -51,6 +51,8 @@ function layerRules() {
     ['signals'],
     ['store'],
     ['accounts', 'actions', 'banks', 'hma', 'jobs', 'matching', 'research', 'sharing'],
+    // External lists as sources: they read list files with the bank import's CSV reader (banks/).
+    ['sources'],
     ['transparency'],
     ['appeals', 'orders'],
     ['review'],

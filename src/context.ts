@@ -35,6 +35,9 @@ import { AppealsService } from './appeals/appeals-service.js';
 import { TransparencyService } from './transparency/transparency-service.js';
 import { OrgSettingsStore } from './store/org-settings.js';
 import { ResearchService } from './research/service.js';
+import { SourceRunner } from './sources/runner.js';
+import { SourceScheduler } from './sources/scheduler.js';
+import { SubscriptionService } from './sources/service.js';
 
 export type { Mutation, UnitOfWork } from './store/unit-of-work.js';
 
@@ -73,6 +76,9 @@ export class AppContext {
   readonly orgSettings: OrgSettingsStore;
   readonly orgSettingsFor = (db: Db) => new OrgSettingsStore(db);
   readonly research: ResearchService;
+  readonly subscriptions: SubscriptionService;
+  readonly sourceRunner: SourceRunner;
+  readonly sourceScheduler: SourceScheduler;
   readonly startedAt = new Date().toISOString();
   readonly transactions: Transactions;
 
@@ -134,6 +140,28 @@ export class AppContext {
     this.orgSettings = new OrgSettingsStore(db);
     this.transparency = new TransparencyService(this);
     this.research = new ResearchService(db, this.audit, database.dialect);
+    this.sourceRunner = new SourceRunner({
+      db,
+      transactions: this.transactions,
+      sources: config.sources,
+      afterBankWrite: () => this.afterBankWrite(),
+    });
+    this.subscriptions = new SubscriptionService({
+      db,
+      transactions: this.transactions,
+      runner: this.sourceRunner,
+      sources: config.sources,
+      afterBankWrite: () => this.afterBankWrite(),
+      scheduleChanged: () => this.sourceScheduler.refresh(),
+    });
+    this.sourceScheduler = new SourceScheduler({
+      runner: this.sourceRunner,
+      enabled: () => this.subscriptions.store.enabled(),
+      log: (message, detail) => this.logger.error(detail, message),
+      // One process of the cluster runs each subscription: a lease of three intervals (at least a minute).
+      claim: (id, intervalSeconds) =>
+        this.jobs.claim(`source:${id}`, Math.max(60_000, intervalSeconds * 3000)),
+    });
     this.addJobs();
   }
 
@@ -150,6 +178,7 @@ export class AppContext {
     const report = await this.indexSync.load(onProgress);
     this.indexSync.follow(this.config.index.pollIntervalMs);
     this.jobs.start();
+    if (this.config.sources.schedule) this.sourceScheduler.start();
     return report;
   }
 
@@ -224,6 +253,8 @@ export class AppContext {
   }
 
   async close(): Promise<void> {
+    this.sourceScheduler.stop();
+    await this.sourceRunner.idle();
     this.indexSync.stop();
     await this.jobs.stop();
     // Actions committed just before the stop are sent now rather than at the next start.

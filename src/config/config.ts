@@ -41,6 +41,17 @@ export interface Config {
     /** Hosts (host or host:port) webhooks may reach although internal or plain http (local receivers, tests). */
     allowedHosts: string[];
   };
+  /** External lists as sources (src/sources/): what they may reach and how much they may bring. */
+  sources: {
+    /** Hosts (host or host:port) sources may reach although internal or plain http (local lists, tests). */
+    allowedHosts: string[];
+    /** The directory local list files must be under; null: subscriptions to local files are off. */
+    fileRoot: string | null;
+    timeoutMs: number;
+    maxBytes: number;
+    /** Run subscriptions in the background on their intervals (default true; false: only when asked to sync). */
+    schedule: boolean;
+  };
   retention: {
     /** Days submitted media and uploader ids are kept (the TCO Regulation asks for six months after removal). */
     mediaDays: number;
@@ -119,6 +130,13 @@ export function readConfig(env: Env = process.env, overrides: ConfigOverrides = 
     index: { pollIntervalMs: int(env, 'KAITIAKI_INDEX_POLL_MS', 1000, 50, 3_600_000) },
     fetch: { allowedHosts: hostList(env.KAITIAKI_FETCH_ALLOWED_HOSTS) },
     webhooks: { allowedHosts: hostList(env.KAITIAKI_WEBHOOK_ALLOWED_HOSTS) },
+    sources: {
+      allowedHosts: hostList(env.KAITIAKI_SOURCE_ALLOWED_HOSTS),
+      fileRoot: env.KAITIAKI_SOURCE_FILE_ROOT ? resolve(env.KAITIAKI_SOURCE_FILE_ROOT) : null,
+      timeoutMs: int(env, 'KAITIAKI_SOURCE_TIMEOUT_MS', 30_000, 100, 600_000),
+      maxBytes: int(env, 'KAITIAKI_SOURCE_MAX_BYTES', 256 * 1024 * 1024, 1024, 4 * 1024 * 1024 * 1024),
+      schedule: env.KAITIAKI_SOURCE_SCHEDULE !== 'false',
+    },
     retention: { mediaDays: int(env, 'KAITIAKI_MEDIA_RETENTION_DAYS', 183, 1, 3650) },
     sharing: {
       disputeThreshold: int(env, 'KAITIAKI_DISPUTE_THRESHOLD', 2, 1, 1000),

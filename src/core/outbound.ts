@@ -196,3 +196,150 @@ export async function postOutbound(
     req.end(body);
   });
 }
+
+export interface OutboundGetOptions {
+  /** Whole-request deadline: connecting, waiting and reading the body (a server that hangs mid-body fails too). */
+  timeoutMs: number;
+  /** The body may not be larger; a bigger answer is refused, not truncated. */
+  maxBytes: number;
+  /** Names the env var that opens a host, in refusals (e.g. KAITIAKI_SOURCE_ALLOWED_HOSTS). */
+  allowListName: string;
+  /** Names what is fetched, in messages. */
+  what: string;
+}
+
+export interface OutboundGetResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+/** A refused or failed outbound GET, with a code saying which (timeout, too large, refused, network). */
+export class OutboundError extends Error {
+  override name = 'OutboundError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * GETs a URL under the policy, like postOutbound: allow-listed hosts as they are; others over https only and only
+ * to public addresses (checked on the connected address). Redirects are not followed (a 3xx is returned as is).
+ * The body is read up to `maxBytes`; one byte more fails the request with KAI_ERR_OUTBOUND_TOO_LARGE.
+ */
+export function getOutbound(
+  raw: string,
+  headers: Record<string, string>,
+  policy: OutboundPolicy,
+  options: OutboundGetOptions,
+): Promise<OutboundGetResponse> {
+  return requestOutbound('GET', raw, headers, null, policy, options);
+}
+
+/** Like getOutbound, with a method and a body (a login POST, say); the answer's body is read the same way. */
+export async function requestOutbound(
+  method: 'GET' | 'POST',
+  raw: string,
+  headers: Record<string, string>,
+  body: string | null,
+  policy: OutboundPolicy,
+  options: OutboundGetOptions,
+): Promise<OutboundGetResponse> {
+  const url = parseHttpUrl(raw, options.what);
+  const allowed = isAllowListed(url, policy);
+  if (!allowed) {
+    if (url.protocol !== 'https:')
+      throw new OutboundError(
+        'KAI_ERR_URL_NOT_HTTPS',
+        `refused: plain http to ${url.host}, which is not in ${options.allowListName}`,
+      );
+    const host = bareHost(url);
+    if (isIP(host) && isInternalAddress(host))
+      throw new OutboundError(
+        'KAI_ERR_URL_INTERNAL',
+        `refused to connect to internal address ${host}; an operator can allow it with ${options.allowListName}`,
+      );
+  }
+  const { request } = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const fail = (err: OutboundError) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      req.destroy();
+      reject(err);
+    };
+    const deadline = setTimeout(
+      () =>
+        fail(
+          new OutboundError(
+            'KAI_ERR_OUTBOUND_TIMEOUT',
+            `${url.host} did not answer within ${options.timeoutMs} ms`,
+          ),
+        ),
+      options.timeoutMs,
+    );
+    const req = request(
+      url,
+      {
+        method,
+        headers: body === null ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        ...(allowed ? {} : { lookup: publicOnlyLookup }),
+      },
+      (res) => {
+        const declared = Number(res.headers['content-length']);
+        if (declared > options.maxBytes)
+          return fail(
+            new OutboundError(
+              'KAI_ERR_OUTBOUND_TOO_LARGE',
+              `${options.what} from ${url.host} is ${declared} bytes, over the limit of ${options.maxBytes}`,
+            ),
+          );
+        const chunks: Buffer[] = [];
+        let read = 0;
+        res.on('data', (chunk: Buffer) => {
+          read += chunk.length;
+          if (read > options.maxBytes)
+            return fail(
+              new OutboundError(
+                'KAI_ERR_OUTBOUND_TOO_LARGE',
+                `${options.what} from ${url.host} is over the limit of ${options.maxBytes} bytes`,
+              ),
+            );
+          chunks.push(chunk);
+        });
+        res.on('end', () => {
+          if (settled) return;
+          if (!res.complete)
+            return fail(
+              new OutboundError('KAI_ERR_OUTBOUND_TRUNCATED', `${url.host} closed the connection mid-answer`),
+            );
+          settled = true;
+          clearTimeout(deadline);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
+        });
+        res.on('aborted', () =>
+          fail(
+            new OutboundError('KAI_ERR_OUTBOUND_TRUNCATED', `${url.host} closed the connection mid-answer`),
+          ),
+        );
+        res.on('error', (err) =>
+          fail(new OutboundError('KAI_ERR_OUTBOUND_FAILED', `${url.host}: ${err.message}`)),
+        );
+      },
+    );
+    req.on('error', (err: Error & { code?: string }) =>
+      fail(
+        new OutboundError(
+          err.code === 'KAI_ERR_URL_INTERNAL' ? 'KAI_ERR_URL_INTERNAL' : 'KAI_ERR_OUTBOUND_FAILED',
+          `${options.what} from ${url.host} failed: ${err.message}`,
+        ),
+      ),
+    );
+    req.end(body ?? undefined);
+  });
+}

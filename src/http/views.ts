@@ -37,6 +37,7 @@ export const bankView = (b: Bank): Static<typeof V.BankView> => ({
   purpose: b.purpose,
   created_at: b.createdAt,
   updated_at: b.updatedAt,
+  ...(b.managedBy ? { managed_by: b.managedBy, read_only: true } : {}),
 });
 
 export const shareView = (s: BankShare): Static<typeof V.ShareView> => ({

@@ -148,6 +148,19 @@ export class JobRunner {
     return held;
   }
 
+  private readonly claims = new Map<string, number>();
+
+  /**
+   * The lease on work scheduled elsewhere (a subscription's runs): true while this process holds `name`, taking or
+   * renewing it when less than half of `ttlMs` is left. Another process holding it keeps it until it expires.
+   */
+  async claim(name: string, ttlMs: number): Promise<boolean> {
+    if ((this.claims.get(name) ?? 0) - Date.now() > ttlMs / 2) return true;
+    const held = await this.leases.acquire(name, this.holder, ttlMs);
+    this.claims.set(name, held ? Date.now() + ttlMs : 0);
+    return held;
+  }
+
   status(): JobStatus[] {
     return [...this.jobs.values()].map((s) => ({ ...s.status }));
   }

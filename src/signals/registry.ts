@@ -5,6 +5,8 @@ import { md5Signal } from './md5.js';
 import { pdqSignal } from './pdq.js';
 import { sha256Signal } from './sha256.js';
 import type { SignalType } from './signal-type.js';
+import { urlSignal } from './url.js';
+import { urlMd5Signal } from './url-md5.js';
 import { vpdqSignal } from './vpdq.js';
 
 const registry = new Map<string, SignalType>();
@@ -24,7 +26,8 @@ export function registerSignalType(type: SignalType): void {
   registry.set(type.name, type);
 }
 
-for (const type of [pdqSignal, vpdqSignal, md5Signal, sha256Signal]) registerSignalType(type);
+for (const type of [pdqSignal, vpdqSignal, md5Signal, sha256Signal, urlSignal, urlMd5Signal])
+  registerSignalType(type);
 
 /** Every signal type this process knows, by wire name. */
 export const SIGNAL_TYPES: ReadonlyMap<string, SignalType> = registry;

@@ -52,6 +52,8 @@ export interface Bank {
   purpose: BankPurpose;
   createdAt: string;
   updatedAt: string;
+  /** Set on a read-only mirror of an external list: the subscription that writes it (`subscription:<id>`). */
+  managedBy?: string;
 }
 
 export interface BankInput {
@@ -85,7 +87,18 @@ export function toBank(row: BankRow): Bank {
     purpose: (row.purpose ?? 'detect') as BankPurpose,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    ...(row.managed_by ? { managedBy: row.managed_by } : {}),
   };
+}
+
+/** Refuses a change to a bank that mirrors an external list: only its subscription writes it. */
+export function assertWritable(bank: Bank): Bank {
+  if (bank.managedBy)
+    throw new ForbiddenError(
+      `bank "${bank.name}" is a read-only mirror of ${bank.managedBy.replace(':', ' ')}; change or delete the subscription instead`,
+      'KAI_ERR_BANK_READ_ONLY',
+    );
+  return bank;
 }
 
 function validateThresholds(thresholds: Record<string, number>): Record<string, number> {
@@ -230,6 +243,11 @@ export class BankService {
 
   /** A bank the organisation owns (to change or delete it); visible-but-shared banks are 403, others 404. */
   async getOwned(orgId: number, bankId: number): Promise<Bank> {
+    return assertWritable(await this.getOwnedReadable(orgId, bankId));
+  }
+
+  /** Like getOwned, for reading what only the owner may see (a mirror bank's shares, say). */
+  private async getOwnedReadable(orgId: number, bankId: number): Promise<Bank> {
     const bank = await this.getVisible(orgId, bankId);
     if (bank.orgId !== orgId)
       throw new ForbiddenError(`bank ${bankId} is shared with you; only its owner can change it`);
@@ -238,7 +256,7 @@ export class BankService {
 
   /** Whether the organisation may add entries: it owns the bank, or the bank is shared with it for contribution. */
   async assertCanContribute(orgId: number, bankId: number): Promise<Bank> {
-    const bank = await this.getVisible(orgId, bankId);
+    const bank = assertWritable(await this.getVisible(orgId, bankId));
     if (bank.orgId === orgId) return bank;
     const share = await this.db
       .selectFrom('bank_shares')
@@ -350,7 +368,7 @@ export class BankService {
   }
 
   async shares(orgId: number, bankId: number): Promise<BankShare[]> {
-    await this.getOwned(orgId, bankId);
+    await this.getOwnedReadable(orgId, bankId);
     const rows = await this.db
       .selectFrom('bank_shares')
       .selectAll()

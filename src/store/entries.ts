@@ -150,7 +150,7 @@ export function prepareEntry(
 }
 
 /** Takes `count` numbers from the change sequence; returns the first. Must run inside the write's transaction. */
-async function allocateSeq(tx: Tx, count: number): Promise<number> {
+export async function allocateSeq(tx: Tx, count: number): Promise<number> {
   const row = await tx
     .updateTable('counters')
     .set((eb) => ({ value: eb('value', '+', count) }))

@@ -52,6 +52,8 @@ export interface BanksTable {
   enabled_ratio: Generated<number>;
   /** 'detect' or 'suppress' (its matches cancel verdicts). */
   purpose: Generated<string>;
+  /** The subscription that mirrors an external list into this bank (`subscription:<id>`); null for other banks. */
+  managed_by: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface BankSharesTable {
@@ -304,6 +306,8 @@ export interface Schema {
   signal_feedback: SignalFeedbackTable;
   instance_identity: InstanceIdentityTable;
   flood_stops: FloodStopsTable;
+  source_subscriptions: SourceSubscriptionsTable;
+  source_quarantine: SourceQuarantineTable;
 }
 
 export type OrganisationRow = Selectable<OrganisationsTable>;
@@ -588,5 +592,46 @@ export interface FloodStopsTable {
   org_id: number;
   entry_id: number;
   matches: number;
+  created_at: string;
+}
+
+/** An organisation's subscription to an external list (src/sources/), mirrored into a read-only bank. */
+export interface SourceSubscriptionsTable {
+  id: Generated<number>;
+  org_id: number;
+  /** Unique per organisation; also the mirror bank's name and the HMA exchange name. */
+  name: string;
+  /** A source kind from src/sources/registry.ts ('tcap', 'list'). */
+  kind: string;
+  /** JSON: the kind's configuration (secrets included; views redact them). */
+  config: string;
+  bank_id: number | null;
+  enabled: ColumnType<number, number | undefined, number>;
+  interval_seconds: number;
+  /** Opaque to everything but the source; advanced in the transaction that stores the page it ends. */
+  checkpoint: string | null;
+  last_fetch_at: string | null;
+  last_success_at: string | null;
+  /** When a run last reached the end of what the source had. */
+  caught_up_at: string | null;
+  last_error: string | null;
+  last_error_at: string | null;
+  /** Records the source said were still to fetch after the last page, when it says. */
+  lag_records: number | null;
+  records_upserted: ColumnType<number, number | undefined, number>;
+  records_deleted: ColumnType<number, number | undefined, number>;
+  records_quarantined: ColumnType<number, number | undefined, number>;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A record a source sent that could not be stored, kept with the reason. */
+export interface SourceQuarantineTable {
+  id: Generated<number>;
+  subscription_id: number;
+  reason: string;
+  /** The record as received (JSON or the raw line), at most 8 KiB. */
+  raw: string;
   created_at: string;
 }

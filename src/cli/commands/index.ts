@@ -12,6 +12,7 @@ import { registerReportCommand } from './report.js';
 import { registerDsaCommand } from './dsa.js';
 import { registerResearchCommand } from './research.js';
 import { registerOrderCommand } from './order.js';
+import { registerSharingCommand } from './sharing.js';
 
 /** Every CLI command registers itself here, one file per command. */
 export function registerCommands(program: Command, io: CliIo): void {
@@ -28,4 +29,5 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerDsaCommand(program, io);
   registerResearchCommand(program, io);
   registerOrderCommand(program, io);
+  registerSharingCommand(program, io);
 }

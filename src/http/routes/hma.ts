@@ -3,7 +3,7 @@
  * clients can point at Kaitiaki unchanged. On the main listener the API key still applies; the HMA listener
  * (src/http/hma-app.ts) serves these same routes without one, as its organisation. HMA's `video_md5` is our
  * `md5`. Media by URL (`?url=`) is fetched under the one fetch policy (KAITIAKI_FETCH_ALLOWED_HOSTS).
- * Not covered: exchanges (answered 501 until the sharing work adds them), signal and content type
+ * Exchanges are the subscriptions of src/sources/ (hma-exchanges.ts). Not covered: signal and content type
  * configuration (/c/signal_type*, /c/content_type), /dev and /ui.
  */
 import { createHash } from 'node:crypto';
@@ -11,7 +11,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { Principal } from '../../auth/roles.js';
 import type { AppContext } from '../../context.js';
-import { ConflictError, KaitiakiError, NotFoundError, ValidationError } from '../../core/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../core/errors.js';
 import { hashBuffer, type HashResult } from '../../hashing/hash-file.js';
 import { formatVpdqSignal } from '../../hashing/vpdq/format.js';
 import { fetchMedia } from '../../media/fetch-media.js';
@@ -21,6 +21,7 @@ import type { Bank } from '../../store/banks.js';
 import { prepareEntry, type Entry, type HmaContentInfo } from '../../store/entries.js';
 import { principalOf } from '../plugins/auth.js';
 import { hashOptions } from './hashing.js';
+import { registerHmaExchangeRoutes } from './hma-exchanges.js';
 
 const tags = ['hma'];
 const ourType = typeFromHmaName;
@@ -126,14 +127,6 @@ async function readForm(
 }
 
 const CONTENT_TYPES = new Set(['photo', 'video']);
-
-const notYet = () => {
-  throw new KaitiakiError(
-    'KAI_ERR_NOT_IMPLEMENTED',
-    'exchanges (HMA /c/exchange*) are not available in Kaitiaki yet: GET /c/exchanges/apis lists none',
-    501,
-  );
-};
 
 const LookupQuery = Type.Object(
   {
@@ -720,32 +713,5 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
     },
   );
 
-  app.get(
-    '/c/exchanges/apis',
-    {
-      config: { permission: 'banks:read' },
-      schema: { tags, summary: 'HMA: the exchange (source) kinds this instance supports: none yet' },
-    },
-    async () => [],
-  );
-  const exchangeRoutes: [method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string][] = [
-    ['GET', '/c/exchanges'],
-    ['POST', '/c/exchanges'],
-    ['GET', '/c/exchange/:name'],
-    ['PUT', '/c/exchange/:name'],
-    ['DELETE', '/c/exchange/:name'],
-    ['GET', '/c/exchange/:name/status'],
-    ['GET', '/c/exchanges/api/:api'],
-    ['POST', '/c/exchanges/api/:api'],
-    ['GET', '/c/exchanges/api/:api/schema'],
-  ];
-  for (const [method, url] of exchangeRoutes) {
-    app.route({
-      method,
-      url,
-      config: { permission: 'banks:read' },
-      schema: { tags, summary: 'HMA exchanges: not available yet (501)' },
-      handler: notYet,
-    });
-  }
+  registerHmaExchangeRoutes(app, ctx);
 }

@@ -22,6 +22,7 @@ import { submissionRoutes } from './review/submissions.js';
 import { shareRoutes } from './shares.js';
 import { transparencyRoutes } from './transparency.js';
 import { researchRoutes } from './research.js';
+import { subscriptionRoutes } from './subscriptions.js';
 
 /** Every route group, registered explicitly: one file per resource, in folders that mirror the domain. */
 export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -48,6 +49,7 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
     appealRoutes,
     transparencyRoutes,
     researchRoutes,
+    subscriptionRoutes,
   ]) {
     await routes(app, ctx);
   }

@@ -40,6 +40,10 @@ export const BankView = Type.Object({
   purpose: Type.Union([Type.Literal('detect'), Type.Literal('suppress')]),
   created_at: Time,
   updated_at: Time,
+  managed_by: Type.Optional(
+    Type.String({ description: 'a read-only mirror of an external list: the subscription that writes it' }),
+  ),
+  read_only: Type.Optional(Type.Literal(true)),
 });
 
 export const ShareView = Type.Object({

@@ -18,6 +18,7 @@ import * as signalFeedback from './20261203T193000Z-signal-feedback.js';
 import * as sharingFeed from './20261203T194000Z-sharing-feed.js';
 import * as suppression from './20261203T195000Z-suppression.js';
 import * as flood from './20261203T195500Z-flood.js';
+import * as sources from './20261203T200100Z-sources.js';
 import * as ordersRollupsPreservation from './20261203T201000Z-orders-rollups-preservation.js';
 
 export interface DialectMigration {
@@ -43,5 +44,6 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Dialec
   ['20261203T194000Z-sharing-feed', sharingFeed],
   ['20261203T195000Z-suppression', suppression],
   ['20261203T195500Z-flood', flood],
+  ['20261203T200100Z-sources', sources],
   ['20261203T201000Z-orders-rollups-preservation', ordersRollupsPreservation],
 ];

@@ -1,0 +1,181 @@
+/**
+ * Another Kaitiaki instance as a source: a member follows one collection (a bank shared with its organisation on
+ * the hub) through the hub's signed change pages (`GET <hub>/v1/sharing/banks/<id>/changes?after=<seq>`). The hub's
+ * Ed25519 public key is pinned when the subscription is made (from the hub's operator, or read once from
+ * `/v1/sharing/instance`); every record's signature is checked against it before anything is stored, and a record
+ * that fails (forged, altered, from another instance) is quarantined and reported, never stored. The checkpoint is
+ * the hub's sequence number: resumable after a restart or a day's outage, and a page that is cut short or
+ * unreadable fails the run without moving it.
+ */
+import { createPublicKey } from 'node:crypto';
+import { ValidationError } from '../core/errors.js';
+import { verifyRecord } from '../sharing/signing.js';
+import { excerpt, sourceGet, SourceError, sourceUrl } from './fetch.js';
+import type { SourceKind, SourcePage, SourceRecord } from './source.js';
+
+export interface HubConfig {
+  hubUrl: string;
+  collectionId: number;
+  apiKey: string;
+  /** The hub's Ed25519 public key (SPKI PEM), pinned at subscription time. */
+  hubPublicKey: string;
+}
+
+interface WireRecord {
+  collection_id?: unknown;
+  seq?: unknown;
+  op?: unknown;
+  entry_id?: unknown;
+  signal_type?: unknown;
+  value?: unknown;
+  labels?: unknown;
+  status?: unknown;
+  contributor?: { name?: unknown } | null;
+  created_at?: unknown;
+  at?: unknown;
+  signature?: unknown;
+}
+
+function toRecord(wire: WireRecord, config: HubConfig): SourceRecord {
+  const raw = JSON.stringify(wire);
+  const { signature, ...signed } = wire;
+  const where = `seq ${String(wire.seq)}`;
+  if (typeof signature !== 'string' || !verifyRecord(signed, signature, config.hubPublicKey))
+    return {
+      op: 'unreadable',
+      reason: 'the signature does not verify with the hub key: forged or altered',
+      raw,
+      where,
+    };
+  if (wire.collection_id !== config.collectionId)
+    return {
+      op: 'unreadable',
+      reason: `a record of collection ${String(wire.collection_id)}, not ours`,
+      raw,
+      where,
+    };
+  if (typeof wire.signal_type !== 'string' || typeof wire.value !== 'string')
+    return { op: 'unreadable', reason: 'a record without signal_type and value', raw, where };
+  const externalId = `hub:${String(wire.entry_id)}`;
+  // Only an active signal is acted on; disabled, disputed or retired on the hub means gone here.
+  if (wire.op === 'retract' || (wire.op === 'upsert' && wire.status !== 'active'))
+    return { op: 'delete', signalType: wire.signal_type, value: wire.value, externalId, raw, where };
+  if (wire.op !== 'upsert')
+    return { op: 'unreadable', reason: `unknown op ${JSON.stringify(wire.op)}`, raw, where };
+  const contributor = typeof wire.contributor?.name === 'string' ? wire.contributor.name : null;
+  return {
+    op: 'upsert',
+    signalType: wire.signal_type,
+    value: wire.value,
+    labels: Array.isArray(wire.labels) ? wire.labels.filter((l): l is string => typeof l === 'string') : [],
+    externalId,
+    note: contributor ? `contributed by ${contributor}` : null,
+    createdAt: typeof wire.created_at === 'string' ? wire.created_at : null,
+    updatedAt: typeof wire.at === 'string' ? wire.at : null,
+    raw,
+    where,
+  };
+}
+
+export const kaitiakiHubSource: SourceKind<HubConfig> = {
+  name: 'kaitiaki',
+  description:
+    'a collection on another Kaitiaki instance (a hub): signed change pages, verified with the pinned hub key',
+  defaultIntervalSeconds: 1,
+  configFields: [
+    { name: 'hub_url', type: 'string', required: true, description: "the hub's base URL" },
+    { name: 'collection_id', type: 'number', required: true, description: 'the shared bank on the hub' },
+    {
+      name: 'api_key',
+      type: 'string',
+      required: true,
+      secret: true,
+      description: "your organisation's key on the hub",
+    },
+    {
+      name: 'hub_public_key',
+      type: 'string',
+      required: true,
+      description: "the hub's Ed25519 public key (PEM), from its operator or GET /v1/sharing/instance",
+    },
+  ],
+  parseConfig(raw: unknown): HubConfig {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+      throw new ValidationError(
+        'a kaitiaki configuration is an object {hub_url, collection_id, api_key, hub_public_key}',
+      );
+    const c = raw as Record<string, unknown>;
+    const unknown = Object.keys(c).filter(
+      (k) => !['hub_url', 'collection_id', 'api_key', 'hub_public_key'].includes(k),
+    );
+    if (unknown.length) throw new ValidationError(`unknown kaitiaki setting(s) ${unknown.join(', ')}`);
+    let hubUrl = sourceUrl(c.hub_url, 'hub_url');
+    if (!hubUrl.endsWith('/')) hubUrl += '/';
+    if (!Number.isSafeInteger(c.collection_id) || (c.collection_id as number) < 1)
+      throw new ValidationError('collection_id is the id of the shared bank on the hub (a positive integer)');
+    if (typeof c.api_key !== 'string' || !/^[\x21-\x7e]{8,400}$/.test(c.api_key))
+      throw new ValidationError('api_key is your organisation’s API key on the hub');
+    try {
+      if (typeof c.hub_public_key !== 'string') throw new Error('missing');
+      const key = createPublicKey(c.hub_public_key);
+      if (key.asymmetricKeyType !== 'ed25519') throw new Error(`a ${key.asymmetricKeyType} key`);
+    } catch (err) {
+      throw new ValidationError(
+        `hub_public_key must be the hub's Ed25519 public key in PEM (${(err as Error).message})`,
+      );
+    }
+    return {
+      hubUrl,
+      collectionId: c.collection_id as number,
+      apiKey: c.api_key,
+      hubPublicKey: c.hub_public_key as string,
+    };
+  },
+  redact: (config) => ({ hub_url: config.hubUrl, collection_id: config.collectionId, api_key: '(set)' }),
+  create(config, deps) {
+    return {
+      async fetchPage(checkpoint: string | null): Promise<SourcePage> {
+        const after = checkpoint === null ? 0 : Number(checkpoint);
+        if (!Number.isSafeInteger(after) || after < 0)
+          throw new SourceError(`the checkpoint ${JSON.stringify(checkpoint)} is not a hub sequence number`);
+        const url = new URL(`v1/sharing/banks/${config.collectionId}/changes`, config.hubUrl);
+        url.searchParams.set('after', String(after));
+        const response = await sourceGet(
+          url.toString(),
+          { authorization: `Bearer ${config.apiKey}`, accept: 'application/json' },
+          deps,
+        );
+        if (response.status === 401 || response.status === 403 || response.status === 404)
+          throw new SourceError(
+            `the hub refused this collection (HTTP ${response.status}): a key of another organisation, or a share you left?`,
+            'KAI_ERR_SOURCE_AUTH',
+          );
+        if (response.status !== 200)
+          throw new SourceError(`the hub answered HTTP ${response.status}: ${excerpt(response.body)}`);
+        let page: { records?: unknown; next_after?: unknown; more?: unknown };
+        try {
+          page = JSON.parse(response.body.toString('utf8')) as typeof page;
+        } catch {
+          throw new SourceError(
+            `the hub answered a page that is not JSON (cut short?): ${excerpt(response.body)}`,
+            'KAI_ERR_SOURCE_BAD_PAGE',
+          );
+        }
+        if (
+          !Array.isArray(page.records) ||
+          !Number.isSafeInteger(page.next_after) ||
+          (page.next_after as number) < after
+        )
+          throw new SourceError(
+            'the hub answered a page without records and a forward cursor',
+            'KAI_ERR_SOURCE_BAD_PAGE',
+          );
+        return {
+          records: (page.records as WireRecord[]).map((r) => toRecord(r, config)),
+          checkpoint: String(page.next_after),
+          hasMore: page.more === true,
+        };
+      },
+    };
+  },
+};
