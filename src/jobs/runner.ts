@@ -170,6 +170,11 @@ export class JobRunner {
     this.started = false;
     for (const state of this.jobs.values()) if (state.timer) clearInterval(state.timer);
     await Promise.all([...this.jobs.values()].map((s) => s.running));
+    for (const [name, until] of this.claims)
+      if (until > 0)
+        await this.leases
+          .release(name, this.holder)
+          .catch((err: unknown) => this.log.warn({ err, lease: name }, 'could not release the lease'));
     for (const state of this.jobs.values())
       if (state.job.leased && state.heldUntil > 0)
         await this.leases

@@ -82,6 +82,7 @@ export const kaitiakiHubSource: SourceKind<HubConfig> = {
   description:
     'a collection on another Kaitiaki instance (a hub): signed change pages, verified with the pinned hub key',
   defaultIntervalSeconds: 1,
+  minIntervalSeconds: 1,
   configFields: [
     { name: 'hub_url', type: 'string', required: true, description: "the hub's base URL" },
     { name: 'collection_id', type: 'number', required: true, description: 'the shared bank on the hub' },

@@ -84,13 +84,15 @@ export class SubscriptionService {
     const kind = getSourceKind(input.kind);
     kind.parseConfig(input.config ?? {}, this.deps.sources);
     const intervalSeconds = input.intervalSeconds ?? kind.defaultIntervalSeconds;
+    // External lists are asked at most every 30 s; another Kaitiaki (one cheap page after a cursor) may be asked every second.
+    const minimum = kind.minIntervalSeconds ?? MIN_INTERVAL_SECONDS;
     if (
       !Number.isInteger(intervalSeconds) ||
-      intervalSeconds < MIN_INTERVAL_SECONDS ||
+      intervalSeconds < minimum ||
       intervalSeconds > MAX_INTERVAL_SECONDS
     )
       throw new ValidationError(
-        `interval_seconds must be an integer from ${MIN_INTERVAL_SECONDS} to ${MAX_INTERVAL_SECONDS}`,
+        `interval_seconds must be an integer from ${minimum} to ${MAX_INTERVAL_SECONDS}`,
       );
     // Stored as given (secrets included) once the kind accepted it; the runner parses it again on each run.
     const stored = input.config ?? {};

@@ -93,6 +93,8 @@ export interface SourceKind<Config = Record<string, unknown>> {
   readonly configFields: readonly SourceConfigField[];
   /** Default polling interval. */
   readonly defaultIntervalSeconds: number;
+  /** The shortest interval allowed (default 30 s: external lists are not to be hammered). */
+  readonly minIntervalSeconds?: number;
   /** Validates a configuration from outside (throws ValidationError saying what is wrong). */
   parseConfig(raw: unknown, deps: SourceDeps): Config;
   /** The configuration without secrets, for views. */

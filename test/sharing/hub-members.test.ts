@@ -1,0 +1,252 @@
+/**
+ * Hash sharing across instances, as separate processes on loopback: a hub and three members, each its own
+ * `kaitiaki serve` with its own SQLite store. Each member follows the hub's shared bank as a `kaitiaki` source
+ * (pinned hub key). Checked: propagation of a new contribution to every member, retraction, a member restarted
+ * (no record lost or duplicated), a forged record refused (quarantined, never stored), and isolation (a member
+ * key used on a collection not shared with it).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, runCli } from '../helpers/cli.js';
+
+// Unrelated PDQ values (SHA-256 bits): about 128 bits apart, so each matches only itself.
+const hash = (n: number) => createHash('sha256').update(`signal ${n}`).digest('hex');
+
+interface Instance {
+  dataDir: string;
+  adminKey: string;
+  url: string;
+  child: ChildProcess;
+}
+
+async function start(
+  dataDir: string,
+  env: Record<string, string> = {},
+): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--port', '0', '--quiet'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /serving on (http:\/\/\S+) /.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited ${code}`)));
+  });
+  return { url, child };
+}
+
+async function instance(name: string, env: Record<string, string> = {}): Promise<Instance> {
+  const dataDir = join(mkdtempSync(join(tmpdir(), `kaitiaki-${name}-`)), 'data');
+  const init = await runCli(['init', '--data-dir', dataDir, '--json']);
+  const adminKey = JSON.parse(init.stdout).admin_key as string;
+  return { dataDir, adminKey, ...(await start(dataDir, env)) };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+}
+
+const api = async (base: string, key: string, method: string, path: string, body?: unknown) => {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${key}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, json: text ? JSON.parse(text) : null };
+};
+
+async function until<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 15_000): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() - started > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('a hub and three member instances', () => {
+  let hub: Instance;
+  const members: (Instance & { key: string; subscription: number })[] = [];
+  let ownerKey: string;
+  let bank: number;
+  let publicKey: string;
+  let forger: Server;
+  const memberKeysOnHub: string[] = [];
+
+  const matches = async (m: { url: string; key: string }, value: string) =>
+    (await api(m.url, m.key, 'POST', '/v1/match', { signals: [{ type: 'pdq', value }] })).json.matches.length;
+
+  beforeAll(async () => {
+    hub = await instance('hub');
+    const owner = await api(hub.url, hub.adminKey, 'POST', '/v1/organisations', {
+      name: 'Hub moderators',
+      admin_key: { name: 'owner', role: 'admin' },
+    });
+    ownerKey = owner.json.api_key.key;
+    bank = (await api(hub.url, ownerKey, 'POST', '/v1/banks', { name: 'SHARED_TVEC' })).json.id;
+    for (let n = 1; n <= 5; n++)
+      await api(hub.url, ownerKey, 'POST', `/v1/banks/${bank}/entries`, {
+        signal_type: 'pdq',
+        value: hash(n),
+      });
+    publicKey = (await api(hub.url, ownerKey, 'GET', '/v1/sharing/instance')).json.public_key;
+    const hubHost = new URL(hub.url).host;
+    // A hub impostor on loopback: the real pages, with one value altered (a forged record).
+    forger = createServer((request, response) => {
+      void fetch(`${hub.url}${request.url}`, {
+        headers: { authorization: request.headers.authorization ?? '' },
+      })
+        .then((r) => r.json())
+        .then((page: { records: { value: string }[] }) => {
+          if (page.records?.[0]) page.records[0].value = hash(666);
+          response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(page));
+        });
+    });
+    await new Promise<void>((r) => forger.listen(0, '127.0.0.1', r));
+    const forgerHost = `127.0.0.1:${(forger.address() as AddressInfo).port}`;
+    for (let i = 0; i < 3; i++) {
+      const org = await api(hub.url, hub.adminKey, 'POST', '/v1/organisations', {
+        name: `Member ${i}`,
+        admin_key: { name: 'sync', role: 'admin' },
+      });
+      const keyOnHub = org.json.api_key.key as string;
+      memberKeysOnHub.push(keyOnHub);
+      await api(hub.url, ownerKey, 'POST', `/v1/banks/${bank}/shares`, {
+        organisation_id: org.json.organisation.id,
+      });
+      expect((await api(hub.url, keyOnHub, 'POST', `/v1/shares/incoming/${bank}/accept`, {})).status).toBe(
+        200,
+      );
+      const member = await instance(`member${i}`, {
+        KAITIAKI_SOURCE_ALLOWED_HOSTS: `${hubHost},${forgerHost}`,
+      });
+      const sub = await api(member.url, member.adminKey, 'POST', '/v1/subscriptions', {
+        name: 'HUB',
+        kind: 'kaitiaki',
+        interval_seconds: 1,
+        config: { hub_url: hub.url, collection_id: bank, api_key: keyOnHub, hub_public_key: publicKey },
+      });
+      expect(sub.status, JSON.stringify(sub.json)).toBe(201);
+      members.push({ ...member, key: member.adminKey, subscription: sub.json.id });
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    forger?.close();
+    for (const m of members) await stop(m.child);
+    if (hub) await stop(hub.child);
+  });
+
+  it('brings the hub bank to every member, then each new contribution within seconds', async () => {
+    for (const m of members) await until(`member sync`, async () => (await matches(m, hash(5))) === 1);
+    const started = Date.now();
+    await api(hub.url, ownerKey, 'POST', `/v1/banks/${bank}/entries`, {
+      signal_type: 'pdq',
+      value: hash(42),
+    });
+    const times = await Promise.all(
+      members.map((m) =>
+        until('propagation', async () => (await matches(m, hash(42))) === 1 && Date.now() - started),
+      ),
+    );
+    console.log(`hub → members propagation: ${times.join(', ')} ms`);
+    for (const t of times) expect(t).toBeLessThan(10_000);
+  }, 60_000);
+
+  it('retracts a signal on every member', async () => {
+    const entry = (
+      await api(hub.url, ownerKey, 'GET', `/v1/banks/${bank}/entries?limit=100`)
+    ).json.items.find((e: { value: string }) => e.value === hash(1));
+    expect((await api(hub.url, ownerKey, 'DELETE', `/v1/banks/${bank}/entries/${entry.id}`)).status).toBe(
+      204,
+    );
+    for (const m of members) await until('retraction', async () => (await matches(m, hash(1))) === 0);
+  }, 60_000);
+
+  it('catches up after a restart with nothing lost or twice', async () => {
+    const m = members[0];
+    await stop(m.child);
+    for (let n = 100; n < 110; n++)
+      await api(hub.url, ownerKey, 'POST', `/v1/banks/${bank}/entries`, {
+        signal_type: 'pdq',
+        value: hash(n),
+      });
+    const restarted = await start(m.dataDir, { KAITIAKI_SOURCE_ALLOWED_HOSTS: new URL(hub.url).host });
+    Object.assign(m, restarted);
+    await until('catch-up', async () => (await matches(m, hash(109))) === 1);
+    const status = (await api(m.url, m.key, 'GET', '/v1/subscriptions')).json.items[0];
+    const mirror = (await api(m.url, m.key, 'GET', `/v1/banks/${status.bank_id}/entries?limit=100`)).json
+      .items;
+    const values = mirror.map((e: { value: string }) => e.value);
+    expect(new Set(values).size).toBe(values.length);
+    // Hub: 5 seeded + 1 + 10 - 1 retracted = 15 active signals; the mirror holds exactly those.
+    expect(values).toHaveLength(15);
+    expect(values).not.toContain(hash(1));
+  }, 60_000);
+
+  it('refuses a forged record: quarantined and reported, never stored', async () => {
+    const m = members[1];
+    const forgerUrl = `http://127.0.0.1:${(forger.address() as AddressInfo).port}`;
+    const sub = await api(m.url, m.key, 'POST', '/v1/subscriptions', {
+      name: 'IMPOSTOR',
+      kind: 'kaitiaki',
+      interval_seconds: 1,
+      config: {
+        hub_url: forgerUrl,
+        collection_id: bank,
+        api_key: memberKeysOnHub[1],
+        hub_public_key: publicKey,
+      },
+    });
+    expect(sub.status).toBe(201);
+    const status = await until('quarantine', async () => {
+      const items = (await api(m.url, m.key, 'GET', '/v1/subscriptions')).json.items;
+      const s = items.find((i: { name: string }) => i.name === 'IMPOSTOR');
+      return s?.records_quarantined > 0 && s;
+    });
+    const quarantine = (await api(m.url, m.key, 'GET', `/v1/subscriptions/${status.id}/quarantine`)).json
+      .items;
+    expect(quarantine[0].reason).toMatch(/signature/);
+    expect(await matches(m, hash(666))).toBe(0);
+  }, 60_000);
+
+  it('refuses a member key on a collection that is not shared with it', async () => {
+    const other = (await api(hub.url, ownerKey, 'POST', '/v1/banks', { name: 'PRIVATE' })).json.id;
+    const m = members[2];
+    const sub = await api(m.url, m.key, 'POST', '/v1/subscriptions', {
+      name: 'NOT_MINE',
+      kind: 'kaitiaki',
+      interval_seconds: 1,
+      config: {
+        hub_url: hub.url,
+        collection_id: other,
+        api_key: memberKeysOnHub[2],
+        hub_public_key: publicKey,
+      },
+    });
+    expect(sub.status).toBe(201);
+    const status = await until('refusal', async () => {
+      const items = (await api(m.url, m.key, 'GET', '/v1/subscriptions')).json.items;
+      const s = items.find((i: { name: string }) => i.name === 'NOT_MINE');
+      return s?.last_error && s;
+    });
+    expect(status.last_error).toMatch(/refused this collection/);
+  }, 60_000);
+});
