@@ -52,8 +52,9 @@ export interface TestDatabase {
 
 /**
  * Opens (and migrates) a suite's schema. Kysely's migrator lists every schema's tables first; when another suite
- * drops its schema at that moment, PostgreSQL answers "schema ... does not exist" for the other one. Nothing was
- * migrated then (each migration is transactional), so trying again is safe.
+ * drops its schema at that moment, PostgreSQL answers "schema ... does not exist" (or that schema's migration table
+ * "does not exist") for the other one. Nothing was migrated then (each migration is transactional), so trying again
+ * is safe.
  */
 async function openPostgres(schema: string): Promise<Database> {
   for (let attempt = 1; ; attempt++) {
@@ -61,7 +62,9 @@ async function openPostgres(schema: string): Promise<Database> {
       return await Database.postgres(POSTGRES_URL, { schema, maxConnections: 4 });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      if (attempt >= 3 || !/schema "test_[0-9a-f]+" does not exist/.test(message)) throw err;
+      const otherSuiteDropped =
+        /(schema "test_[0-9a-f]+"|relation "test_[0-9a-f]+\.kysely_migration(_lock)?") does not exist/;
+      if (attempt >= 3 || !otherSuiteDropped.test(message)) throw err;
     }
   }
 }
