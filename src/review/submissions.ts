@@ -87,6 +87,24 @@ export class SubmissionService {
     return this.ctx.database.db;
   }
 
+  /**
+   * What the organisation's policies do with these matches: shared signals that flood its uploads are left out
+   * (flood.ts), and a suppression bank's match means no verdict at all.
+   */
+  private async policyActionFor(orgId: number, matches: MatchEvidence[]): Promise<PolicyAction | null> {
+    const acting = await this.ctx.flood.screen(orgId, matches);
+    return actionForMatches(
+      acting.map((m) => ({
+        bankId: m.bank.id,
+        labels: m.entry.labels,
+        signalType: m.signalType,
+        distance: m.distance,
+        suppress: m.bank.purpose === 'suppress',
+      })),
+      await this.ctx.policies.effectivePolicies(orgId),
+    );
+  }
+
   async submit(
     actor: string,
     orgId: number,
@@ -102,18 +120,7 @@ export class SubmissionService {
     // A repeated Idempotency-Key is caught by the unique index when the write commits (see the catch below):
     // retries are rare, so the common path costs no extra read.
     const matches = await this.ctx.matcher.match(orgId, input.signals);
-    // Shared signals that flood this organisation's uploads are left out (see flood.ts).
-    const acting = await this.ctx.flood.screen(orgId, matches);
-    const policyAction = actionForMatches(
-      acting.map((m) => ({
-        bankId: m.bank.id,
-        labels: m.entry.labels,
-        signalType: m.signalType,
-        distance: m.distance,
-        suppress: m.bank.purpose === 'suppress',
-      })),
-      await this.ctx.policies.effectivePolicies(orgId),
-    );
+    const policyAction = await this.policyActionFor(orgId, matches);
     const verdict = verdictOf(policyAction);
     if (media) await this.ctx.media.put(orgId, media);
     try {
@@ -322,18 +329,7 @@ export class SubmissionService {
         failure = err instanceof Error ? err.message : String(err);
       }
       const matches = failure ? [] : await this.ctx.matcher.match(row.org_id, signals);
-      const policyAction = failure
-        ? null
-        : actionForMatches(
-            (await this.ctx.flood.screen(row.org_id, matches)).map((x) => ({
-              bankId: x.bank.id,
-              labels: x.entry.labels,
-              signalType: x.signalType,
-              distance: x.distance,
-              suppress: x.bank.purpose === 'suppress',
-            })),
-            await this.ctx.policies.effectivePolicies(row.org_id),
-          );
+      const policyAction = failure ? null : await this.policyActionFor(row.org_id, matches);
       const verdict: Verdict = failure ? 'failed' : verdictOf(policyAction);
       await this.ctx.mutate('system:hasher', async (m) => {
         const updated = await m.db
