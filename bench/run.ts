@@ -17,6 +17,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   import: () => import('./import-bench.js').then((m) => m.run),
   reports: () => import('./reports-bench.js').then((m) => m.run),
   research: () => import('./research-bench.js').then((m) => m.run),
+  sharing: () => import('./sharing-bench.js').then((m) => m.run),
   sources: () => import('./sources-bench.js').then((m) => m.run),
 };
 
