@@ -36,7 +36,6 @@ interface JobState {
   timer: NodeJS.Timeout | null;
   running: Promise<void> | null;
   again: boolean;
-  heldUntil: number;
   /** The error last written to the shared record (null: none). */
   recordedError: string | null;
   status: JobStatus;
@@ -68,7 +67,6 @@ export class JobRunner {
       timer: null,
       running: null,
       again: false,
-      heldUntil: 0,
       recordedError: null,
       status,
     };
@@ -138,21 +136,19 @@ export class JobRunner {
         .catch((err: unknown) => this.log.warn({ err, job: job.name }, 'could not record the job run'));
   }
 
-  /** Takes or renews the lease when less than half of it is left; a lease lasts 3 periods (at least 1 min). */
+  /** A job's lease (see claim); it lasts 3 periods, at least a minute. */
   private async holdLease(state: JobState): Promise<boolean> {
-    const ttl = Math.max(60_000, state.job.everyMs * 3);
-    if (state.heldUntil - Date.now() > ttl / 2) return true;
-    const held = await this.leases.acquire(state.job.name, this.holder, ttl);
-    state.heldUntil = held ? Date.now() + ttl : 0;
+    const held = await this.claim(state.job.name, Math.max(60_000, state.job.everyMs * 3));
     state.status.holder = held;
     return held;
   }
 
+  /** Leases held or last tried by this process: name → until when it is held (0: not held). */
   private readonly claims = new Map<string, number>();
 
   /**
-   * The lease on work scheduled elsewhere (a subscription's runs): true while this process holds `name`, taking or
-   * renewing it when less than half of `ttlMs` is left. Another process holding it keeps it until it expires.
+   * A lease — a job's, or one on work scheduled elsewhere (a subscription's runs): true while this process holds
+   * `name`, taking or renewing it when less than half of `ttlMs` is left. Another process holding it keeps it until it expires.
    */
   async claim(name: string, ttlMs: number): Promise<boolean> {
     if ((this.claims.get(name) ?? 0) - Date.now() > ttlMs / 2) return true;
@@ -175,12 +171,5 @@ export class JobRunner {
         await this.leases
           .release(name, this.holder)
           .catch((err: unknown) => this.log.warn({ err, lease: name }, 'could not release the lease'));
-    for (const state of this.jobs.values())
-      if (state.job.leased && state.heldUntil > 0)
-        await this.leases
-          .release(state.job.name, this.holder)
-          .catch((err: unknown) =>
-            this.log.warn({ err, job: state.job.name }, 'could not release the lease'),
-          );
   }
 }
