@@ -143,3 +143,33 @@ describe.each(TEST_DIALECTS)('feedback and disputes on shared signals, on %s', (
     expect(await matches(orgs.owner.key)).toBe(0);
   });
 });
+
+describe.each(TEST_DIALECTS)('who may use the feedback routes, on %s', (dialect) => {
+  let t: TestApp;
+  afterAll(() => t.close());
+
+  it('refuses an unauthenticated caller and a role without the permission, and changes nothing', async () => {
+    t = await startTestApp(dialect);
+    const owner = await t.organisation('Owner', 'moderator');
+    const viewer = (await t.ctx.accounts.createKey('test', owner.id, { name: 'read only', role: 'viewer' }))
+      .key;
+    const call = (method: 'GET' | 'POST', url: string, headers: Record<string, string>, payload?: object) =>
+      t.app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload }) });
+    const bank = (await call('POST', '/v1/banks', bearer(owner.key), { name: 'B' })).json().id;
+    const entry = (
+      await call('POST', `/v1/banks/${bank}/entries`, bearer(owner.key), { signal_type: 'pdq', value: HASH })
+    ).json().id;
+    const routes = [
+      ['POST', `/v1/signals/${entry}/feedback`, { kind: 'false_positive' }],
+      ['GET', `/v1/banks/${bank}/feedback`, undefined],
+      ['POST', `/v1/banks/${bank}/entries/${entry}/dispute`, { decision: 'retire', reason: 'x' }],
+    ] as const;
+    for (const [method, url, body] of routes)
+      expect((await call(method, url, {}, body)).statusCode, `${method} ${url}`).toBe(401);
+    // A viewer reads (banks:read) but may not give feedback (entries:write) or decide (banks:write).
+    expect((await call('POST', routes[0][1], bearer(viewer), routes[0][2])).statusCode).toBe(403);
+    expect((await call('GET', routes[1][1], bearer(viewer))).statusCode).toBe(200);
+    expect((await call('POST', routes[2][1], bearer(viewer), routes[2][2])).statusCode).toBe(403);
+    expect((await call('GET', routes[1][1], bearer(owner.key))).json().items).toEqual([]);
+  });
+});

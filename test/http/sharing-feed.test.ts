@@ -131,3 +131,41 @@ describe.each(TEST_DIALECTS)('sharing feed, on %s', (dialect) => {
     stop.abort();
   });
 });
+
+describe.each(TEST_DIALECTS)('who may follow a shared bank, on %s', (dialect) => {
+  let t: TestApp;
+  afterAll(() => t.close());
+
+  it('refuses an unauthenticated caller, and another organisation’s admin without an accepted share', async () => {
+    t = await startTestApp(dialect);
+    const owner = await t.organisation('Owner', 'moderator');
+    const other = await t.organisation('Other', 'admin');
+    const bank = (
+      await t.app.inject({
+        method: 'POST',
+        url: '/v1/banks',
+        headers: bearer(owner.key),
+        payload: { name: 'B' },
+      })
+    ).json().id;
+    for (const url of [
+      '/v1/sharing/instance',
+      `/v1/sharing/banks/${bank}/changes`,
+      `/v1/sharing/banks/${bank}/stream`,
+    ])
+      expect((await t.app.inject({ method: 'GET', url })).statusCode, url).toBe(401);
+    for (const url of [`/v1/sharing/banks/${bank}/changes`, `/v1/sharing/banks/${bank}/stream`])
+      expect((await t.app.inject({ method: 'GET', url, headers: bearer(other.key) })).statusCode, url).toBe(
+        404,
+      );
+    // A researcher key (no banks:read) of the owner's own organisation is refused too.
+    const researcher = (await t.ctx.accounts.createKey('test', owner.id, { name: 'r', role: 'researcher' }))
+      .key;
+    const refused = await t.app.inject({
+      method: 'GET',
+      url: `/v1/sharing/banks/${bank}/changes`,
+      headers: bearer(researcher),
+    });
+    expect(refused.statusCode).toBe(403);
+  });
+});
