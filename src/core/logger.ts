@@ -52,10 +52,10 @@ export function inRequest<T>(reqId: string, fn: () => T): T {
   return requestScope.run(reqId, fn);
 }
 
-/** The request the current work belongs to, for the log lines of background work. */
-function requestMixin(): Record<string, unknown> {
+/** The request the current work belongs to, for the log lines of background work (a request's own lines have reqId). */
+function requestMixin(_merge: object, _level: number, logger: Logger): Record<string, unknown> {
   const reqId = requestScope.getStore();
-  return reqId ? { request: reqId } : {};
+  return reqId && !('reqId' in logger.bindings()) ? { request: reqId } : {};
 }
 
 /**
