@@ -54,7 +54,7 @@ function layerRules() {
     // External lists as sources: they read list files with the bank import's CSV reader (banks/).
     ['sources'],
     ['transparency'],
-    ['appeals', 'orders'],
+    ['appeals', 'crisis', 'orders'],
     ['review'],
     ['context'],
     ['http'],

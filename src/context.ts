@@ -38,6 +38,7 @@ import { ResearchService } from './research/service.js';
 import { SourceRunner } from './sources/runner.js';
 import { SourceScheduler } from './sources/scheduler.js';
 import { SubscriptionService } from './sources/service.js';
+import { CrisisService } from './crisis/crisis-service.js';
 
 export type { Mutation, UnitOfWork } from './store/unit-of-work.js';
 
@@ -76,6 +77,8 @@ export class AppContext {
   readonly orgSettings: OrgSettingsStore;
   readonly orgSettingsFor = (db: Db) => new OrgSettingsStore(db);
   readonly research: ResearchService;
+  /** Crisis response: protocols, the network, incidents and their activations. */
+  readonly crisis: CrisisService;
   readonly subscriptions: SubscriptionService;
   readonly sourceRunner: SourceRunner;
   readonly sourceScheduler: SourceScheduler;
@@ -140,6 +143,11 @@ export class AppContext {
     this.orgSettings = new OrgSettingsStore(db);
     this.transparency = new TransparencyService(this);
     this.research = new ResearchService(db, this.audit, database.dialect);
+    this.crisis = new CrisisService({
+      db,
+      transactions: this.transactions,
+      afterBankWrite: () => this.afterBankWrite(),
+    });
     this.sourceRunner = new SourceRunner({
       db,
       transactions: this.transactions,

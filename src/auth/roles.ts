@@ -28,6 +28,10 @@ export const PERMISSIONS = [
   'settings:manage', // hosts, appeal window, report publication
   'research:own', // data owners: research datasets, researchers' accreditation and budgets, request decisions
   'research:query', // accredited researchers: mock runs, requests, released results
+  'crisis:coordinate', // run incidents: protocols, the network, transitions, updates, findings, drills
+  'crisis:decide', // assert criteria and record activation decisions (where the protocol gives the org a role)
+  'crisis:read', // a participant's view of incidents: acknowledge, report live numbers, read the record
+  'crisis:observe', // see incidents; alone (observers) without evidence, media or signals
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -58,8 +62,11 @@ export const ROLE_PERMISSIONS: Readonly<Record<string, readonly Permission[]>> =
     'orders:answer',
     'appeals:decide',
     'reports:read',
+    'crisis:decide',
+    'crisis:read',
+    'crisis:observe',
   ],
-  viewer: ['banks:read', 'entries:read', 'index:read', 'submissions:read', 'cases:read'],
+  viewer: ['banks:read', 'entries:read', 'index:read', 'submissions:read', 'cases:read', 'crisis:observe'],
   integration: [
     'hash',
     'match',
@@ -71,9 +78,13 @@ export const ROLE_PERMISSIONS: Readonly<Record<string, readonly Permission[]>> =
     'submissions:read',
     'orders:read',
     'appeals:file',
+    'crisis:read',
+    'crisis:observe',
   ],
   authority: ['orders:issue', 'orders:read', 'reports:read'],
   researcher: ['research:query'],
+  /** Civil-society and human-rights observers of crisis response: never media, signals or evidence. */
+  observer: ['crisis:observe'],
 };
 
 export const ROLES = Object.keys(ROLE_PERMISSIONS);

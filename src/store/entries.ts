@@ -5,7 +5,7 @@
  */
 import { NotFoundError, ValidationError } from '../core/errors.js';
 import { normalizeSignal } from '../signals/registry.js';
-import { validateLabels } from './labels.js';
+import { isCrisisLabel, validateLabels } from './labels.js';
 import { nowIso, withTx, type Db, type Tx } from './database.js';
 import { decodeCursor, pageLimit, toPage, type Page } from './pagination.js';
 import type { EntryRow, NewEntryRow } from './schema.js';
@@ -137,7 +137,7 @@ export function prepareEntry(
     labels: JSON.stringify(
       input.labels === undefined || input.labels.length === 0
         ? context.defaultLabels
-        : validateLabels(input.labels),
+        : [...new Set([...validateLabels(input.labels), ...context.defaultLabels.filter(isCrisisLabel)])],
     ),
     contributor_org_id: context.contributorOrgId,
     source: context.source,
@@ -315,6 +315,33 @@ export class EntryService {
     if (!row)
       throw new NotFoundError(`entry ${entryId} not found in bank ${bankId}`, 'KAI_ERR_ENTRY_NOT_FOUND');
     return toEntry(row);
+  }
+
+  /**
+   * Rewrites the labels of every entry of a bank (the crisis engine marking an incident live or concluded), each
+   * with a new change number so that the index, policies and members following the bank see it.
+   */
+  async relabelBank(bankId: number, edit: (labels: string[], createdAt: string) => string[]): Promise<number> {
+    return withTx(this.db, async (tx) => {
+      const rows = await tx
+        .selectFrom('entries')
+        .select(['id', 'labels', 'created_at'])
+        .where('bank_id', '=', bankId)
+        .orderBy('id')
+        .execute();
+      if (rows.length === 0) return 0;
+      const first = await allocateSeq(tx, rows.length);
+      const now = nowIso();
+      for (const [i, row] of rows.entries()) {
+        const labels = edit(JSON.parse(row.labels) as string[], row.created_at);
+        await tx
+          .updateTable('entries')
+          .set({ labels: JSON.stringify(labels), seq: first + i, updated_at: now })
+          .where('id', '=', row.id)
+          .execute();
+      }
+      return rows.length;
+    });
   }
 
   async delete(bankId: number, entryId: number): Promise<Entry> {

@@ -3,6 +3,15 @@ import { ValidationError } from '../core/errors.js';
 /** Labels: short tags such as the GIFCT behavioural categories (e.g. `graphic-violence`, `glorification`). */
 export const LABEL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:/ -]{0,63}$/;
 
+/**
+ * Labels the crisis engine owns on an incident bank (`incident:<id>`, `crisis-active`, `after-conclusion`): they
+ * are the bank's default labels and are kept on every entry whatever labels its contributor gave, so members'
+ * policies ("block at upload while an incident is active") can name them.
+ */
+export function isCrisisLabel(label: string): boolean {
+  return label.startsWith('incident:') || label === 'crisis-active' || label === 'after-conclusion';
+}
+
 export function validateLabels(labels: unknown, field = 'labels'): string[] {
   if (!Array.isArray(labels)) throw new ValidationError(`${field} must be an array of strings`);
   if (labels.length > 32) throw new ValidationError(`${field} may have at most 32 labels`);

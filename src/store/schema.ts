@@ -308,6 +308,19 @@ export interface Schema {
   flood_stops: FloodStopsTable;
   source_subscriptions: SourceSubscriptionsTable;
   source_quarantine: SourceQuarantineTable;
+  crisis_protocols: CrisisProtocolsTable;
+  crisis_participants: CrisisParticipantsTable;
+  crisis_incidents: CrisisIncidentsTable;
+  crisis_activations: CrisisActivationsTable;
+  crisis_transitions: CrisisTransitionsTable;
+  crisis_criteria: CrisisCriteriaTable;
+  crisis_decisions: CrisisDecisionsTable;
+  crisis_notifications: CrisisNotificationsTable;
+  crisis_updates: CrisisUpdatesTable;
+  crisis_telemetry: CrisisTelemetryTable;
+  crisis_resources: CrisisResourcesTable;
+  crisis_findings: CrisisFindingsTable;
+  crisis_drill_runs: CrisisDrillRunsTable;
 }
 
 export type OrganisationRow = Selectable<OrganisationsTable>;
@@ -634,4 +647,158 @@ export interface SourceQuarantineTable {
   /** The record as received (JSON or the raw line), at most 8 KiB. */
   raw: string;
   created_at: string;
+}
+
+/** A crisis protocol version (src/crisis/protocols.ts): editing makes a new row, incidents keep theirs. */
+export interface CrisisProtocolsTable {
+  id: Generated<number>;
+  owner_org_id: number | null;
+  key: string;
+  version: number;
+  definition: string;
+  created_by: string;
+  created_at: string;
+}
+
+/** A member of a coordinator's crisis network, with its groups, roles, contacts and standing consent. */
+export interface CrisisParticipantsTable {
+  coordinator_org_id: number;
+  member_org_id: number;
+  groups: string;
+  roles: string;
+  contacts: string;
+  accepts_incident_banks: number;
+  incident_policy: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CrisisIncidentsTable {
+  id: Generated<number>;
+  org_id: number;
+  title: string;
+  summary: string;
+  occurred_at: string | null;
+  zone: string;
+  countries: string;
+  exercise: number;
+  bank_id: number | null;
+  created_by: string;
+  created_at: string;
+}
+
+export interface CrisisActivationsTable {
+  id: Generated<number>;
+  incident_id: number;
+  protocol_id: number;
+  type_key: string | null;
+  state: string;
+  opened_at: string;
+  activated_at: string | null;
+  concluded_at: string | null;
+  conclusion_basis: string | null;
+  conclusion_text: string | null;
+  not_activated_reason: string | null;
+  human_rights: string | null;
+}
+
+export interface CrisisTransitionsTable {
+  id: Generated<number>;
+  activation_id: number;
+  from_state: string;
+  to_state: string;
+  actor: string;
+  at: string;
+  zone: string;
+  reason: string;
+}
+
+export interface CrisisCriteriaTable {
+  id: Generated<number>;
+  activation_id: number;
+  criterion: string;
+  met: number;
+  evidence: string;
+  note: string | null;
+  actor: string;
+  at: string;
+}
+
+export interface CrisisDecisionsTable {
+  id: Generated<number>;
+  activation_id: number;
+  actor: string;
+  actor_org_id: number;
+  role: string;
+  type_key: string;
+  rationale: string;
+  human_rights: string;
+  at: string;
+}
+
+export interface CrisisNotificationsTable {
+  id: Generated<number>;
+  activation_id: number;
+  member_org_id: number | null;
+  recipient_group: string;
+  contact_index: number;
+  contact: string;
+  token_hash: string;
+  sent_at: string;
+  due_at: string;
+  acked_at: string | null;
+  ack_via: string | null;
+  ack_actor: string | null;
+  late: Generated<number>;
+  escalated_at: string | null;
+}
+
+export interface CrisisUpdatesTable {
+  id: Generated<number>;
+  incident_id: number;
+  actor: string;
+  at: string;
+  text: string;
+  numbers: string;
+}
+
+export interface CrisisTelemetryTable {
+  incident_id: number;
+  member_org_id: number;
+  minute: string;
+  matches: number;
+  blocks: number;
+  first_block_at: string | null;
+}
+
+export interface CrisisResourcesTable {
+  id: Generated<number>;
+  activation_id: number;
+  kind: string;
+  locale: string;
+  title: string;
+  url: string | null;
+  message: string | null;
+  created_by: string;
+  created_at: string;
+}
+
+export interface CrisisFindingsTable {
+  id: Generated<number>;
+  incident_id: number;
+  text: string;
+  owner: string;
+  due_at: string | null;
+  status: string;
+  created_by: string;
+  created_at: string;
+}
+
+export interface CrisisDrillRunsTable {
+  id: Generated<number>;
+  incident_id: number;
+  scenario: string;
+  results: string | null;
+  started_at: string;
+  finished_at: string | null;
 }

@@ -14,6 +14,7 @@ import { organisationRoutes } from './organisations.js';
 import { orderRoutes } from './orders.js';
 import { peopleRoutes } from './people.js';
 import { webhookRoutes } from './actions/webhooks.js';
+import { crisisIncidentRoutes } from './crisis/incidents.js';
 import { caseRoutes } from './review/cases.js';
 import { policyRoutes } from './review/policies.js';
 import { reportRoutes } from './review/reports.js';
@@ -35,6 +36,7 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
     entryRoutes,
     feedbackRoutes,
     sharingRoutes,
+    crisisIncidentRoutes,
     hashingRoutes,
     hmaRoutes,
     auditRoutes,

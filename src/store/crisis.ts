@@ -1,0 +1,252 @@
+/** SQL for crisis response (src/crisis/). Rows only; the rules live there. */
+import type { Insertable, Selectable, Updateable } from 'kysely';
+import type { Db } from './database.js';
+import type {
+  CrisisActivationsTable,
+  CrisisCriteriaTable,
+  CrisisDecisionsTable,
+  CrisisIncidentsTable,
+  CrisisParticipantsTable,
+  CrisisProtocolsTable,
+  CrisisTransitionsTable,
+  CrisisUpdatesTable,
+} from './schema.js';
+
+export type ProtocolRow = Selectable<CrisisProtocolsTable>;
+export type ParticipantRow = Selectable<CrisisParticipantsTable>;
+export type IncidentRow = Selectable<CrisisIncidentsTable>;
+export type ActivationRow = Selectable<CrisisActivationsTable>;
+export type TransitionRow = Selectable<CrisisTransitionsTable>;
+export type CriterionRow = Selectable<CrisisCriteriaTable>;
+export type DecisionRow = Selectable<CrisisDecisionsTable>;
+export type UpdateRow = Selectable<CrisisUpdatesTable>;
+
+export class CrisisStore {
+  constructor(private readonly db: Db) {}
+
+  // Protocols
+
+  /** Every version an organisation can use: the presets and its own, newest version of each key last. */
+  async protocols(orgId: number): Promise<ProtocolRow[]> {
+    return this.db
+      .selectFrom('crisis_protocols')
+      .selectAll()
+      .where((eb) => eb.or([eb('owner_org_id', 'is', null), eb('owner_org_id', '=', orgId)]))
+      .orderBy('key')
+      .orderBy('version')
+      .execute();
+  }
+
+  async protocol(id: number): Promise<ProtocolRow | undefined> {
+    return this.db.selectFrom('crisis_protocols').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async presets(): Promise<ProtocolRow[]> {
+    return this.db.selectFrom('crisis_protocols').selectAll().where('owner_org_id', 'is', null).execute();
+  }
+
+  async maxVersion(key: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('crisis_protocols')
+      .select((eb) => eb.fn.max<number>('version').as('v'))
+      .where('key', '=', key)
+      .executeTakeFirst();
+    return Number(row?.v ?? 0);
+  }
+
+  async insertProtocol(row: Insertable<CrisisProtocolsTable>): Promise<ProtocolRow> {
+    return this.db.insertInto('crisis_protocols').values(row).returningAll().executeTakeFirstOrThrow();
+  }
+
+  // Participants
+
+  async participants(coordinatorOrgId: number): Promise<ParticipantRow[]> {
+    return this.db
+      .selectFrom('crisis_participants')
+      .selectAll()
+      .where('coordinator_org_id', '=', coordinatorOrgId)
+      .orderBy('member_org_id')
+      .execute();
+  }
+
+  async participant(coordinatorOrgId: number, memberOrgId: number): Promise<ParticipantRow | undefined> {
+    return this.db
+      .selectFrom('crisis_participants')
+      .selectAll()
+      .where('coordinator_org_id', '=', coordinatorOrgId)
+      .where('member_org_id', '=', memberOrgId)
+      .executeTakeFirst();
+  }
+
+  async upsertParticipant(row: Insertable<CrisisParticipantsTable>): Promise<void> {
+    await this.db
+      .insertInto('crisis_participants')
+      .values(row)
+      .onConflict((oc) =>
+        oc.columns(['coordinator_org_id', 'member_org_id']).doUpdateSet({
+          groups: row.groups,
+          roles: row.roles,
+          contacts: row.contacts,
+          accepts_incident_banks: row.accepts_incident_banks,
+          incident_policy: row.incident_policy,
+          updated_at: row.updated_at,
+        }),
+      )
+      .execute();
+  }
+
+  async removeParticipant(coordinatorOrgId: number, memberOrgId: number): Promise<number> {
+    const result = await this.db
+      .deleteFrom('crisis_participants')
+      .where('coordinator_org_id', '=', coordinatorOrgId)
+      .where('member_org_id', '=', memberOrgId)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  /** Coordinators whose network an organisation belongs to. */
+  async coordinatorsOf(memberOrgId: number): Promise<number[]> {
+    const rows = await this.db
+      .selectFrom('crisis_participants')
+      .select('coordinator_org_id')
+      .where('member_org_id', '=', memberOrgId)
+      .execute();
+    return rows.map((r) => r.coordinator_org_id);
+  }
+
+  // Incidents and activations
+
+  async insertIncident(row: Insertable<CrisisIncidentsTable>): Promise<IncidentRow> {
+    return this.db.insertInto('crisis_incidents').values(row).returningAll().executeTakeFirstOrThrow();
+  }
+
+  async incident(id: number): Promise<IncidentRow | undefined> {
+    return this.db.selectFrom('crisis_incidents').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async updateIncident(id: number, changes: Updateable<CrisisIncidentsTable>): Promise<void> {
+    await this.db.updateTable('crisis_incidents').set(changes).where('id', '=', id).execute();
+  }
+
+  async incidents(orgIds: number[], afterId: number, limit: number): Promise<IncidentRow[]> {
+    if (orgIds.length === 0) return [];
+    return this.db
+      .selectFrom('crisis_incidents')
+      .selectAll()
+      .where('org_id', 'in', orgIds)
+      .where('id', '>', afterId)
+      .orderBy('id')
+      .limit(limit + 1)
+      .execute();
+  }
+
+  async incidentByBank(bankId: number): Promise<IncidentRow | undefined> {
+    return this.db
+      .selectFrom('crisis_incidents')
+      .selectAll()
+      .where('bank_id', '=', bankId)
+      .executeTakeFirst();
+  }
+
+  async insertActivation(row: Insertable<CrisisActivationsTable>): Promise<ActivationRow> {
+    return this.db.insertInto('crisis_activations').values(row).returningAll().executeTakeFirstOrThrow();
+  }
+
+  async activation(id: number): Promise<ActivationRow | undefined> {
+    return this.db.selectFrom('crisis_activations').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async activations(incidentId: number): Promise<ActivationRow[]> {
+    return this.db
+      .selectFrom('crisis_activations')
+      .selectAll()
+      .where('incident_id', '=', incidentId)
+      .orderBy('id')
+      .execute();
+  }
+
+  /**
+   * Moves an activation from one state to another; 0 rows when someone else moved it first (the caller
+   * answers 409 rather than recording a transition from a state it no longer is in).
+   */
+  async moveActivation(
+    id: number,
+    from: string,
+    changes: Updateable<CrisisActivationsTable>,
+  ): Promise<number> {
+    const result = await this.db
+      .updateTable('crisis_activations')
+      .set(changes)
+      .where('id', '=', id)
+      .where('state', '=', from)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  async insertTransition(row: Insertable<CrisisTransitionsTable>): Promise<void> {
+    await this.db.insertInto('crisis_transitions').values(row).execute();
+  }
+
+  async transitions(activationIds: number[]): Promise<TransitionRow[]> {
+    if (activationIds.length === 0) return [];
+    return this.db
+      .selectFrom('crisis_transitions')
+      .selectAll()
+      .where('activation_id', 'in', activationIds)
+      .orderBy('id')
+      .execute();
+  }
+
+  async insertCriterion(row: Insertable<CrisisCriteriaTable>): Promise<CriterionRow> {
+    return this.db.insertInto('crisis_criteria').values(row).returningAll().executeTakeFirstOrThrow();
+  }
+
+  async criteria(activationIds: number[]): Promise<CriterionRow[]> {
+    if (activationIds.length === 0) return [];
+    return this.db
+      .selectFrom('crisis_criteria')
+      .selectAll()
+      .where('activation_id', 'in', activationIds)
+      .orderBy('id')
+      .execute();
+  }
+
+  async insertDecision(row: Insertable<CrisisDecisionsTable>): Promise<DecisionRow> {
+    return this.db.insertInto('crisis_decisions').values(row).returningAll().executeTakeFirstOrThrow();
+  }
+
+  async decisions(activationIds: number[]): Promise<DecisionRow[]> {
+    if (activationIds.length === 0) return [];
+    return this.db
+      .selectFrom('crisis_decisions')
+      .selectAll()
+      .where('activation_id', 'in', activationIds)
+      .orderBy('id')
+      .execute();
+  }
+
+  // Situational awareness
+
+  async insertUpdate(row: Insertable<CrisisUpdatesTable>): Promise<UpdateRow> {
+    return this.db.insertInto('crisis_updates').values(row).returningAll().executeTakeFirstOrThrow();
+  }
+
+  async updates(incidentId: number): Promise<UpdateRow[]> {
+    return this.db
+      .selectFrom('crisis_updates')
+      .selectAll()
+      .where('incident_id', '=', incidentId)
+      .orderBy('id')
+      .execute();
+  }
+
+  /** The incident bank's signals with when they arrived (for the distinct-item and after-conclusion counts). */
+  async bankSignals(bankId: number): Promise<{ signal_type: string; value: string; created_at: string }[]> {
+    return this.db
+      .selectFrom('entries')
+      .select(['signal_type', 'value', 'created_at'])
+      .where('bank_id', '=', bankId)
+      .orderBy('id')
+      .execute();
+  }
+}
