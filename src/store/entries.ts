@@ -321,7 +321,10 @@ export class EntryService {
    * Rewrites the labels of every entry of a bank (the crisis engine marking an incident live or concluded), each
    * with a new change number so that the index, policies and members following the bank see it.
    */
-  async relabelBank(bankId: number, edit: (labels: string[], createdAt: string) => string[]): Promise<number> {
+  async relabelBank(
+    bankId: number,
+    edit: (labels: string[], createdAt: string) => string[],
+  ): Promise<number> {
     return withTx(this.db, async (tx) => {
       const rows = await tx
         .selectFrom('entries')
