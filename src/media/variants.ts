@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import sharp, { type OverlayOptions, type Sharp } from 'sharp';
-import { MediaError, ValidationError } from '../core/errors.js';
+import { KaitiakiError, MediaError, ValidationError } from '../core/errors.js';
 import { hashBuffer, hashFile, type HashOptions, type HashResult } from '../hashing/hash-file.js';
 import { hammingWords, pdqDistance, pdqHexToWords } from '../hashing/pdq/hash256.js';
 import { PDQ_MATCH_THRESHOLD, PDQ_QUALITY_THRESHOLD } from '../hashing/pdq/pdq.js';
@@ -235,10 +235,10 @@ export function logoLayout(width: number, height: number, p: LogoParams): { box:
   const x = p.corner.endsWith('left') ? margin : width - margin - boxWidth;
   const y = p.corner.startsWith('top') ? margin : height - margin - boxHeight;
   const pad = Math.max(1, Math.round(boxHeight * 0.15));
-  const inner = boxHeight - 2 * pad;
+  const inner = Math.max(1, boxHeight - 2 * pad);
   const marks: Rect[] = [{ x: x + pad, y: y + pad, width: inner, height: inner }];
   const textX = x + 2 * pad + inner;
-  const textWidth = boxWidth - 3 * pad - inner;
+  const textWidth = Math.max(1, boxWidth - 3 * pad - inner);
   // Lines and the gaps between them share the inner height equally, like a caption's lines of text.
   const lineHeight = inner / (2 * p.lines.length - 1);
   p.lines.forEach((words, line) => {
@@ -288,8 +288,8 @@ export function screenLayout(
 // Photos (sharp). Only `reencode` writes a JPEG; the others write PNG, so that each variant carries its one named
 // perturbation and no compression on top (a drill that wants both chains reencode after another transform).
 
-function decodeFailure(err: unknown): MediaError {
-  if (err instanceof MediaError) return err;
+function decodeFailure(err: unknown): KaitiakiError {
+  if (err instanceof KaitiakiError) return err;
   const detail = err instanceof Error ? err.message.split('\n')[0] : String(err);
   return new MediaError(`could not make an image variant: ${detail}`, 'KAI_ERR_MEDIA_CORRUPT', {
     cause: err,

@@ -129,6 +129,13 @@ describe('variant parameters', () => {
     await expect(imageVariant(Buffer.from('x'), 'blur' as TransformName, 1)).rejects.toMatchObject({
       code: 'KAI_ERR_VARIANT_TRANSFORM',
     });
+    const tiny = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#777' } })
+      .png()
+      .toBuffer();
+    await expect(imageVariant(tiny, 'crop', -2)).rejects.toMatchObject({ code: 'KAI_ERR_VARIANT_SEED' });
+    // Even a thumbnail gets every variant.
+    for (const name of TRANSFORM_NAMES)
+      expect((await sharp(await imageVariant(tiny, name, 5)).metadata()).width).toBeGreaterThan(0);
     await expect(imageVariant(Buffer.from('not an image'), 'crop', 1)).rejects.toMatchObject({
       code: 'KAI_ERR_MEDIA_CORRUPT',
     });
