@@ -55,10 +55,23 @@ function missingTool(command: string, err: NodeJS.ErrnoException): Error {
   return err;
 }
 
-/** FFmpeg's last complaint, with the file's folder left out (a server's temporary paths are nobody's business). */
-function lastLine(text: string, path: string): string {
+/** FFmpeg's last complaint, with the files' folders left out (a server's temporary paths are nobody's business). */
+function lastLine(text: string, ...paths: string[]): string {
   const line = text.trim().split('\n').filter(Boolean).slice(-1)[0] ?? 'no detail';
-  return line.split(path).join(basename(path));
+  return paths.reduce((out, path) => out.split(path).join(basename(path)), line);
+}
+
+/**
+ * Runs ffmpeg to write a file (a transcode, as opposed to decodeFrames' pipe of frames for hashing). `files` are
+ * the paths in `args`, named in errors without their folders.
+ */
+export async function runFfmpeg(args: string[], files: string[]): Promise<void> {
+  const { stderr, code } = await run(FFMPEG, ['-nostdin', '-v', 'error', ...args]);
+  if (code === 0) return;
+  throw new MediaError(
+    `ffmpeg could not transcode: ${lastLine(stderr, ...files)}`,
+    'KAI_ERR_MEDIA_TRANSCODE',
+  );
 }
 
 export function parseFrameRate(rate: string | undefined): number {
