@@ -39,6 +39,8 @@ import { SourceRunner } from './sources/runner.js';
 import { SourceScheduler } from './sources/scheduler.js';
 import { SubscriptionService } from './sources/service.js';
 import { CrisisService } from './crisis/crisis-service.js';
+import { CrisisLive } from './crisis/live.js';
+import { MemberCrisisReporter } from './crisis/member-reporter.js';
 
 export type { Mutation, UnitOfWork } from './store/unit-of-work.js';
 
@@ -79,6 +81,8 @@ export class AppContext {
   readonly research: ResearchService;
   /** Crisis response: protocols, the network, incidents and their activations. */
   readonly crisis: CrisisService;
+  /** The incident-bank feed members follow, and the numbers they report back. */
+  readonly crisisLive: CrisisLive;
   readonly subscriptions: SubscriptionService;
   readonly sourceRunner: SourceRunner;
   readonly sourceScheduler: SourceScheduler;
@@ -153,6 +157,12 @@ export class AppContext {
       transactions: this.transactions,
       sources: config.sources,
       afterBankWrite: () => this.afterBankWrite(),
+    });
+    this.crisisLive = new CrisisLive({
+      db,
+      crisis: this.crisis,
+      banks: this.banks,
+      sharingFeed: this.sharingFeed,
     });
     this.subscriptions = new SubscriptionService({
       db,
@@ -238,6 +248,22 @@ export class AppContext {
       everyMs: 6 * 3_600_000,
       leased: true,
       run: () => this.orders.purgePreservations(),
+    });
+    // A member of a hub's crisis network reports its own matches and blocks on incident banks (crisis/live.ts).
+    const crisisReporter = new MemberCrisisReporter({
+      db: this.database.db,
+      subscriptions: async () => {
+        const store = this.subscriptions.store;
+        return Promise.all((await store.enabled()).map((s) => store.getById(s.id)));
+      },
+      sources: this.config.sources,
+      log: (message, detail) => this.logger.warn(detail, message),
+    });
+    this.jobs.add({
+      name: 'crisis-telemetry',
+      everyMs: this.config.crisis.telemetryIntervalMs,
+      leased: true,
+      run: () => crisisReporter.runOnce(),
     });
     this.jobs.add({
       name: 'hma-expiry',

@@ -62,6 +62,10 @@ export interface Config {
     /** Matches of one shared signal in an organisation's uploads within an hour that stop it acting (flood). */
     floodLimitPerHour: number;
   };
+  crisis: {
+    /** How often a member reports its matches and blocks on a hub's incident banks (KAITIAKI_CRISIS_TELEMETRY_MS). */
+    telemetryIntervalMs: number;
+  };
   /** The HMA listener (`serve --hma-listen`): the HMA facade without keys, as one organisation. */
   hma: {
     /** HOST:PORT, or null for no HMA listener. */
@@ -141,6 +145,9 @@ export function readConfig(env: Env = process.env, overrides: ConfigOverrides = 
     sharing: {
       disputeThreshold: int(env, 'KAITIAKI_DISPUTE_THRESHOLD', 2, 1, 1000),
       floodLimitPerHour: int(env, 'KAITIAKI_FLOOD_LIMIT_PER_HOUR', 1000, 1, 10_000_000),
+    },
+    crisis: {
+      telemetryIntervalMs: int(env, 'KAITIAKI_CRISIS_TELEMETRY_MS', 5000, 200, 3_600_000),
     },
     hma: {
       listen: overrides.hmaListen ?? (env.KAITIAKI_HMA_LISTEN || null),

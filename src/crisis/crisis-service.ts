@@ -14,6 +14,7 @@ import type { Db } from '../store/database.js';
 import type { Transactions, UnitOfWork } from '../store/unit-of-work.js';
 import { decodeCursor, pageLimit, toPage, type Page } from '../store/pagination.js';
 import { distinctItems } from './distinct-items.js';
+import { liveNumbers } from './member-numbers.js';
 import { PRESETS } from './presets.js';
 import {
   activationType,
@@ -851,6 +852,8 @@ export class CrisisService {
       // An observer learns that hashes are shared and how many, never which bank holds them.
       bank_id: caller.observer ? null : incident.bank_id,
       numbers: await this.bankNumbers(store, incident),
+      /** Members' own numbers (matches and blocks per minute, first block), as they report them. */
+      members: await liveNumbers(store, incident.id),
       activations: activations.map((a) => {
         const protocol = protocols.get(a.protocol_id)!;
         const review =

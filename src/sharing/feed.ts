@@ -56,6 +56,25 @@ export class SharingFeed {
   /** One page of a collection's changes after `after` (at most `limit`, up to MAX_PAGE). */
   async page(orgId: number, bankId: number, after: number, limit = MAX_PAGE): Promise<FeedPage> {
     const bank = await this.banks.getVisible(orgId, bankId);
+    const { records, next_after, more, instance } = await this.changes([bankId], after, limit);
+    return {
+      collection: { id: bank.id, name: bank.name, owner_organisation_id: bank.orgId },
+      instance,
+      records,
+      next_after,
+      more,
+    };
+  }
+
+  /**
+   * Signed changes of several banks after `after` (one cursor: the change sequence is shared by every bank). The
+   * caller has checked the banks are visible to whoever asks.
+   */
+  async changes(
+    bankIds: readonly number[],
+    after: number,
+    limit = MAX_PAGE,
+  ): Promise<Omit<FeedPage, 'collection'>> {
     // Every change up to the head has committed (sequence order is commit order), so a page read after it misses none.
     const head = await new EntryService(this.db).currentSeq();
     if (after > head)
@@ -64,15 +83,14 @@ export class SharingFeed {
         'KAI_ERR_CURSOR_AHEAD',
       );
     const size = Math.max(1, Math.min(MAX_PAGE, limit));
-    const records = await this.store.changes(bankId, after, size);
+    const records = await this.store.changes(bankIds, after, size);
     const identity = await this.identity();
     const names = new Map<number, string>();
     const signed: SignedRecord[] = [];
-    for (const record of records) signed.push(await this.sign(bankId, record, identity, names));
+    for (const record of records) signed.push(await this.sign(record, identity, names));
     const more = records.length === size;
     const last = records.at(-1)?.seq ?? after;
     return {
-      collection: { id: bank.id, name: bank.name, owner_organisation_id: bank.orgId },
       instance: { id: identity.id, public_key: identity.publicKey },
       records: signed,
       next_after: more ? last : Math.max(last, head),
@@ -81,7 +99,6 @@ export class SharingFeed {
   }
 
   private async sign(
-    bankId: number,
     record: FeedRecord,
     identity: InstanceIdentity,
     names: Map<number, string>,
@@ -93,7 +110,7 @@ export class SharingFeed {
       contributor = { id: record.contributorOrgId, name: names.get(record.contributorOrgId)! };
     }
     const body = {
-      collection_id: bankId,
+      collection_id: record.bankId,
       seq: record.seq,
       op: record.op,
       entry_id: record.entryId,

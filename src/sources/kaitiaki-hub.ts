@@ -11,7 +11,7 @@ import { createPublicKey } from 'node:crypto';
 import { ValidationError } from '../core/errors.js';
 import { verifyRecord } from '../sharing/signing.js';
 import { excerpt, sourceGet, SourceError, sourceUrl } from './fetch.js';
-import type { SourceKind, SourcePage, SourceRecord } from './source.js';
+import type { SourceDeps, SourceKind, SourcePage, SourceRecord } from './source.js';
 
 export interface HubConfig {
   hubUrl: string;
@@ -21,7 +21,7 @@ export interface HubConfig {
   hubPublicKey: string;
 }
 
-interface WireRecord {
+export interface WireRecord {
   collection_id?: unknown;
   seq?: unknown;
   op?: unknown;
@@ -36,18 +36,26 @@ interface WireRecord {
   signature?: unknown;
 }
 
-function toRecord(wire: WireRecord, config: HubConfig): SourceRecord {
+/**
+ * One signed record from a hub as a source record: verified with the pinned key, and of a collection this
+ * subscription follows (`ours`), or quarantined with the reason.
+ */
+export function hubRecord(
+  wire: WireRecord,
+  hubPublicKey: string,
+  ours: (collectionId: unknown) => boolean,
+): SourceRecord {
   const raw = JSON.stringify(wire);
   const { signature, ...signed } = wire;
   const where = `seq ${String(wire.seq)}`;
-  if (typeof signature !== 'string' || !verifyRecord(signed, signature, config.hubPublicKey))
+  if (typeof signature !== 'string' || !verifyRecord(signed, signature, hubPublicKey))
     return {
       op: 'unreadable',
       reason: 'the signature does not verify with the hub key: forged or altered',
       raw,
       where,
     };
-  if (wire.collection_id !== config.collectionId)
+  if (!ours(wire.collection_id))
     return {
       op: 'unreadable',
       reason: `a record of collection ${String(wire.collection_id)}, not ours`,
@@ -110,27 +118,10 @@ export const kaitiakiHubSource: SourceKind<HubConfig> = {
       (k) => !['hub_url', 'collection_id', 'api_key', 'hub_public_key'].includes(k),
     );
     if (unknown.length) throw new ValidationError(`unknown kaitiaki setting(s) ${unknown.join(', ')}`);
-    let hubUrl = sourceUrl(c.hub_url, 'hub_url');
-    if (!hubUrl.endsWith('/')) hubUrl += '/';
+    const connection = parseHubConnection(c);
     if (!Number.isSafeInteger(c.collection_id) || (c.collection_id as number) < 1)
       throw new ValidationError('collection_id is the id of the shared bank on the hub (a positive integer)');
-    if (typeof c.api_key !== 'string' || !/^[\x21-\x7e]{8,400}$/.test(c.api_key))
-      throw new ValidationError('api_key is your organisation’s API key on the hub');
-    try {
-      if (typeof c.hub_public_key !== 'string') throw new Error('missing');
-      const key = createPublicKey(c.hub_public_key);
-      if (key.asymmetricKeyType !== 'ed25519') throw new Error(`a ${key.asymmetricKeyType} key`);
-    } catch (err) {
-      throw new ValidationError(
-        `hub_public_key must be the hub's Ed25519 public key in PEM (${(err as Error).message})`,
-      );
-    }
-    return {
-      hubUrl,
-      collectionId: c.collection_id as number,
-      apiKey: c.api_key,
-      hubPublicKey: c.hub_public_key as string,
-    };
+    return { ...connection, collectionId: c.collection_id as number };
   },
   redact: (config) => ({ hub_url: config.hubUrl, collection_id: config.collectionId, api_key: '(set)' }),
   create(config, deps) {
@@ -140,39 +131,11 @@ export const kaitiakiHubSource: SourceKind<HubConfig> = {
         if (!Number.isSafeInteger(after) || after < 0)
           throw new SourceError(`the checkpoint ${JSON.stringify(checkpoint)} is not a hub sequence number`);
         const url = new URL(`v1/sharing/banks/${config.collectionId}/changes`, config.hubUrl);
-        url.searchParams.set('after', String(after));
-        const response = await sourceGet(
-          url.toString(),
-          { authorization: `Bearer ${config.apiKey}`, accept: 'application/json' },
-          deps,
-        );
-        if (response.status === 401 || response.status === 403 || response.status === 404)
-          throw new SourceError(
-            `the hub refused this collection (HTTP ${response.status}): a key of another organisation, or a share you left?`,
-            'KAI_ERR_SOURCE_AUTH',
-          );
-        if (response.status !== 200)
-          throw new SourceError(`the hub answered HTTP ${response.status}: ${excerpt(response.body)}`);
-        let page: { records?: unknown; next_after?: unknown; more?: unknown };
-        try {
-          page = JSON.parse(response.body.toString('utf8')) as typeof page;
-        } catch {
-          throw new SourceError(
-            `the hub answered a page that is not JSON (cut short?): ${excerpt(response.body)}`,
-            'KAI_ERR_SOURCE_BAD_PAGE',
-          );
-        }
-        if (
-          !Array.isArray(page.records) ||
-          !Number.isSafeInteger(page.next_after) ||
-          (page.next_after as number) < after
-        )
-          throw new SourceError(
-            'the hub answered a page without records and a forward cursor',
-            'KAI_ERR_SOURCE_BAD_PAGE',
-          );
+        const page = await fetchHubPage(url, after, config.apiKey, deps, 'this collection');
         return {
-          records: (page.records as WireRecord[]).map((r) => toRecord(r, config)),
+          records: page.records.map((r) =>
+            hubRecord(r, config.hubPublicKey, (id) => id === config.collectionId),
+          ),
           checkpoint: String(page.next_after),
           hasMore: page.more === true,
         };
@@ -180,3 +143,70 @@ export const kaitiakiHubSource: SourceKind<HubConfig> = {
     };
   },
 };
+
+export interface HubPage {
+  records: WireRecord[];
+  next_after: number;
+  more?: unknown;
+  [field: string]: unknown;
+}
+
+/** GETs one page of a hub's signed changes after `after`; a refusal, a cut page or a backward cursor throws. */
+export async function fetchHubPage(
+  url: URL,
+  after: number,
+  apiKey: string,
+  deps: SourceDeps,
+  what: string,
+): Promise<HubPage> {
+  url.searchParams.set('after', String(after));
+  const response = await sourceGet(
+    url.toString(),
+    { authorization: `Bearer ${apiKey}`, accept: 'application/json' },
+    deps,
+  );
+  if (response.status === 401 || response.status === 403 || response.status === 404)
+    throw new SourceError(
+      `the hub refused ${what} (HTTP ${response.status}): a key of another organisation, or a share you left?`,
+      'KAI_ERR_SOURCE_AUTH',
+    );
+  if (response.status !== 200)
+    throw new SourceError(`the hub answered HTTP ${response.status}: ${excerpt(response.body)}`);
+  let page: { records?: unknown; next_after?: unknown; more?: unknown };
+  try {
+    page = JSON.parse(response.body.toString('utf8')) as typeof page;
+  } catch {
+    throw new SourceError(
+      `the hub answered a page that is not JSON (cut short?): ${excerpt(response.body)}`,
+      'KAI_ERR_SOURCE_BAD_PAGE',
+    );
+  }
+  if (
+    !Array.isArray(page.records) ||
+    !Number.isSafeInteger(page.next_after) ||
+    (page.next_after as number) < after
+  )
+    throw new SourceError(
+      'the hub answered a page without records and a forward cursor',
+      'KAI_ERR_SOURCE_BAD_PAGE',
+    );
+  return page as HubPage;
+}
+
+/** Where the hub is, the organisation's key there, and the hub's pinned public key: checked, with clear errors. */
+export function parseHubConnection(c: Record<string, unknown>): Omit<HubConfig, 'collectionId'> {
+  let hubUrl = sourceUrl(c.hub_url, 'hub_url');
+  if (!hubUrl.endsWith('/')) hubUrl += '/';
+  if (typeof c.api_key !== 'string' || !/^[\x21-\x7e]{8,400}$/.test(c.api_key))
+    throw new ValidationError('api_key is your organisation’s API key on the hub');
+  try {
+    if (typeof c.hub_public_key !== 'string') throw new Error('missing');
+    const key = createPublicKey(c.hub_public_key);
+    if (key.asymmetricKeyType !== 'ed25519') throw new Error(`a ${key.asymmetricKeyType} key`);
+  } catch (err) {
+    throw new ValidationError(
+      `hub_public_key must be the hub's Ed25519 public key in PEM (${(err as Error).message})`,
+    );
+  }
+  return { hubUrl, apiKey: c.api_key, hubPublicKey: c.hub_public_key as string };
+}

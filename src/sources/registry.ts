@@ -1,4 +1,5 @@
 import { ValidationError } from '../core/errors.js';
+import { kaitiakiCrisisSource } from './kaitiaki-crisis.js';
 import { kaitiakiHubSource } from './kaitiaki-hub.js';
 import { listSource } from './list.js';
 import type { SourceKind } from './source.js';
@@ -9,6 +10,7 @@ export const SOURCE_KINDS: ReadonlyMap<string, SourceKind<unknown>> = buildRegis
   tcapSource as SourceKind<unknown>,
   listSource as SourceKind<unknown>,
   kaitiakiHubSource as SourceKind<unknown>,
+  kaitiakiCrisisSource as SourceKind<unknown>,
 ]);
 
 function buildRegistry(kinds: SourceKind<unknown>[]): Map<string, SourceKind<unknown>> {

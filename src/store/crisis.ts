@@ -8,6 +8,7 @@ import type {
   CrisisIncidentsTable,
   CrisisParticipantsTable,
   CrisisProtocolsTable,
+  CrisisTelemetryTable,
   CrisisTransitionsTable,
   CrisisUpdatesTable,
 } from './schema.js';
@@ -20,6 +21,7 @@ export type TransitionRow = Selectable<CrisisTransitionsTable>;
 export type CriterionRow = Selectable<CrisisCriteriaTable>;
 export type DecisionRow = Selectable<CrisisDecisionsTable>;
 export type UpdateRow = Selectable<CrisisUpdatesTable>;
+export type TelemetryRow = Selectable<CrisisTelemetryTable>;
 
 export class CrisisStore {
   constructor(private readonly db: Db) {}
@@ -249,4 +251,65 @@ export class CrisisStore {
       .orderBy('id')
       .execute();
   }
+
+  /** Incident banks of the incidents an organisation coordinates or takes part in, with their incident. */
+  async incidentBanks(
+    orgIds: number[],
+  ): Promise<{ id: number; bank_id: number; title: string; exercise: number }[]> {
+    if (orgIds.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('crisis_incidents')
+      .select(['id', 'bank_id', 'title', 'exercise'])
+      .where('org_id', 'in', orgIds)
+      .where('bank_id', 'is not', null)
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => ({ ...r, bank_id: r.bank_id! }));
+  }
+
+  // Members' live numbers
+
+  /** A member's totals for some minutes; a minute sent again replaces the earlier totals (reports are idempotent). */
+  async putTelemetry(rows: Insertable<CrisisTelemetryTable>[]): Promise<void> {
+    for (const row of rows)
+      await this.db
+        .insertInto('crisis_telemetry')
+        .values(row)
+        .onConflict((oc) =>
+          oc.columns(['incident_id', 'member_org_id', 'minute']).doUpdateSet({
+            matches: row.matches,
+            blocks: row.blocks,
+            first_block_at: row.first_block_at,
+          }),
+        )
+        .execute();
+  }
+
+  async telemetry(incidentId: number): Promise<TelemetryRow[]> {
+    return this.db
+      .selectFrom('crisis_telemetry')
+      .selectAll()
+      .where('incident_id', '=', incidentId)
+      .orderBy('minute')
+      .execute();
+  }
+}
+
+/** A member's own submissions whose answer matched an incident bank (the crisis reporter's input). */
+export async function incidentAnswers(
+  db: Db,
+  orgId: number,
+  afterId: number,
+  limit: number,
+): Promise<{ id: number; created_at: string; answer: string }[]> {
+  const rows = await db
+    .selectFrom('submissions')
+    .select(['id', 'created_at', 'answer'])
+    .where('org_id', '=', orgId)
+    .where('id', '>', afterId)
+    .where('answer', 'like', '%"incident:%')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ ...r, answer: r.answer! }));
 }

@@ -1,4 +1,4 @@
-/** The store side of hash sharing: the instance's signing identity, and one bank's change feed. */
+/** The store side of hash sharing: the instance's signing identity, and banks' change feeds. */
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import type { Db } from './database.js';
 
@@ -11,6 +11,7 @@ export interface InstanceIdentity {
 }
 
 export interface FeedRecord {
+  bankId: number;
   seq: number;
   op: 'upsert' | 'retract';
   entryId: number;
@@ -57,8 +58,9 @@ export class SharingFeedStore {
     return { id: row.id, publicKey: row.public_key, privateKey: row.private_key };
   }
 
-  /** One bank's changes after `after`, oldest first, at most `limit`: current states and retractions. */
-  async changes(bankId: number, after: number, limit: number): Promise<FeedRecord[]> {
+  /** Some banks' changes after `after`, oldest first, at most `limit`: current states and retractions. */
+  async changes(bankIds: readonly number[], after: number, limit: number): Promise<FeedRecord[]> {
+    if (bankIds.length === 0) return [];
     const [upserts, retractions] = await Promise.all([
       this.db
         .selectFrom('entries')
@@ -72,16 +74,17 @@ export class SharingFeedStore {
           'created_at',
           'updated_at',
           'seq',
+          'bank_id',
         ])
-        .where('bank_id', '=', bankId)
+        .where('bank_id', 'in', bankIds)
         .where('seq', '>', after)
         .orderBy('seq')
         .limit(limit)
         .execute(),
       this.db
         .selectFrom('entry_tombstones')
-        .select(['entry_id', 'signal_type', 'value', 'seq', 'deleted_at'])
-        .where('bank_id', '=', bankId)
+        .select(['entry_id', 'signal_type', 'value', 'seq', 'deleted_at', 'bank_id'])
+        .where('bank_id', 'in', bankIds)
         .where('seq', '>', after)
         .orderBy('seq')
         .limit(limit)
@@ -89,6 +92,7 @@ export class SharingFeedStore {
     ]);
     const records: FeedRecord[] = [
       ...upserts.map((r) => ({
+        bankId: r.bank_id,
         seq: Number(r.seq),
         op: 'upsert' as const,
         entryId: r.id,
@@ -101,6 +105,7 @@ export class SharingFeedStore {
         at: r.updated_at,
       })),
       ...retractions.map((r) => ({
+        bankId: r.bank_id,
         seq: Number(r.seq),
         op: 'retract' as const,
         entryId: r.entry_id,

@@ -5,81 +5,14 @@
  * (no record lost or duplicated), a forged record refused (quarantined, never stored), and isolation (a member
  * key used on a collection not shared with it).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, runCli } from '../helpers/cli.js';
+import { api, instance, start, stop, until, type Instance } from '../helpers/instances.js';
 
 // Unrelated PDQ values (SHA-256 bits): about 128 bits apart, so each matches only itself.
 const hash = (n: number) => createHash('sha256').update(`signal ${n}`).digest('hex');
-
-interface Instance {
-  dataDir: string;
-  adminKey: string;
-  url: string;
-  child: ChildProcess;
-}
-
-async function start(
-  dataDir: string,
-  env: Record<string, string> = {},
-): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--port', '0', '--quiet'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /serving on (http:\/\/\S+) /.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited ${code}`)));
-  });
-  return { url, child };
-}
-
-async function instance(name: string, env: Record<string, string> = {}): Promise<Instance> {
-  const dataDir = join(mkdtempSync(join(tmpdir(), `kaitiaki-${name}-`)), 'data');
-  const init = await runCli(['init', '--data-dir', dataDir, '--json']);
-  const adminKey = JSON.parse(init.stdout).admin_key as string;
-  return { dataDir, adminKey, ...(await start(dataDir, env)) };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
-}
-
-const api = async (base: string, key: string, method: string, path: string, body?: unknown) => {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${key}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, json: text ? JSON.parse(text) : null };
-};
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 15_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() - started > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('a hub and three member instances', () => {
   let hub: Instance;

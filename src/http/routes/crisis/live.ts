@@ -1,0 +1,71 @@
+/** Crisis response between instances: the feed of incident banks members follow, and members' live numbers. */
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from 'typebox';
+import type { AppContext } from '../../../context.js';
+import { MAX_MINUTES_PER_REPORT } from '../../../crisis/live.js';
+import { errorResponses, IdParams } from '../../schemas/common.js';
+import { crisisCaller } from './incidents.js';
+
+const tags = ['crisis'];
+const strict = { additionalProperties: false } as const;
+
+const FeedQuery = Type.Object(
+  {
+    after: Type.Integer({ minimum: 0, default: 0 }),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  },
+  strict,
+);
+
+const TelemetryBody = Type.Object(
+  {
+    minutes: Type.Array(
+      Type.Object(
+        {
+          minute: Type.String({ minLength: 16, maxLength: 16, description: 'UTC minute, YYYY-MM-DDTHH:MM' }),
+          matches: Type.Integer({ minimum: 0, maximum: 1e9 }),
+          blocks: Type.Integer({ minimum: 0, maximum: 1e9 }),
+        },
+        strict,
+      ),
+      { maxItems: MAX_MINUTES_PER_REPORT },
+    ),
+    first_block_at: Type.Optional(Type.Union([Type.String({ maxLength: 40 }), Type.Null()])),
+  },
+  strict,
+);
+
+export async function crisisLiveRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  app.get<{ Querystring: Static<typeof FeedQuery> }>(
+    '/v1/crisis/feed/changes',
+    {
+      config: { permission: 'crisis:read' },
+      schema: {
+        tags,
+        summary:
+          'Signed changes of every incident bank you accepted, after one cursor (members follow this with the ' +
+          '`kaitiaki-crisis` source: a new incident needs no new subscription)',
+        querystring: FeedQuery,
+        response: errorResponses,
+      },
+    },
+    async (request) => ctx.crisisLive.feed(crisisCaller(request), request.query.after, request.query.limit),
+  );
+
+  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof TelemetryBody> }>(
+    '/v1/crisis/incidents/:id/telemetry',
+    {
+      config: { permission: 'crisis:read' },
+      schema: {
+        tags,
+        summary:
+          'Report your own numbers for an incident: per UTC minute, uploads matching its bank and those blocked, ' +
+          'and your first block (totals: sending a minute again replaces it)',
+        params: IdParams,
+        body: TelemetryBody,
+        response: errorResponses,
+      },
+    },
+    async (request) => ctx.crisisLive.report(crisisCaller(request), request.params.id, request.body),
+  );
+}
