@@ -13,6 +13,7 @@ import { registerDsaCommand } from './dsa.js';
 import { registerResearchCommand } from './research.js';
 import { registerOrderCommand } from './order.js';
 import { registerSharingCommand } from './sharing.js';
+import { registerDrillCommand } from './drill.js';
 
 /** Every CLI command registers itself here, one file per command. */
 export function registerCommands(program: Command, io: CliIo): void {
@@ -30,4 +31,5 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerResearchCommand(program, io);
   registerOrderCommand(program, io);
   registerSharingCommand(program, io);
+  registerDrillCommand(program, io);
 }
