@@ -39,6 +39,7 @@ import { SourceRunner } from './sources/runner.js';
 import { SourceScheduler } from './sources/scheduler.js';
 import { SubscriptionService } from './sources/service.js';
 import { CrisisService } from './crisis/crisis-service.js';
+import { AfterActionService } from './crisis/after-action.js';
 
 export type { Mutation, UnitOfWork } from './store/unit-of-work.js';
 
@@ -79,6 +80,8 @@ export class AppContext {
   readonly research: ResearchService;
   /** Crisis response: protocols, the network, incidents and their activations. */
   readonly crisis: CrisisService;
+  /** After-action reports of incidents and their findings. */
+  readonly afterAction: AfterActionService;
   readonly subscriptions: SubscriptionService;
   readonly sourceRunner: SourceRunner;
   readonly sourceScheduler: SourceScheduler;
@@ -148,6 +151,7 @@ export class AppContext {
       transactions: this.transactions,
       afterBankWrite: () => this.afterBankWrite(),
     });
+    this.afterAction = new AfterActionService({ db, transactions: this.transactions, crisis: this.crisis });
     this.sourceRunner = new SourceRunner({
       db,
       transactions: this.transactions,
