@@ -19,8 +19,12 @@ const T = {
   reported: '2026-11-20T03:00:00.000Z',
   assessing: '2026-11-20T03:05:00.000Z',
   criteria: '2026-11-20T03:10:00.000Z',
+  tcapDecision: '2026-11-20T03:11:00.000Z',
+  tcapActivated: '2026-11-20T03:12:00.000Z', // the first activation: 720 s after the report
+  tcapSent: '2026-11-20T03:12:30.000Z',
+  tcapDue: '2026-11-20T03:42:30.000Z',
   decisions: '2026-11-20T03:15:00.000Z',
-  activated: '2026-11-20T03:20:00.000Z',
+  activated: '2026-11-20T03:20:00.000Z', // the first activation that shares hashes
   sent: '2026-11-20T03:20:30.000Z',
   due: '2026-11-20T03:50:30.000Z',
   ackA: '2026-11-20T03:28:30.000Z', // 480 s after sent, in time
@@ -60,6 +64,7 @@ describe.each(TEST_DIALECTS)('crisis after-action report (%s)', (dialect) => {
   let outsider: { id: number; key: string };
   let incidentId: number;
   let activationId: number;
+  let tcapId: number;
   let findingIds: number[] = [];
 
   const send = (key: string, method: 'GET' | 'POST' | 'PUT' | 'PATCH', url: string, payload?: object) =>
@@ -93,7 +98,7 @@ describe.each(TEST_DIALECTS)('crisis after-action report (%s)', (dialect) => {
       ok(send(hub.admin, 'PUT', `/v1/crisis/participants/${orgId}`, body));
     await join(hub.id, {
       groups: [],
-      roles: ['operating_board', 'secretariat'],
+      roles: ['operating_board', 'secretariat', 'tcap_team'],
       contacts: [],
       accepts_incident_banks: false,
     });
@@ -137,18 +142,24 @@ describe.each(TEST_DIALECTS)('crisis after-action report (%s)', (dialect) => {
           zone: 'Pacific/Auckland',
           countries: ['NZ'],
           occurred_at: T.occurred,
-          protocols: ['gifct-2021'],
+          protocols: ['gifct-2021', 'tcap'],
         }),
         201,
       )
     ).json();
     incidentId = incident.id;
-    activationId = incident.activations[0].id;
+    [activationId, tcapId] = incident.activations.map((a: { id: number }) => a.id);
     const move = (body: object) =>
       ok(send(hub.admin, 'POST', `/v1/crisis/activations/${activationId}/transitions`, body));
 
     clock(T.assessing);
     await move({ to: 'assessing', reason: 'Video reported by two members' });
+    await ok(
+      send(hub.admin, 'POST', `/v1/crisis/activations/${tcapId}/transitions`, {
+        to: 'assessing',
+        reason: 'Manifesto circulating',
+      }),
+    );
     clock(T.criteria);
     for (const criterion of [
       'ongoing_event',
@@ -164,6 +175,30 @@ describe.each(TEST_DIALECTS)('crisis after-action report (%s)', (dialect) => {
           note: `checked ${criterion}`,
         }),
       );
+    // TCAP activates first, at a tier that shares no hashes (the incident bank opens with GIFCT's activation).
+    clock(T.tcapDecision);
+    await ok(
+      send(hub.admin, 'POST', `/v1/crisis/activations/${tcapId}/criteria`, {
+        criterion: 'promotional',
+        met: true,
+      }),
+    );
+    await ok(
+      send(hub.admin, 'POST', `/v1/crisis/activations/${tcapId}/decisions`, {
+        type: 'TIER_4',
+        rationale: 'Promotional material; alert platforms without hash sharing.',
+        human_rights: HR,
+      }),
+    );
+    clock(T.tcapActivated);
+    await ok(
+      send(hub.admin, 'POST', `/v1/crisis/activations/${tcapId}/transitions`, {
+        to: 'active',
+        reason: 'TCAP team triage',
+        type: 'TIER_4',
+      }),
+    );
+
     clock(T.decisions);
     for (const k of [hub.admin, memberA.moderator])
       await ok(
@@ -236,6 +271,14 @@ describe.each(TEST_DIALECTS)('crisis after-action report (%s)', (dialect) => {
           escalated_at: T.escalatedB,
         },
         notification(observer.id, 'advisory_network', 'iac@example.org', 0),
+        // Under TCAP, member B was alerted first and never acknowledged.
+        {
+          ...notification(memberB.id, 'members', 'desk@b.example', 0),
+          activation_id: tcapId,
+          sent_at: T.tcapSent,
+          due_at: T.tcapDue,
+          late: 1,
+        },
       ])
       .execute();
     const minute = (iso: string) => iso.slice(0, 16);
@@ -345,12 +388,17 @@ describe.each(TEST_DIALECTS)('crisis after-action report (%s)', (dialect) => {
       occurred: { at: T.occurred },
     });
 
-    // Times: activation 20 min after the report, 50 after the event; the first hash 12 min after activation.
+    // Times: the first activation (TCAP) 12 min after the report and 42 after the event; the first hash 12 min
+    // after the first activation that shares hashes (GIFCT's, at 03:20), not after TCAP's.
     expect(r.times).toEqual({
-      first_activation: { at: T.activated, zone: 'Pacific/Auckland', local: '2026-11-20T16:20:00+13:00' },
-      activation_after_report_seconds: 1200,
-      activation_after_occurrence_seconds: 3000,
-      hash_sharing_activation: expect.objectContaining({ at: T.activated }),
+      first_activation: { at: T.tcapActivated, zone: 'Pacific/Auckland', local: '2026-11-20T16:12:00+13:00' },
+      activation_after_report_seconds: 720,
+      activation_after_occurrence_seconds: 2520,
+      hash_sharing_activation: {
+        at: T.activated,
+        zone: 'Pacific/Auckland',
+        local: '2026-11-20T16:20:00+13:00',
+      },
       first_hash: expect.objectContaining({ at: T.firstHash, local: '2026-11-20T16:32:00+13:00' }),
       first_hash_after_activation_seconds: 720,
     });
@@ -360,7 +408,19 @@ describe.each(TEST_DIALECTS)('crisis after-action report (%s)', (dialect) => {
     expect(r.bank).toEqual(record.numbers);
     expect(r.bank).toMatchObject({ distinct_items: 2, total_hashes: 3, first_hash_at: T.firstHash });
 
-    const [activation] = r.activations;
+    const [activation, tcap] = r.activations;
+    // TCAP is still live: no duration yet.
+    expect(tcap).toMatchObject({
+      id: tcapId,
+      protocol: { key: 'tcap' },
+      type: 'TIER_4',
+      hash_sharing: false,
+      state: 'active',
+      activated: { at: T.tcapActivated },
+      concluded: null,
+      duration_seconds: null,
+      conclusion: null,
+    });
     expect(activation).toMatchObject({
       id: activationId,
       protocol: { key: 'gifct-2021' },
@@ -413,12 +473,28 @@ describe.each(TEST_DIALECTS)('crisis after-action report (%s)', (dialect) => {
       first_block: { at: T.firstBlockB },
       first_block_after_first_hash_seconds: 1380,
     });
-    expect(byName['Member B'].notifications[0]).toMatchObject({
-      ack_delay_seconds: 2700,
-      late: true,
-      escalated: { at: T.escalatedB },
-      acked_by: 'key:99',
-    });
+    // Member B: first alerted under TCAP (never acknowledged, late), then under GIFCT (acknowledged late).
+    expect(byName['Member B'].notifications).toEqual([
+      expect.objectContaining({
+        activation_id: tcapId,
+        protocol: 'tcap',
+        sent: expect.objectContaining({ at: T.tcapSent }),
+        acked: null,
+        ack_delay_seconds: null,
+        late: true,
+        escalated: null,
+      }),
+      expect.objectContaining({
+        activation_id: activationId,
+        protocol: 'gifct-2021',
+        contacts: 1,
+        ack_delay_seconds: 2700,
+        late: true,
+        escalated: expect.objectContaining({ at: T.escalatedB }),
+        acked_by: 'key:99',
+        ack_via: 'api',
+      }),
+    ]);
     expect(byName['Member C']).toMatchObject({
       notifications: [],
       matches: 0,
@@ -437,17 +513,22 @@ describe.each(TEST_DIALECTS)('crisis after-action report (%s)', (dialect) => {
     expect(r.members_summary).toMatchObject({
       members: 3,
       notified: 2,
-      acknowledged: 2,
-      not_acknowledged: 0,
+      acknowledged: 1,
+      not_acknowledged: 1,
       late: 1,
       escalated: 1,
-      ack_delay_seconds: { count: 2, min: 480, median: 1590, max: 2700 },
+      // Each member's first notification: A's after 480 s, B's (TCAP) never.
+      ack_delay_seconds: { count: 1, min: 480, median: 480, max: 480 },
       first_block_after_first_hash_seconds: { count: 2, min: 130, median: 755, max: 1380 },
     });
-    expect(r.members_summary.ack_delay_distribution).toMatchObject({
+    expect(r.members_summary.ack_delay_distribution).toEqual({
       '0-15 min': 1,
-      '30-60 min': 1,
-      'not acknowledged': 0,
+      '15-30 min': 0,
+      '30-60 min': 0,
+      '1-2 h': 0,
+      '2-6 h': 0,
+      'over 6 h': 0,
+      'not acknowledged': 1,
     });
     expect(r.members_summary.first_block_distribution).toMatchObject({
       '0-15 min': 1,
@@ -456,7 +537,7 @@ describe.each(TEST_DIALECTS)('crisis after-action report (%s)', (dialect) => {
       'before the first hash': 0,
     });
     expect(r.notifications_by_group).toEqual({
-      members: { recipients: 2, notifications: 2, acknowledged: 2, late: 1, escalated: 1 },
+      members: { recipients: 2, notifications: 3, acknowledged: 2, late: 2, escalated: 1 },
       advisory_network: { recipients: 1, notifications: 1, acknowledged: 0, late: 0, escalated: 0 },
     });
 
@@ -485,17 +566,37 @@ describe.each(TEST_DIALECTS)('crisis after-action report (%s)', (dialect) => {
       text: 'Volume down',
     });
     const kinds = (kind: string) => timeline.filter((e: { kind: string }) => e.kind === kind);
-    expect(kinds('transition').map((e: { to: string }) => e.to)).toEqual([
-      'awareness',
-      'assessing',
-      'active',
-      'deescalating',
-      'concluded',
+    const moves = (id: number) =>
+      kinds('transition')
+        .filter((e: { activation_id: number }) => e.activation_id === id)
+        .map((e: { to: string; at: string }) => [e.to, e.at]);
+    expect(moves(activationId)).toEqual([
+      ['awareness', T.reported],
+      ['assessing', T.assessing],
+      ['active', T.activated],
+      ['deescalating', T.deescalating],
+      ['concluded', T.concluded],
     ]);
-    expect(kinds('criterion')).toHaveLength(4);
-    expect(kinds('decision').map((e: { text: string }) => e.text)).toEqual([RATIONALE, RATIONALE]);
+    expect(moves(tcapId)).toEqual([
+      ['awareness', T.reported],
+      ['assessing', T.assessing],
+      ['active', T.tcapActivated],
+    ]);
+    expect(kinds('criterion')).toHaveLength(5);
+    expect(
+      kinds('decision')
+        .filter((e: { activation_id: number }) => e.activation_id === activationId)
+        .map((e: { text: string }) => e.text),
+    ).toEqual([RATIONALE, RATIONALE]);
     expect(kinds('update')).toHaveLength(1);
-    expect(kinds('notification_sent')).toHaveLength(3);
+    expect(
+      kinds('notification_sent').map((e: { at: string; protocol: string }) => [e.at, e.protocol]),
+    ).toEqual([
+      [T.tcapSent, 'tcap'],
+      [T.sent, 'gifct-2021'],
+      [T.sent, 'gifct-2021'],
+      [T.sent, 'gifct-2021'],
+    ]);
     expect(kinds('notification_acked').map((e: { at: string; what: string }) => [e.at, e.what])).toEqual([
       [T.ackA, 'Acknowledged (members)'],
       [T.ackB, 'Acknowledged (members), late'],
@@ -555,6 +656,7 @@ describe.each(TEST_DIALECTS)('crisis after-action report (%s)', (dialect) => {
     const full = await report(hub.admin);
     for (const field of ['times', 'bank', 'impact', 'members_summary', 'notifications_by_group'] as const)
       expect(pub[field]).toEqual(full[field]);
+    expect(pub.activations).toHaveLength(2);
     expect(pub.activations[0]).toMatchObject({
       duration_seconds: 13200,
       conclusion: full.activations[0].conclusion,
@@ -604,8 +706,9 @@ describe.each(TEST_DIALECTS)('crisis after-action report (%s)', (dialect) => {
     expect(html).toContain('aria-label="Timeline of the incident"');
     expect(html).toContain('Member A');
     expect(html).toContain('16:20:00+13:00');
-    expect(html).toContain('20 min'); // time to activation
-    expect(html).toContain('12 min'); // time to first hash
+    expect(html).toContain('<th>Time to activation (from report)</th><td>12 min</td>');
+    expect(html).toContain('<th>Time to activation (from occurrence)</th><td>42 min</td>');
+    expect(html).toContain('<th>Time to first hash (from hash-sharing activation)</th><td>12 min</td>');
     expect(html).toContain('3 h 40 min'); // activation → conclusion
     expect(html.match(/<figure>/g)!.length).toBe(html.match(/<\/figure>/g)!.length);
     expect(html.trimEnd().endsWith('</html>')).toBe(true);
