@@ -574,70 +574,13 @@ function buildReport(r: IncidentRecord, variant: ReportVariant, now: string): Af
   const firstHash = r.bank.first_hash_at ? new Date(r.bank.first_hash_at).toISOString() : null;
 
   // Notifications, one line per recipient and activation.
-  const lines = groupNotifications(r.notifications).map((rows) => ({
+  const lines: RecipientLine[] = groupNotifications(r.notifications).map((rows) => ({
     memberId: rows[0].member_org_id === null ? null : Number(rows[0].member_org_id),
     line: notificationLine(rows, protocolOf(rows[0].activation_id).key, zone),
   }));
-  const telemetryOf = new Map(r.telemetry.map((t) => [t.member_org_id, t]));
-  const members: MemberLine[] = r.memberIds.map((id) => {
-    const t = telemetryOf.get(id);
-    const firstBlock = t?.first_block_at ? new Date(t.first_block_at).toISOString() : null;
-    return {
-      organisation_id: id,
-      name: org(id).name,
-      notifications: lines
-        .filter((l) => l.memberId === id && l.line.group === 'members')
-        .map((l) => l.line)
-        .sort((a, b) => a.sent.at.localeCompare(b.sent.at)),
-      matches: t?.matches ?? 0,
-      blocks: t?.blocks ?? 0,
-      first_block: firstBlock ? at(firstBlock) : null,
-      first_block_after_first_hash_seconds: secondsBetween(firstHash, firstBlock),
-    };
-  });
-
-  const byGroup: Record<string, GroupNotifications> = {};
-  for (const { line } of lines) {
-    const g = (byGroup[line.group] ??= {
-      recipients: 0,
-      notifications: 0,
-      acknowledged: 0,
-      late: 0,
-      escalated: 0,
-    });
-    g.notifications++;
-    if (line.acked) g.acknowledged++;
-    if (line.late) g.late++;
-    if (line.escalated) g.escalated++;
-  }
-  for (const group of Object.keys(byGroup))
-    byGroup[group].recipients = new Set(
-      lines
-        .filter((l) => l.line.group === group)
-        .map((l) => (l.memberId === null ? `group:${group}` : l.memberId)),
-    ).size;
-
-  const notified = members.filter((m) => m.notifications.length > 0);
-  const ackDelays = notified.map((m) => m.notifications[0].ack_delay_seconds);
-  const blockDelays = members.map((m) => m.first_block_after_first_hash_seconds);
-  const summary: MembersSummary = {
-    members: members.length,
-    notified: notified.length,
-    acknowledged: notified.filter((m) => m.notifications.every((n) => n.acked !== null)).length,
-    not_acknowledged: notified.filter((m) => m.notifications.some((n) => n.acked === null)).length,
-    late: members.filter((m) => m.notifications.some((n) => n.late)).length,
-    escalated: members.filter((m) => m.notifications.some((n) => n.escalated !== null)).length,
-    reporting: members.filter((m) => telemetryOf.has(m.organisation_id)).length,
-    blocking: members.filter((m) => m.blocks > 0).length,
-    ack_delay_seconds: stats(ackDelays),
-    first_block_after_first_hash_seconds: stats(blockDelays),
-    ack_delay_distribution: distribution(ackDelays, 'not acknowledged'),
-    first_block_distribution: distribution(
-      members.map((m) => (m.first_block ? m.first_block_after_first_hash_seconds : null)),
-      'no block reported',
-      'before the first hash',
-    ),
-  };
+  const members = memberLines(r, lines, firstHash, at, org);
+  const byGroup = notificationsByGroup(lines);
+  const summary = membersSummary(members, new Set(r.telemetry.map((t) => t.member_org_id)));
 
   const activations = r.activations.map((a) => activationSection(r, a, full, at, org));
   const timeline = timelineOf(r, lines, members, firstHash, full, at, org);
@@ -699,6 +642,77 @@ function buildReport(r: IncidentRecord, variant: ReportVariant, now: string): Af
   };
 }
 
+type RecipientLine = { memberId: number | null; line: NotificationLine };
+
+function memberLines(
+  r: IncidentRecord,
+  lines: RecipientLine[],
+  firstHash: string | null,
+  at: (iso: string) => Moment,
+  org: (id: number) => { id: number; name: string },
+): MemberLine[] {
+  const telemetryOf = new Map(r.telemetry.map((t) => [t.member_org_id, t]));
+  return r.memberIds.map((id) => {
+    const t = telemetryOf.get(id);
+    const firstBlock = t?.first_block_at ? new Date(t.first_block_at).toISOString() : null;
+    return {
+      organisation_id: id,
+      name: org(id).name,
+      notifications: lines
+        .filter((l) => l.memberId === id && l.line.group === 'members')
+        .map((l) => l.line)
+        .sort((a, b) => a.sent.at.localeCompare(b.sent.at)),
+      matches: t?.matches ?? 0,
+      blocks: t?.blocks ?? 0,
+      first_block: firstBlock ? at(firstBlock) : null,
+      first_block_after_first_hash_seconds: secondsBetween(firstHash, firstBlock),
+    };
+  });
+}
+
+function notificationsByGroup(lines: RecipientLine[]): Record<string, GroupNotifications> {
+  const byGroup: Record<string, GroupNotifications> = {};
+  const recipients = new Map<string, Set<string>>();
+  for (const { memberId, line } of lines) {
+    const g = (byGroup[line.group] ??= {
+      recipients: 0,
+      notifications: 0,
+      acknowledged: 0,
+      late: 0,
+      escalated: 0,
+    });
+    g.notifications++;
+    if (line.acked) g.acknowledged++;
+    if (line.late) g.late++;
+    if (line.escalated) g.escalated++;
+    const seen = recipients.get(line.group) ?? new Set<string>();
+    recipients.set(line.group, seen.add(memberId === null ? 'the group' : String(memberId)));
+    g.recipients = seen.size;
+  }
+  return byGroup;
+}
+
+/** The members as counts and distributions: what the public summary says of them. */
+function membersSummary(members: MemberLine[], reporting: Set<number>): MembersSummary {
+  const notified = members.filter((m) => m.notifications.length > 0);
+  const ackDelays = notified.map((m) => m.notifications[0].ack_delay_seconds);
+  const blockDelays = members.map((m) => m.first_block_after_first_hash_seconds);
+  return {
+    members: members.length,
+    notified: notified.length,
+    acknowledged: notified.filter((m) => m.notifications.every((n) => n.acked !== null)).length,
+    not_acknowledged: notified.filter((m) => m.notifications.some((n) => n.acked === null)).length,
+    late: members.filter((m) => m.notifications.some((n) => n.late)).length,
+    escalated: members.filter((m) => m.notifications.some((n) => n.escalated !== null)).length,
+    reporting: members.filter((m) => reporting.has(m.organisation_id)).length,
+    blocking: members.filter((m) => m.blocks > 0).length,
+    ack_delay_seconds: stats(ackDelays),
+    first_block_after_first_hash_seconds: stats(blockDelays),
+    ack_delay_distribution: distribution(ackDelays, 'not acknowledged'),
+    first_block_distribution: distribution(blockDelays, 'no block reported', 'before the first hash'),
+  };
+}
+
 function activationSection(
   r: IncidentRecord,
   a: ActivationRow,
@@ -753,7 +767,7 @@ function activationSection(
 
 function timelineOf(
   r: IncidentRecord,
-  lines: { memberId: number | null; line: NotificationLine }[],
+  lines: RecipientLine[],
   members: MemberLine[],
   firstHash: string | null,
   full: boolean,
