@@ -41,6 +41,7 @@ import { SubscriptionService } from './sources/service.js';
 import { CrisisService } from './crisis/crisis-service.js';
 import { CrisisLive } from './crisis/live.js';
 import { MemberCrisisReporter } from './crisis/member-reporter.js';
+import { AfterActionService } from './crisis/after-action.js';
 
 export type { Mutation, UnitOfWork } from './store/unit-of-work.js';
 
@@ -83,6 +84,8 @@ export class AppContext {
   readonly crisis: CrisisService;
   /** The incident-bank feed members follow, and the numbers they report back. */
   readonly crisisLive: CrisisLive;
+  /** After-action reports of incidents and their findings. */
+  readonly afterAction: AfterActionService;
   readonly subscriptions: SubscriptionService;
   readonly sourceRunner: SourceRunner;
   readonly sourceScheduler: SourceScheduler;
@@ -152,6 +155,7 @@ export class AppContext {
       transactions: this.transactions,
       afterBankWrite: () => this.afterBankWrite(),
     });
+    this.afterAction = new AfterActionService({ db, transactions: this.transactions, crisis: this.crisis });
     this.sourceRunner = new SourceRunner({
       db,
       transactions: this.transactions,

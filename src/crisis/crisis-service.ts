@@ -126,7 +126,7 @@ export function moment(at: string, zone: string): Moment {
   };
 }
 
-function isoOrThrow(value: string, field: string): string {
+export function isoOrThrow(value: string, field: string): string {
   const date = new Date(value);
   if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(date.getTime()))
     throw new ValidationError(`${field} must be an ISO 8601 date-time, got "${value}"`);

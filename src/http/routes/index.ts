@@ -16,6 +16,7 @@ import { peopleRoutes } from './people.js';
 import { webhookRoutes } from './actions/webhooks.js';
 import { crisisIncidentRoutes } from './crisis/incidents.js';
 import { crisisLiveRoutes } from './crisis/live.js';
+import { crisisAfterActionRoutes } from './crisis/after-action.js';
 import { caseRoutes } from './review/cases.js';
 import { policyRoutes } from './review/policies.js';
 import { reportRoutes } from './review/reports.js';
@@ -39,6 +40,7 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
     sharingRoutes,
     crisisIncidentRoutes,
     crisisLiveRoutes,
+    crisisAfterActionRoutes,
     hashingRoutes,
     hmaRoutes,
     auditRoutes,
