@@ -19,6 +19,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   research: () => import('./research-bench.js').then((m) => m.run),
   sharing: () => import('./sharing-bench.js').then((m) => m.run),
   sources: () => import('./sources-bench.js').then((m) => m.run),
+  crisis: () => import('./crisis-bench.js').then((m) => m.run),
 };
 
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'results');
