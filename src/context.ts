@@ -39,6 +39,8 @@ import { SourceRunner } from './sources/runner.js';
 import { SourceScheduler } from './sources/scheduler.js';
 import { SubscriptionService } from './sources/service.js';
 import { CrisisService } from './crisis/crisis-service.js';
+import { CrisisNotificationChannel } from './crisis/notification-channel.js';
+import { CrisisNotifications } from './crisis/notifications.js';
 
 export type { Mutation, UnitOfWork } from './store/unit-of-work.js';
 
@@ -79,6 +81,8 @@ export class AppContext {
   readonly research: ResearchService;
   /** Crisis response: protocols, the network, incidents and their activations. */
   readonly crisis: CrisisService;
+  /** Crisis notifications with acknowledgement and escalation; intervention resources. */
+  readonly crisisNotifications: CrisisNotifications;
   readonly subscriptions: SubscriptionService;
   readonly sourceRunner: SourceRunner;
   readonly sourceScheduler: SourceScheduler;
@@ -109,7 +113,14 @@ export class AppContext {
     this.matcher = new MatchService(this.index, this.bankRules, this.entries);
     this.indexSync.onEntryChange = (id) => this.matcher.forget(id);
     this.webhooks = new WebhookService(db, this.transactions, config.webhooks);
-    this.deliverer = new OutboxDeliverer(db, [new WebhookChannel(db, { policy: config.webhooks })]);
+    this.deliverer = new OutboxDeliverer(db, [
+      new WebhookChannel(db, { policy: config.webhooks }),
+      new CrisisNotificationChannel(db, {
+        identity: () => this.sharingFeed.identity(),
+        policy: config.webhooks,
+        publicUrl: config.crisis.publicUrl,
+      }),
+    ]);
     this.outbox = new Outbox(() => void this.jobs.kick('outbox'));
     this.accounts = new AccountWrites(this.transactions, (keyId) => this.apiKeys.forget(keyId));
     this.bankWrites = new BankWrites(this.transactions, {
@@ -147,6 +158,13 @@ export class AppContext {
       db,
       transactions: this.transactions,
       afterBankWrite: () => this.afterBankWrite(),
+      notifier: (...args) => this.crisisNotifications.onActivated(...args),
+    });
+    this.crisisNotifications = new CrisisNotifications({
+      db,
+      transactions: this.transactions,
+      outbox: this.outbox,
+      crisis: this.crisis,
     });
     this.sourceRunner = new SourceRunner({
       db,
@@ -238,6 +256,13 @@ export class AppContext {
       everyMs: 6 * 3_600_000,
       leased: true,
       run: () => this.orders.purgePreservations(),
+    });
+    // A crisis notification not acknowledged in time goes to the participant's next contact.
+    this.jobs.add({
+      name: 'crisis-escalation',
+      everyMs: 30_000,
+      leased: true,
+      run: () => this.crisisNotifications.escalate(),
     });
     this.jobs.add({
       name: 'hma-expiry',

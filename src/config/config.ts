@@ -62,6 +62,13 @@ export interface Config {
     /** Matches of one shared signal in an organisation's uploads within an hour that stop it acting (flood). */
     floodLimitPerHour: number;
   };
+  crisis: {
+    /**
+     * This instance's public address (KAITIAKI_PUBLIC_URL, e.g. https://hub.example): acknowledgement links in
+     * crisis notifications are made from it. Without it, a notification carries the link's path only.
+     */
+    publicUrl: string | null;
+  };
   /** The HMA listener (`serve --hma-listen`): the HMA facade without keys, as one organisation. */
   hma: {
     /** HOST:PORT, or null for no HMA listener. */
@@ -93,6 +100,16 @@ function hostList(raw: string | undefined): string[] {
     .split(',')
     .map((h) => h.trim().toLowerCase())
     .filter(Boolean);
+}
+
+function publicUrl(raw: string | undefined): string | null {
+  if (!raw) return null;
+  if (!/^https?:\/\/[^/\s]+/.test(raw) || !URL.canParse(raw))
+    throw new ValidationError(
+      `KAITIAKI_PUBLIC_URL must be an http(s) URL such as https://hub.example, got "${raw}"`,
+      'KAI_ERR_CONFIG',
+    );
+  return raw.replace(/\/+$/, '');
 }
 
 export interface ConfigOverrides {
@@ -142,6 +159,7 @@ export function readConfig(env: Env = process.env, overrides: ConfigOverrides = 
       disputeThreshold: int(env, 'KAITIAKI_DISPUTE_THRESHOLD', 2, 1, 1000),
       floodLimitPerHour: int(env, 'KAITIAKI_FLOOD_LIMIT_PER_HOUR', 1000, 1, 10_000_000),
     },
+    crisis: { publicUrl: publicUrl(env.KAITIAKI_PUBLIC_URL) },
     hma: {
       listen: overrides.hmaListen ?? (env.KAITIAKI_HMA_LISTEN || null),
       org: overrides.hmaOrg ?? (env.KAITIAKI_HMA_ORG || null),

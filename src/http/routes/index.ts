@@ -15,6 +15,7 @@ import { orderRoutes } from './orders.js';
 import { peopleRoutes } from './people.js';
 import { webhookRoutes } from './actions/webhooks.js';
 import { crisisIncidentRoutes } from './crisis/incidents.js';
+import { crisisNotificationRoutes } from './crisis/notifications.js';
 import { caseRoutes } from './review/cases.js';
 import { policyRoutes } from './review/policies.js';
 import { reportRoutes } from './review/reports.js';
@@ -37,6 +38,7 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
     feedbackRoutes,
     sharingRoutes,
     crisisIncidentRoutes,
+    crisisNotificationRoutes,
     hashingRoutes,
     hmaRoutes,
     auditRoutes,
