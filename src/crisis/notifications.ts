@@ -61,6 +61,11 @@ export function hashAckToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
+/** The outbox action that delivers a notification: one per notification, so its id is derived from it. */
+export function deliveryActionId(notificationId: number): string {
+  return `crisis-notification-${notificationId}`;
+}
+
 export function ackPath(token: string): string {
   return `/v1/crisis/ack/${token}`;
 }
@@ -95,6 +100,11 @@ export interface NotificationView {
   acked_by: string | null;
   late: boolean;
   escalated: Moment | null;
+  /**
+   * The webhook delivery through the outbox (`none`: the contact has no webhook); its error names the address,
+   * so only callers who see addresses get it.
+   */
+  delivery: { status: string; attempts: number; error: string | null };
 }
 
 /** What the acknowledgement page shows about the notification its link belongs to. */
@@ -193,7 +203,7 @@ export class CrisisNotifications {
     if (contact.webhook_url) {
       const resources = await store.resources([to.activation.id]);
       const { incident, activation, protocol, type } = to;
-      const actionId = randomUUID();
+      const actionId = deliveryActionId(row.id);
       await this.deps.outbox.enqueue(unit, {
         id: actionId,
         orgId: to.participant.member_org_id,
@@ -325,11 +335,23 @@ export class CrisisNotifications {
   async list(caller: CrisisCaller, incidentId: number): Promise<NotificationView[]> {
     const incident = await this.deps.crisis.visibleIncident(caller, incidentId);
     const activations = await new CrisisStore(this.deps.db).activations(incident.id);
-    const rows = await new CrisisNotificationStore(this.deps.db).forActivations(activations.map((a) => a.id));
+    const store = new CrisisNotificationStore(this.deps.db);
+    const rows = await store.forActivations(activations.map((a) => a.id));
+    const deliveries = new Map(
+      (await store.deliveries(rows.map((r) => deliveryActionId(r.id)))).map((d) => [d.id, d]),
+    );
     return rows.map((row) => {
       const addresses =
         !caller.observer && (incident.org_id === caller.orgId || row.member_org_id === caller.orgId);
-      return notificationView(row, incident.zone, addresses);
+      const view = notificationView(row, incident.zone, addresses);
+      const delivery = deliveries.get(deliveryActionId(row.id));
+      if (delivery)
+        view.delivery = {
+          status: delivery.status,
+          attempts: delivery.attempts,
+          error: addresses ? delivery.last_error : null,
+        };
+      return view;
     });
   }
 
@@ -537,6 +559,7 @@ function notificationView(row: NotificationRow, zone: string, addresses: boolean
     acked_by: row.ack_actor,
     late: row.late === 1,
     escalated: row.escalated_at ? moment(row.escalated_at, zone) : null,
+    delivery: { status: 'none', attempts: 0, error: null },
   };
 }
 

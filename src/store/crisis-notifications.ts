@@ -106,6 +106,18 @@ export class CrisisNotificationStore {
     return Number(result.numUpdatedRows);
   }
 
+  /** How the outbox fared with the notifications' deliveries (by action id). */
+  async deliveries(
+    actionIds: string[],
+  ): Promise<{ id: string; status: string; attempts: number; last_error: string | null }[]> {
+    if (actionIds.length === 0) return [];
+    return this.db
+      .selectFrom('actions')
+      .select(['id', 'status', 'attempts', 'last_error'])
+      .where('id', 'in', actionIds)
+      .execute();
+  }
+
   // Intervention resources
 
   async insertResource(row: Insertable<CrisisResourcesTable>): Promise<ResourceRow> {

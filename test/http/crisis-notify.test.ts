@@ -96,6 +96,7 @@ describe.each(TEST_DIALECTS)('crisis notifications, acknowledgement, resources (
     via: string | null;
     late: boolean;
     escalated: { at: string } | null;
+    delivery: { status: string; attempts: number; error: string | null };
   };
   const list = async (k: string) => {
     const res = await send(k, 'GET', `/v1/crisis/incidents/${incidentId}/notifications`);
@@ -290,6 +291,9 @@ describe.each(TEST_DIALECTS)('crisis notifications, acknowledgement, resources (
     // Sent in the activation's transaction (a clock read or two after its activated_at).
     expect(Date.parse(body.due_at as string) - activatedAt - 30 * MINUTE).toBeLessThan(1000);
     expect(Date.parse(body.due_at as string) - activatedAt - 30 * MINUTE).toBeGreaterThanOrEqual(0);
+    await t.ctx.deliverer.runOnce(); // the run that delivered it has recorded the outcome
+    const rowA = (await list(hub.admin)).find((r) => r.organisation_id === memberA.id)!;
+    expect(rowA.delivery).toEqual({ status: 'delivered', attempts: 1, error: null });
     // Only the hash of the token is stored.
     const stored = await t.test.db.db.selectFrom('crisis_notifications').select('token_hash').execute();
     expect(stored.some((r) => r.token_hash.includes(ack.token))).toBe(false);
