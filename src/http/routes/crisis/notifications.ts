@@ -113,7 +113,7 @@ export async function crisisNotificationRoutes(app: FastifyInstance, ctx: AppCon
   app.get<{ Params: Static<typeof TokenParams> }>(
     '/v1/crisis/ack/:token',
     {
-      config: { permission: null },
+      config: { permission: null, secretPath: true },
       schema: {
         tags,
         summary:
@@ -129,7 +129,7 @@ export async function crisisNotificationRoutes(app: FastifyInstance, ctx: AppCon
   app.post<{ Params: Static<typeof TokenParams> }>(
     '/v1/crisis/ack/:token',
     {
-      config: { permission: null },
+      config: { permission: null, secretPath: true },
       schema: {
         tags,
         summary:
