@@ -5,6 +5,7 @@
 import { sqlitePath, type Config } from './config/config.js';
 import { Outbox, OutboxDeliverer } from './actions/outbox.js';
 import { WebhookChannel, WebhookService } from './actions/webhooks.js';
+import { smtpMailer } from './actions/mailer.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { AccountWrites } from './accounts/account-writes.js';
 import { BankWrites } from './banks/bank-writes.js';
@@ -119,6 +120,9 @@ export class AppContext {
         identity: () => this.sharingFeed.identity(),
         policy: config.webhooks,
         publicUrl: config.crisis.publicUrl,
+        ...(config.crisis.smtpUrl
+          ? { mailer: smtpMailer(config.crisis.smtpUrl, config.crisis.mailFrom) }
+          : {}),
       }),
     ]);
     this.outbox = new Outbox(() => void this.jobs.kick('outbox'));
@@ -165,6 +169,7 @@ export class AppContext {
       transactions: this.transactions,
       outbox: this.outbox,
       crisis: this.crisis,
+      email: config.crisis.smtpUrl !== null,
     });
     this.sourceRunner = new SourceRunner({
       db,

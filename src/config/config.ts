@@ -68,6 +68,10 @@ export interface Config {
      * crisis notifications are made from it. Without it, a notification carries the link's path only.
      */
     publicUrl: string | null;
+    /** The SMTP server crisis notifications are e-mailed through (contacts without a webhook); null: no e-mail. */
+    smtpUrl: string | null;
+    /** The sender of those e-mails (KAITIAKI_MAIL_FROM). */
+    mailFrom: string;
   };
   /** The HMA listener (`serve --hma-listen`): the HMA facade without keys, as one organisation. */
   hma: {
@@ -110,6 +114,16 @@ function publicUrl(raw: string | undefined): string | null {
       'KAI_ERR_CONFIG',
     );
   return raw.replace(/\/+$/, '');
+}
+
+function smtpUrl(raw: string | undefined): string | null {
+  if (!raw) return null;
+  if (!/^smtps?:\/\/[^/\s]+/.test(raw) || !URL.canParse(raw))
+    throw new ValidationError(
+      'KAITIAKI_SMTP_URL must be smtp://[user:pass@]host[:port] or smtps://…',
+      'KAI_ERR_CONFIG',
+    );
+  return raw;
 }
 
 export interface ConfigOverrides {
@@ -159,7 +173,11 @@ export function readConfig(env: Env = process.env, overrides: ConfigOverrides = 
       disputeThreshold: int(env, 'KAITIAKI_DISPUTE_THRESHOLD', 2, 1, 1000),
       floodLimitPerHour: int(env, 'KAITIAKI_FLOOD_LIMIT_PER_HOUR', 1000, 1, 10_000_000),
     },
-    crisis: { publicUrl: publicUrl(env.KAITIAKI_PUBLIC_URL) },
+    crisis: {
+      publicUrl: publicUrl(env.KAITIAKI_PUBLIC_URL),
+      smtpUrl: smtpUrl(env.KAITIAKI_SMTP_URL),
+      mailFrom: env.KAITIAKI_MAIL_FROM || 'Kaitiaki <kaitiaki@localhost>',
+    },
     hma: {
       listen: overrides.hmaListen ?? (env.KAITIAKI_HMA_LISTEN || null),
       org: overrides.hmaOrg ?? (env.KAITIAKI_HMA_ORG || null),

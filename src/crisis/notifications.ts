@@ -3,8 +3,8 @@
  *
  * When an activation goes live, every participant whose groups the activated type notifies gets a notification
  * addressed to its first contact, due for acknowledgement within the protocol's `ack_minutes`. It is written in
- * the transition's own transaction and delivered after the commit through the outbox (a signed webhook, see
- * notification-channel.ts). The participant acknowledges through the API or the link in the notification; a
+ * the transition's own transaction and delivered after the commit through the outbox (a signed webhook, or an
+ * e-mail when the contact has no webhook and an SMTP server is configured: see notification-channel.ts). The participant acknowledges through the API or the link in the notification; a
  * notification still unacknowledged when due is escalated to the participant's next contact.
  *
  * Resources (a redirect, counter-speech, crisis-support text per locale) are attached to activations by the
@@ -125,6 +125,8 @@ export class CrisisNotifications {
       outbox: Outbox;
       /** The crisis engine: its clock (tests move it), who sees an incident. */
       crisis: CrisisService;
+      /** Whether contacts without a webhook can be e-mailed (an SMTP server is configured). */
+      email: boolean;
     },
   ) {}
 
@@ -198,9 +200,9 @@ export class CrisisNotifications {
       ack_actor: null,
       escalated_at: null,
     });
-    // @NOTE Without a webhook (and with e-mail not implemented) the notification is still recorded: the
-    // participant sees it in Kaitiaki and acknowledges there, and escalation moves on to its next contact.
-    if (contact.webhook_url) {
+    // @NOTE With no way to reach the contact (no webhook, and no e-mail or no SMTP server) the notification is
+    // still recorded: the participant sees it in Kaitiaki and acknowledges there, and escalation moves on.
+    if (contact.webhook_url || (contact.email && this.deps.email)) {
       const resources = await store.resources([to.activation.id]);
       const { incident, activation, protocol, type } = to;
       const actionId = deliveryActionId(row.id);

@@ -2,10 +2,12 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySignature } from '../../src/actions/webhooks.js';
+import { readConfig } from '../../src/config/config.js';
 import { verifyRecord } from '../../src/sharing/signing.js';
 import { bearer, startTestApp, type TestApp } from '../helpers/app.js';
 import { TEST_DIALECTS } from '../helpers/databases.js';
 import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
+import { decodeQuotedPrintable, startSmtpFixture, type SmtpFixture } from '../helpers/smtp-fixture.js';
 
 const HR = {
   necessity: 'The attack video is spreading on member platforms.',
@@ -57,6 +59,7 @@ type Received = { raw: string; headers: IncomingMessage['headers'] };
 describe.each(TEST_DIALECTS)('crisis notifications, acknowledgement, resources (%s)', (dialect) => {
   let t: TestApp;
   let receiver: FixtureServer;
+  let smtp: SmtpFixture;
   const received = new Map<string, Received[]>();
   let hub: { id: number; admin: string };
   let memberA: { id: number; key: string; admin: string };
@@ -113,7 +116,12 @@ describe.each(TEST_DIALECTS)('crisis notifications, acknowledgement, resources (
           res.writeHead(204).end();
         });
       });
-    t = await startTestApp(dialect);
+    smtp = await startSmtpFixture();
+    t = await startTestApp(dialect, {
+      KAITIAKI_SMTP_URL: smtp.url,
+      KAITIAKI_MAIL_FROM: 'hub@hub.example',
+      KAITIAKI_PUBLIC_URL: 'https://hub.example/',
+    });
     const hubOrg = await t.ctx.organisations.create('Crisis hub', 'hub');
     hub = { id: hubOrg.id, admin: await key(hubOrg.id, 'admin') };
     const a = await t.organisation('Member A', 'integration');
@@ -148,7 +156,7 @@ describe.each(TEST_DIALECTS)('crisis notifications, acknowledgement, resources (
     await join(hub.admin, memberB.id, {
       groups: ['members'],
       roles: [],
-      contacts: [{ name: 'B desk', webhook_url: hookUrl('/b0') }],
+      contacts: [{ name: 'B desk', email: 'desk@b.example' }],
       accepts_incident_banks: false,
     });
     await join(hub.admin, observer.id, {
@@ -202,6 +210,7 @@ describe.each(TEST_DIALECTS)('crisis notifications, acknowledgement, resources (
   afterAll(async () => {
     await t?.close();
     await receiver?.close();
+    await smtp?.close();
   });
 
   it('validates resources and lets only the coordinator add them', async () => {
@@ -286,8 +295,9 @@ describe.each(TEST_DIALECTS)('crisis notifications, acknowledgement, resources (
       recipient: { organisation_id: memberA.id, contact_index: 0, contact_name: 'A on call' },
     });
     expect((body.resources as { locale: string }[]).map((r) => r.locale)).toEqual(['en', 'en', 'mi-NZ']);
-    const ack = body.ack as { token: string; path: string };
+    const ack = body.ack as { token: string; path: string; url: string };
     expect(ack.path).toBe(`/v1/crisis/ack/${ack.token}`);
+    expect(ack.url).toBe(`https://hub.example${ack.path}`);
     // Sent in the activation's transaction (a clock read or two after its activated_at).
     expect(Date.parse(body.due_at as string) - activatedAt - 30 * MINUTE).toBeLessThan(1000);
     expect(Date.parse(body.due_at as string) - activatedAt - 30 * MINUTE).toBeGreaterThanOrEqual(0);
@@ -297,6 +307,29 @@ describe.each(TEST_DIALECTS)('crisis notifications, acknowledgement, resources (
     // Only the hash of the token is stored.
     const stored = await t.test.db.db.selectFrom('crisis_notifications').select('token_hash').execute();
     expect(stored.some((r) => r.token_hash.includes(ack.token))).toBe(false);
+  });
+
+  it('e-mails a contact without a webhook, with the same facts and its own link', async () => {
+    for (let i = 0; i < 200 && smtp.mails.length === 0; i++) {
+      await t.ctx.deliverer.runOnce();
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    // Only member B's desk has no webhook; the others were reached by webhook alone.
+    expect(smtp.mails.map((m) => m.to)).toEqual([['desk@b.example']]);
+    const [mail] = smtp.mails;
+    expect(mail.from).toBe('hub@hub.example');
+    // Long header lines are folded, long body lines quoted-printable encoded: unfold and decode first.
+    const text = decodeQuotedPrintable(mail.data.replace(/\r\n[ \t]+/g, ' '));
+    expect(text).toMatch(/^Subject: Notification drill Alert: Attack streamed live - please acknowledge/m);
+    expect(text).toContain('Waea, pātuhi rānei ki 1737.');
+    const link = /https:\/\/hub\.example(\/v1\/crisis\/ack\/[A-Za-z0-9_-]{43})/.exec(text);
+    expect(link, text).not.toBeNull();
+    const page = await t.app.inject({ method: 'GET', url: link![1] });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('B desk');
+    await t.ctx.deliverer.runOnce();
+    const rowB = (await list(hub.admin)).find((r) => r.organisation_id === memberB.id)!;
+    expect(rowB).toMatchObject({ acked: null, delivery: { status: 'delivered', attempts: 1 } });
   });
 
   it('refuses a forged or altered ack link with 403 and changes nothing', async () => {
@@ -405,7 +438,7 @@ describe.each(TEST_DIALECTS)('crisis notifications, acknowledgement, resources (
     expect(observed.body).not.toContain('@');
     expect((observed.json().items as Row[]).map((r) => r.contact.name)).toContain('A on call');
     const asB = await list(memberB.key);
-    expect(asB.find((r) => r.organisation_id === memberB.id)!.contact.webhook_url).toBe(hookUrl('/b0'));
+    expect(asB.find((r) => r.organisation_id === memberB.id)!.contact.email).toBe('desk@b.example');
     expect(asB.find((r) => r.organisation_id === memberA.id)!.contact.webhook_url).toBeUndefined();
     const outsider = await send(otherNetwork.key, 'GET', `/v1/crisis/incidents/${incidentId}/notifications`);
     expect(outsider.statusCode).toBe(404);
@@ -458,5 +491,24 @@ describe.each(TEST_DIALECTS)('crisis notifications, acknowledgement, resources (
     });
     // Crisis notifications went to the contacts' addresses only, never to the member's own webhook.
     expect(bodies.every((b) => b.type === 'intervention')).toBe(true);
+  });
+});
+
+describe('crisis notification configuration', () => {
+  it('reads the public address and the SMTP server, refusing what is not one', () => {
+    const crisis = (env: Record<string, string>) => readConfig(env, { dataDir: '/tmp' }).crisis;
+    expect(crisis({})).toMatchObject({ publicUrl: null, smtpUrl: null });
+    expect(
+      crisis({
+        KAITIAKI_PUBLIC_URL: 'https://hub.example//',
+        KAITIAKI_SMTP_URL: 'smtps://u:p@mail.example:465',
+      }),
+    ).toMatchObject({ publicUrl: 'https://hub.example', smtpUrl: 'smtps://u:p@mail.example:465' });
+    expect(() => crisis({ KAITIAKI_PUBLIC_URL: 'hub.example' })).toThrow(/KAITIAKI_PUBLIC_URL/);
+    expect(() => crisis({ KAITIAKI_SMTP_URL: 'http://mail.example' })).toThrow(/KAITIAKI_SMTP_URL/);
+    // The error never repeats the URL, which may carry the SMTP password.
+    const leaky = () => crisis({ KAITIAKI_SMTP_URL: 'mail://user:hunter2@x' });
+    expect(leaky).toThrow(/KAITIAKI_SMTP_URL/);
+    expect(leaky).not.toThrow(/hunter2/);
   });
 });
