@@ -444,6 +444,21 @@ describe.each(TEST_DIALECTS)('crisis notifications, acknowledgement, resources (
     expect(outsider.statusCode).toBe(404);
   });
 
+  it('documents every new route in the OpenAPI with a summary', async () => {
+    const spec = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
+      paths: Record<string, Record<string, { summary?: string }>>;
+    };
+    for (const [path, method] of [
+      ['/v1/crisis/incidents/{id}/notifications', 'get'],
+      ['/v1/crisis/notifications/{id}/ack', 'post'],
+      ['/v1/crisis/ack/{token}', 'get'],
+      ['/v1/crisis/ack/{token}', 'post'],
+      ['/v1/crisis/activations/{id}/resources', 'post'],
+      ['/v1/crisis/incidents/{id}/interventions', 'post'],
+    ])
+      expect(spec.paths[path]?.[method]?.summary, `${method} ${path}`).toMatch(/\w{3}/);
+  });
+
   it("delivers an intervention with the locale's resource to the member's own webhooks", async () => {
     const intervene = (k: string, body: object) =>
       send(k, 'POST', `/v1/crisis/incidents/${incidentId}/interventions`, body);
