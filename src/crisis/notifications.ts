@@ -168,7 +168,7 @@ export class CrisisNotifications {
     });
   }
 
-  /** Records one notification and, when its contact has a webhook, enqueues its delivery. */
+  /** Records one notification and, when its contact can be reached (webhook, or e-mail), enqueues its delivery. */
   private async send(
     unit: UnitOfWork,
     to: {
@@ -306,7 +306,32 @@ export class CrisisNotifications {
         detail: { activation_id: row.activation_id, via, late },
       });
     const incident = await this.incidentOf(unit.db, row.activation_id);
-    return notificationView((await store.notification(row.id))!, incident.zone, true);
+    const [view] = await this.views(store, [(await store.notification(row.id))!], incident.zone, () => true);
+    return view;
+  }
+
+  /** Views of notifications with their deliveries; `addresses` says for which rows contact addresses show. */
+  private async views(
+    store: CrisisNotificationStore,
+    rows: NotificationRow[],
+    zone: string,
+    addresses: (row: NotificationRow) => boolean,
+  ): Promise<NotificationView[]> {
+    const deliveries = new Map(
+      (await store.deliveries(rows.map((r) => deliveryActionId(r.id)))).map((d) => [d.id, d]),
+    );
+    return rows.map((row) => {
+      const shown = addresses(row);
+      const view = notificationView(row, zone, shown);
+      const delivery = deliveries.get(deliveryActionId(row.id));
+      if (delivery)
+        view.delivery = {
+          status: delivery.status,
+          attempts: delivery.attempts,
+          error: shown ? delivery.last_error : null,
+        };
+      return view;
+    });
   }
 
   private async incidentOf(db: Db, activationId: number): Promise<IncidentRow> {
@@ -339,22 +364,12 @@ export class CrisisNotifications {
     const activations = await new CrisisStore(this.deps.db).activations(incident.id);
     const store = new CrisisNotificationStore(this.deps.db);
     const rows = await store.forActivations(activations.map((a) => a.id));
-    const deliveries = new Map(
-      (await store.deliveries(rows.map((r) => deliveryActionId(r.id)))).map((d) => [d.id, d]),
+    return this.views(
+      store,
+      rows,
+      incident.zone,
+      (row) => !caller.observer && (incident.org_id === caller.orgId || row.member_org_id === caller.orgId),
     );
-    return rows.map((row) => {
-      const addresses =
-        !caller.observer && (incident.org_id === caller.orgId || row.member_org_id === caller.orgId);
-      const view = notificationView(row, incident.zone, addresses);
-      const delivery = deliveries.get(deliveryActionId(row.id));
-      if (delivery)
-        view.delivery = {
-          status: delivery.status,
-          attempts: delivery.attempts,
-          error: addresses ? delivery.last_error : null,
-        };
-      return view;
-    });
   }
 
   // Escalation
@@ -379,6 +394,7 @@ export class CrisisNotifications {
           row.member_org_id === null
             ? undefined
             : await crisis.participant(row.coordinator_org_id, row.member_org_id);
+        // The participant's contacts as they are now: a coordinator may have fixed the list meanwhile.
         const next = participant ? contactsOf(participant)[row.contact_index + 1] : undefined;
         let nextId: number | null = null;
         if (participant && next) {
