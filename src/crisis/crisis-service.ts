@@ -607,15 +607,17 @@ export class CrisisService {
         zone,
         reason: input.reason,
       });
+      // Re-escalation (from deescalating) keeps the type decided at activation.
+      const typeKey = changes.type_key ?? activation.type_key;
       if (input.to === 'active' && this.deps.notifier)
         await this.deps.notifier(
           unit,
           incident,
           { ...activation, ...changes, state: input.to },
           protocol,
-          activationType(protocol, changes.type_key ?? activation.type_key!),
+          activationType(protocol, typeKey!),
         );
-      if (input.to === 'active' && activationType(protocol, changes.type_key!).hash_sharing)
+      if (input.to === 'active' && activationType(protocol, typeKey!).hash_sharing)
         await this.openIncidentBank(unit, store, incident);
       await this.markBank(unit, store, incident);
       await unit.audit({

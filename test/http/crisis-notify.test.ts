@@ -507,6 +507,24 @@ describe.each(TEST_DIALECTS)('crisis notifications, acknowledgement, resources (
     // Crisis notifications went to the contacts' addresses only, never to the member's own webhook.
     expect(bodies.every((b) => b.type === 'intervention')).toBe(true);
   });
+
+  it('notifies again when a de-escalating activation becomes active again', async () => {
+    const move = (body: object) =>
+      send(hub.admin, 'POST', `/v1/crisis/activations/${activationId}/transitions`, body);
+    expect((await move({ to: 'deescalating', reason: 'Upload attempts falling' })).statusCode).toBe(200);
+    const before = await list(hub.admin);
+    const res = await move({ to: 'active', reason: 'A new wave of uploads' });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().activations[0].type).toBe('ALERT');
+    const fresh = (await list(hub.admin)).filter((r) => !before.some((b) => b.id === r.id));
+    expect(fresh.map((r) => [r.organisation_id, r.contact_index, r.acked]).sort()).toEqual(
+      [
+        [memberA.id, 0, null],
+        [memberB.id, 0, null],
+        [observer.id, 0, null],
+      ].sort(),
+    );
+  });
 });
 
 describe('crisis notification configuration', () => {
