@@ -375,9 +375,9 @@ export class CrisisNotifications {
   // Escalation
 
   /**
-   * The escalation job: each notification past due that neither it nor another notification of the same
-   * participant's activation acknowledged is marked escalated, and the participant's next contact (if there is
-   * one) is notified. Returns how many were escalated.
+   * The escalation job: each notification past due is marked escalated and the participant's next contact (if
+   * there is one) notified, unless the participant acknowledged it, or another notification of the activation
+   * since it was sent. Returns how many were escalated.
    */
   async escalate(): Promise<number> {
     const overdue = await new CrisisNotificationStore(this.deps.db).overdue(

@@ -64,19 +64,11 @@ export class CrisisNotificationStore {
     return Number(result.numUpdatedRows);
   }
 
-  /** Whether the organisation acknowledged any notification of the activation (through any of its contacts). */
-  async ackedBy(activationId: number, memberOrgId: number): Promise<boolean> {
-    const row = await this.db
-      .selectFrom('crisis_notifications')
-      .select('id')
-      .where('activation_id', '=', activationId)
-      .where('member_org_id', '=', memberOrgId)
-      .where('acked_at', 'is not', null)
-      .executeTakeFirst();
-    return row !== undefined;
-  }
-
-  /** Notifications of live activations past due, neither acknowledged nor escalated, oldest first. */
+  /**
+   * Notifications of live activations past due, neither acknowledged nor escalated, oldest first; left out too
+   * when the participant acknowledged another notification of the activation since this one was sent (through
+   * an earlier contact, late), but not for an acknowledgement of an earlier activation's round.
+   */
   async overdue(now: string, limit: number): Promise<OverdueRow[]> {
     return this.db
       .selectFrom('crisis_notifications as n')
@@ -88,6 +80,17 @@ export class CrisisNotificationStore {
       .where('n.acked_at', 'is', null)
       .where('n.escalated_at', 'is', null)
       .where('a.state', 'in', ['active', 'deescalating'])
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('crisis_notifications as m')
+              .select('m.id')
+              .whereRef('m.activation_id', '=', 'n.activation_id')
+              .whereRef('m.member_org_id', '=', 'n.member_org_id')
+              .whereRef('m.acked_at', '>=', 'n.sent_at'),
+          ),
+        ),
+      )
       .orderBy('n.due_at')
       .orderBy('n.id')
       .limit(limit)

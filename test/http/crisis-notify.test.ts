@@ -524,6 +524,22 @@ describe.each(TEST_DIALECTS)('crisis notifications, acknowledgement, resources (
         [observer.id, 0, null],
       ].sort(),
     );
+
+    // This round escalates on its own: B acknowledged the first round, which does not count for this one.
+    const sent = Date.parse(fresh[0].sent.at);
+    t.ctx.crisis.now = () => new Date(sent + 31 * MINUTE);
+    await escalate();
+    let round = (await list(hub.admin)).filter((r) => !before.some((b) => b.id === r.id));
+    expect(round.find((r) => r.organisation_id === memberB.id)!.escalated).not.toBeNull();
+    const [firstA, deputyA] = round.filter((r) => r.organisation_id === memberA.id);
+    expect([firstA.escalated !== null, deputyA.contact_index, deputyA.escalated]).toEqual([true, 1, null]);
+    // A answers late through its first contact: its deputy's notification, sent before that, is not escalated.
+    const late = await send(memberA.key, 'POST', `/v1/crisis/notifications/${firstA.id}/ack`);
+    expect(late.json()).toMatchObject({ via: 'api', late: true });
+    t.ctx.crisis.now = () => new Date(sent + 62 * MINUTE);
+    await escalate();
+    round = (await list(hub.admin)).filter((r) => !before.some((b) => b.id === r.id));
+    expect(round.find((r) => r.id === deputyA.id)).toMatchObject({ acked: null, escalated: null });
   });
 });
 
