@@ -18,14 +18,13 @@
 import { postOutbound, type OutboundPolicy } from '../core/outbound.js';
 import type { Mailer } from '../actions/mailer.js';
 import type { ActionChannel, ChannelOutcome, OutboxAction } from '../actions/outbox.js';
+import { ACTION_ID_HEADER } from '../actions/webhooks.js';
 import { signRecord } from '../sharing/signing.js';
 import { CrisisNotificationStore } from '../store/crisis-notifications.js';
 import type { Db } from '../store/database.js';
 import type { InstanceIdentity } from '../store/sharing-feed.js';
 import type { Contact } from './crisis-service.js';
 import { ackPath, CRISIS_NOTIFICATION, mintAckToken } from './notifications.js';
-
-export const ACTION_ID_HEADER = 'kaitiaki-action-id';
 
 export class CrisisNotificationChannel implements ActionChannel {
   readonly name = 'crisis-notification';
