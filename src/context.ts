@@ -5,6 +5,7 @@
 import { sqlitePath, type Config } from './config/config.js';
 import { Outbox, OutboxDeliverer } from './actions/outbox.js';
 import { WebhookChannel, WebhookService } from './actions/webhooks.js';
+import { smtpMailer } from './actions/mailer.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { AccountWrites } from './accounts/account-writes.js';
 import { BankWrites } from './banks/bank-writes.js';
@@ -42,6 +43,8 @@ import { CrisisService } from './crisis/crisis-service.js';
 import { CrisisLive } from './crisis/live.js';
 import { MemberCrisisReporter } from './crisis/member-reporter.js';
 import { AfterActionService } from './crisis/after-action.js';
+import { CrisisNotificationChannel } from './crisis/notification-channel.js';
+import { CrisisNotifications } from './crisis/notifications.js';
 
 export type { Mutation, UnitOfWork } from './store/unit-of-work.js';
 
@@ -86,6 +89,8 @@ export class AppContext {
   readonly crisisLive: CrisisLive;
   /** After-action reports of incidents and their findings. */
   readonly afterAction: AfterActionService;
+  /** Crisis notifications with acknowledgement and escalation; intervention resources. */
+  readonly crisisNotifications: CrisisNotifications;
   readonly subscriptions: SubscriptionService;
   readonly sourceRunner: SourceRunner;
   readonly sourceScheduler: SourceScheduler;
@@ -116,7 +121,17 @@ export class AppContext {
     this.matcher = new MatchService(this.index, this.bankRules, this.entries);
     this.indexSync.onEntryChange = (id) => this.matcher.forget(id);
     this.webhooks = new WebhookService(db, this.transactions, config.webhooks);
-    this.deliverer = new OutboxDeliverer(db, [new WebhookChannel(db, { policy: config.webhooks })]);
+    this.deliverer = new OutboxDeliverer(db, [
+      new WebhookChannel(db, { policy: config.webhooks }),
+      new CrisisNotificationChannel(db, {
+        identity: () => this.sharingFeed.identity(),
+        policy: config.webhooks,
+        publicUrl: config.crisis.publicUrl,
+        ...(config.crisis.smtpUrl
+          ? { mailer: smtpMailer(config.crisis.smtpUrl, config.crisis.mailFrom) }
+          : {}),
+      }),
+    ]);
     this.outbox = new Outbox(() => void this.jobs.kick('outbox'));
     this.accounts = new AccountWrites(this.transactions, (keyId) => this.apiKeys.forget(keyId));
     this.bankWrites = new BankWrites(this.transactions, {
@@ -154,6 +169,14 @@ export class AppContext {
       db,
       transactions: this.transactions,
       afterBankWrite: () => this.afterBankWrite(),
+      notifier: (...args) => this.crisisNotifications.onActivated(...args),
+    });
+    this.crisisNotifications = new CrisisNotifications({
+      db,
+      transactions: this.transactions,
+      outbox: this.outbox,
+      crisis: this.crisis,
+      email: config.crisis.smtpUrl !== null,
     });
     this.afterAction = new AfterActionService({ db, transactions: this.transactions, crisis: this.crisis });
     this.sourceRunner = new SourceRunner({
@@ -268,6 +291,13 @@ export class AppContext {
       everyMs: this.config.crisis.telemetryIntervalMs,
       leased: true,
       run: () => crisisReporter.runOnce(),
+    });
+    // A crisis notification not acknowledged in time goes to the participant's next contact.
+    this.jobs.add({
+      name: 'crisis-escalation',
+      everyMs: 30_000,
+      leased: true,
+      run: () => this.crisisNotifications.escalate(),
     });
     this.jobs.add({
       name: 'hma-expiry',

@@ -20,7 +20,7 @@ export function backoffMs(attempts: number): number {
 }
 
 /** An action as a channel receives it. */
-export type OutboxAction = Pick<OutboxRow, 'id' | 'org_id' | 'payload' | 'attempts' | 'created_at'>;
+export type OutboxAction = Pick<OutboxRow, 'id' | 'org_id' | 'type' | 'payload' | 'attempts' | 'created_at'>;
 
 export interface ChannelOutcome {
   delivered: boolean;
@@ -31,6 +31,11 @@ export interface ChannelOutcome {
 /** Extension point: a way to tell an organisation's systems of an action (webhook today; e-mail, queue…). */
 export interface ActionChannel {
   readonly name: string;
+  /**
+   * The action types this channel alone delivers (a crisis notification goes to its contact's address, not to
+   * the organisation's webhooks). Without it, a channel delivers every type no other channel claims.
+   */
+  readonly types?: readonly string[];
   /** Delivers one action (attempt number `attempt`); retried until every channel delivered it. */
   deliver(action: OutboxAction, attempt: number): Promise<ChannelOutcome>;
 }
@@ -73,10 +78,15 @@ export class OutboxDeliverer {
     return delivered;
   }
 
+  private channelsFor(type: string): readonly ActionChannel[] {
+    const dedicated = this.channels.filter((c) => c.types?.includes(type));
+    return dedicated.length > 0 ? dedicated : this.channels.filter((c) => !c.types);
+  }
+
   private async deliver(action: OutboxRow): Promise<boolean> {
     const attempt = action.attempts + 1;
     const errors: string[] = [];
-    for (const channel of this.channels) {
+    for (const channel of this.channelsFor(action.type)) {
       const outcome = await channel.deliver(action, attempt);
       if (!outcome.delivered) errors.push(outcome.error ?? `${channel.name} did not deliver`);
     }

@@ -65,6 +65,15 @@ export interface Config {
   crisis: {
     /** How often a member reports its matches and blocks on a hub's incident banks (KAITIAKI_CRISIS_TELEMETRY_MS). */
     telemetryIntervalMs: number;
+    /**
+     * This instance's public address (KAITIAKI_PUBLIC_URL, e.g. https://hub.example): acknowledgement links in
+     * crisis notifications are made from it. Without it, a notification carries the link's path only.
+     */
+    publicUrl: string | null;
+    /** The SMTP server crisis notifications are e-mailed through (contacts without a webhook); null: no e-mail. */
+    smtpUrl: string | null;
+    /** The sender of those e-mails (KAITIAKI_MAIL_FROM). */
+    mailFrom: string;
   };
   /** The HMA listener (`serve --hma-listen`): the HMA facade without keys, as one organisation. */
   hma: {
@@ -97,6 +106,26 @@ function hostList(raw: string | undefined): string[] {
     .split(',')
     .map((h) => h.trim().toLowerCase())
     .filter(Boolean);
+}
+
+function publicUrl(raw: string | undefined): string | null {
+  if (!raw) return null;
+  if (!/^https?:\/\/[^/\s]+/.test(raw) || !URL.canParse(raw))
+    throw new ValidationError(
+      `KAITIAKI_PUBLIC_URL must be an http(s) URL such as https://hub.example, got "${raw}"`,
+      'KAI_ERR_CONFIG',
+    );
+  return raw.replace(/\/+$/, '');
+}
+
+function smtpUrl(raw: string | undefined): string | null {
+  if (!raw) return null;
+  if (!/^smtps?:\/\/[^/\s]+/.test(raw) || !URL.canParse(raw))
+    throw new ValidationError(
+      'KAITIAKI_SMTP_URL must be smtp://[user:pass@]host[:port] or smtps://…',
+      'KAI_ERR_CONFIG',
+    );
+  return raw;
 }
 
 export interface ConfigOverrides {
@@ -148,6 +177,9 @@ export function readConfig(env: Env = process.env, overrides: ConfigOverrides = 
     },
     crisis: {
       telemetryIntervalMs: int(env, 'KAITIAKI_CRISIS_TELEMETRY_MS', 5000, 200, 3_600_000),
+      publicUrl: publicUrl(env.KAITIAKI_PUBLIC_URL),
+      smtpUrl: smtpUrl(env.KAITIAKI_SMTP_URL),
+      mailFrom: env.KAITIAKI_MAIL_FROM || 'Kaitiaki <kaitiaki@localhost>',
     },
     hma: {
       listen: overrides.hmaListen ?? (env.KAITIAKI_HMA_LISTEN || null),

@@ -9,16 +9,19 @@
  */
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../core/errors.js';
 import { isCrisisLabel } from '../store/labels.js';
+import { CrisisNotificationStore } from '../store/crisis-notifications.js';
 import { CrisisStore, type ActivationRow, type IncidentRow, type ParticipantRow } from '../store/crisis.js';
 import type { Db } from '../store/database.js';
 import type { Transactions, UnitOfWork } from '../store/unit-of-work.js';
 import { decodeCursor, pageLimit, toPage, type Page } from '../store/pagination.js';
 import { distinctItems } from './distinct-items.js';
 import { liveNumbers } from './member-numbers.js';
+import { resourceView } from './resource-view.js';
 import { PRESETS } from './presets.js';
 import {
   activationType,
   NOTIFY_GROUPS,
+  type ActivationType,
   unusableBecause,
   validateDefinition,
   type NotifyGroup,
@@ -137,6 +140,14 @@ export function parseDefinition(row: { definition: string }): ProtocolDefinition
   return JSON.parse(row.definition) as ProtocolDefinition;
 }
 
+export type ActivationNotifier = (
+  unit: UnitOfWork,
+  incident: IncidentRow,
+  activation: ActivationRow,
+  protocol: ProtocolDefinition,
+  type: ActivationType,
+) => Promise<void>;
+
 export class CrisisService {
   /** The clock; tests move it. */
   now: () => Date = () => new Date();
@@ -147,6 +158,8 @@ export class CrisisService {
       transactions: Transactions;
       /** After the incident bank or its shares changed: bank rules and the index catch up. */
       afterBankWrite: () => Promise<void>;
+      /** Told, in the transition's unit of work, of an activation that became active (notifications). */
+      notifier?: ActivationNotifier;
     },
   ) {}
 
@@ -595,7 +608,17 @@ export class CrisisService {
         zone,
         reason: input.reason,
       });
-      if (input.to === 'active' && activationType(protocol, changes.type_key!).hash_sharing)
+      // Re-escalation (from deescalating) keeps the type decided at activation.
+      const typeKey = changes.type_key ?? activation.type_key;
+      if (input.to === 'active' && this.deps.notifier)
+        await this.deps.notifier(
+          unit,
+          incident,
+          { ...activation, ...changes, state: input.to },
+          protocol,
+          activationType(protocol, typeKey!),
+        );
+      if (input.to === 'active' && activationType(protocol, typeKey!).hash_sharing)
         await this.openIncidentBank(unit, store, incident);
       await this.markBank(unit, store, incident);
       await unit.audit({
@@ -826,11 +849,12 @@ export class CrisisService {
     const store = this.store();
     const activations = await store.activations(id);
     const ids = activations.map((a) => a.id);
-    const [transitions, criteria, decisions, updates] = await Promise.all([
+    const [transitions, criteria, decisions, updates, resources] = await Promise.all([
       store.transitions(ids),
       store.criteria(ids),
       store.decisions(ids),
       store.updates(id),
+      new CrisisNotificationStore(this.deps.db).resources(ids),
     ]);
     const protocols = new Map<number, { key: string; version: number; definition: ProtocolDefinition }>();
     for (const a of activations) {
@@ -919,6 +943,8 @@ export class CrisisService {
         numbers: JSON.parse(u.numbers) as BankNumbers,
         ...moment(u.at, zone),
       })),
+      /** Intervention resources of the activations (redirects, counter-speech, crisis support). */
+      resources: resources.map(resourceView),
     };
   }
 }

@@ -7,6 +7,7 @@ import type { Db } from './database.js';
 export interface OutboxRow {
   id: string;
   org_id: number;
+  type: string;
   payload: string;
   attempts: number;
   created_at: string;
@@ -53,7 +54,7 @@ export class OutboxStore {
   async due(now: Date, limit: number): Promise<OutboxRow[]> {
     return this.db
       .selectFrom('actions')
-      .select(['id', 'org_id', 'payload', 'attempts', 'created_at', 'next_attempt_at'])
+      .select(['id', 'org_id', 'type', 'payload', 'attempts', 'created_at', 'next_attempt_at'])
       .where('status', '=', 'pending')
       .where('next_attempt_at', '<=', now.toISOString())
       .orderBy('next_attempt_at')

@@ -30,4 +30,18 @@ describe('the request log', () => {
       prettyLine(JSON.stringify({ level: 50, time: 0, msg: 'request failed', err: { message: 'boom' } })),
     ).toBe('00:00:00 ERROR request failed: boom\n');
   });
+
+  it('names the route, not the path, for a path that carries a secret', async () => {
+    const lines: string[] = [];
+    const app = Fastify({
+      logger: { level: 'info', stream: { write: (line: string) => void lines.push(line) } },
+      logController: new LogController({ disableRequestLogging: true }),
+    });
+    registerRequestLog(app);
+    app.get('/v1/link/:token', { config: { secretPath: true } }, async () => ({ ok: true }));
+    await app.inject({ method: 'GET', url: '/v1/link/s3cr3t-token' });
+    await app.close();
+    expect(lines.join('')).toContain('/v1/link/:token');
+    expect(lines.join('')).not.toContain('s3cr3t-token');
+  });
 });

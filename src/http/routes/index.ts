@@ -17,6 +17,7 @@ import { webhookRoutes } from './actions/webhooks.js';
 import { crisisIncidentRoutes } from './crisis/incidents.js';
 import { crisisLiveRoutes } from './crisis/live.js';
 import { crisisAfterActionRoutes } from './crisis/after-action.js';
+import { crisisNotificationRoutes } from './crisis/notifications.js';
 import { caseRoutes } from './review/cases.js';
 import { policyRoutes } from './review/policies.js';
 import { reportRoutes } from './review/reports.js';
@@ -41,6 +42,7 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
     crisisIncidentRoutes,
     crisisLiveRoutes,
     crisisAfterActionRoutes,
+    crisisNotificationRoutes,
     hashingRoutes,
     hmaRoutes,
     auditRoutes,
