@@ -240,7 +240,9 @@ describe.each(TEST_DIALECTS)('crisis after-action report (%s)', (dialect) => {
       201,
     );
 
-    // Notifications (one row per contact) and members' telemetry are written by other parts of Kaitiaki.
+    // Notifications (one row per contact) and members' telemetry: the test places them at known times, in place
+    // of those the activations sent (crisis-notify.test.ts covers sending them).
+    await db.deleteFrom('crisis_notifications').execute();
     const notification = (memberOrgId: number | null, group: string, contact: string, index: number) => ({
       activation_id: activationId,
       member_org_id: memberOrgId,
