@@ -171,6 +171,7 @@ export async function run(args: string[]) {
       variants,
       variants_out_of_reach: outOfReach,
       reach: report.reach,
+      blocked_by_variant: report.blocked_by_variant,
       uploads_per_second: Math.round(report.uploads_per_second),
       baseline: {
         what: "a member's own bank: from adding a hash to it matching there (no sharing), same run",

@@ -61,6 +61,8 @@ export interface DrillReport {
   members: MemberResult[];
   uploads: number;
   reach: ReturnType<typeof reachSummary>;
+  /** Per media and transform: in-reach uploads after the hash landed, and how many were blocked. */
+  blocked_by_variant: Record<string, { in_reach_after_landing: number; blocked: number }>;
   blocked_after_hash_share: number | null;
   hash_to_member_p50_ms: number | null;
   hash_to_member_p99_ms: number | null;
@@ -365,6 +367,7 @@ export async function runDrill(
     members,
     uploads: uploads.length,
     reach: reachSummary(corpus),
+    blocked_by_variant: blockedByVariant(uploads, landedAt),
     blocked_after_hash_share: reachable ? blocked / reachable : null,
     hash_to_member_p50_ms: percentile(landing, 50),
     hash_to_member_p99_ms: percentile(landing, 99),
@@ -377,6 +380,19 @@ export async function runDrill(
   await closeExercise(s, incident, report);
   onProgress({ phase: 'done', done: 1, total: 1 });
   return report;
+}
+
+function blockedByVariant(uploads: Upload[], landedAt: (number | null)[]): DrillReport['blocked_by_variant'] {
+  const out: DrillReport['blocked_by_variant'] = {};
+  for (const u of uploads) {
+    const landed = landedAt[u.member];
+    if (landed === null || u.sentAt < landed || u.failed || !u.variant.reachable) continue;
+    const key = `${u.variant.media}:${u.variant.transform}`;
+    out[key] ??= { in_reach_after_landing: 0, blocked: 0 };
+    out[key].in_reach_after_landing += 1;
+    if (u.blocked) out[key].blocked += 1;
+  }
+  return out;
 }
 
 function memberResult(
