@@ -207,6 +207,8 @@ function Moves({
   onMoved: (incident: Incident, summary: string) => void;
 }) {
   const [error, setError] = useState<string | null>(null);
+  // The reason is the one field checked here; the server's refusals are about the move, not a field.
+  const [reasonMissing, setReasonMissing] = useState(false);
   const [busy, setBusy] = useState(false);
   const [basis, setBasis] = useState('');
   const id = `move-${activation.id}`;
@@ -222,6 +224,7 @@ function Moves({
     if (!to) return;
     const form = new FormData(event.currentTarget);
     const reason = String(form.get('reason') ?? '').trim();
+    setReasonMissing(reason.length < 3);
     if (reason.length < 3) {
       setError('Give a reason for the move (3 characters or more): it goes into the record.');
       document.getElementById(`${id}-reason`)?.focus();
@@ -263,8 +266,8 @@ function Moves({
           name="reason"
           rows={2}
           maxLength={4000}
-          aria-describedby={error ? `${id}-error` : undefined}
-          aria-invalid={error ? true : undefined}
+          aria-describedby={reasonMissing ? `${id}-error` : undefined}
+          aria-invalid={reasonMissing || undefined}
         />
       </div>
       {needsType && (

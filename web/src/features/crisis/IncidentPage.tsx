@@ -71,7 +71,7 @@ function Members({ incident, ownOrg }: { incident: Incident; ownOrg: number }) {
   if (incident.members.length === 0) return <p className="muted">No member has reported numbers yet.</p>;
   return (
     <>
-      <div className="scroll" tabIndex={0} role="region" aria-label="Members' live numbers">
+      <div className="scroll" tabIndex={0} role="region" aria-label="Members’ numbers">
         <table>
           <caption className="visually-hidden">Each member&apos;s matches, blocks and first block</caption>
           <thead>
@@ -313,7 +313,12 @@ export function IncidentPage({
         <a href="#/crisis">← All incidents</a>
       </p>
       <h1 id="incident-title" ref={heading} tabIndex={-1}>
-        {incident.exercise && <span className="badge exercise">EXERCISE</span>} {incident.title}
+        {incident.exercise && (
+          <>
+            <span className="badge exercise">EXERCISE</span>{' '}
+          </>
+        )}
+        {incident.title}
       </h1>
       {incident.exercise && (
         <p className="exercise-banner">This is an exercise: nothing here concerns a real incident.</p>
@@ -327,7 +332,8 @@ export function IncidentPage({
         Updated <time dateTime={latest!.at.toISOString()}>{latest!.at.toLocaleTimeString('en-GB')}</time>
         {error && <span className="error"> · could not refresh: {error}</span>}
       </p>
-      <p role="status" aria-live="polite" className={announcement ? 'announce' : 'announce empty'}>
+      {/* Not the shell's sticky banner: this page refreshes itself, the message stays where the move was made. */}
+      <p role="status" aria-live="polite" className={announcement ? 'notice' : 'visually-hidden'}>
         {announcement}
       </p>
       {incident.summary && <p>{incident.summary}</p>}
@@ -374,7 +380,7 @@ export function IncidentPage({
       )}
 
       <section aria-labelledby="numbers-title">
-        <h2 id="numbers-title">Incident bank numbers</h2>
+        <h2 id="numbers-title">Shared hashes</h2>
         <Numbers incident={incident} />
       </section>
 
