@@ -52,6 +52,7 @@ describe.skipIf(!haveChromium)('crisis page in a real browser', () => {
   let url = '';
   let browser: Browser;
   const keys = { hub: '', memberA: '', memberAModerator: '', memberB: '' };
+  let memberAId = 0;
   let incidentId = 0;
   let gifct = 0;
   let tcap = 0;
@@ -105,6 +106,7 @@ describe.skipIf(!haveChromium)('crisis page in a real browser', () => {
     const memberA = await ctx.organisations.create('VideoSite', 'platform');
     const memberB = await ctx.organisations.create('SmallForum', 'platform');
     const observer = await ctx.organisations.create('Advisory network', 'civil-society');
+    memberAId = memberA.id;
     keys.hub = (await ctx.apiKeys.create(hub.id, { name: 'hub', role: 'admin' })).key;
     keys.memberA = (await ctx.apiKeys.create(memberA.id, { name: 'site', role: 'integration' })).key;
     keys.memberAModerator = (await ctx.apiKeys.create(memberA.id, { name: 'mod', role: 'moderator' })).key;
@@ -113,6 +115,12 @@ describe.skipIf(!haveChromium)('crisis page in a real browser', () => {
       email: 'lead@hub.example',
       displayName: 'Mere (crisis lead)',
       role: 'admin',
+      password: PASSWORD,
+    });
+    await ctx.users.create(memberA.id, {
+      email: 'oncall@videosite.example',
+      displayName: 'Tama (on call)',
+      role: 'moderator',
       password: PASSWORD,
     });
     await ctx.users.create(observer.id, {
@@ -379,6 +387,34 @@ describe.skipIf(!haveChromium)('crisis page in a real browser', () => {
     expect(await page.locator('svg.chart rect.bar').count()).toBe(16);
     await axe(page, 'observer crisis page');
     await page.screenshot({ path: join(SCREENSHOTS, 'crisis-observer.png'), fullPage: true });
+    await page.close();
+  }, 60_000);
+
+  it('lets a member acknowledge its own notification, and links the after-action report', async () => {
+    const page = await signIn('oncall@videosite.example');
+    await page.goto(`${url}/ui/#/crisis/${incidentId}`);
+    await poll(() => page.locator('h1').textContent()).toBe('Attack streamed live');
+    // The report page opens with the session the UI already has.
+    const reportLink = page.getByRole('link', { name: /After-action report/ });
+    await poll(() => reportLink.getAttribute('href')).toBe(`/v1/crisis/incidents/${incidentId}/report.html`);
+    const html = await page.request.get(`${url}/v1/crisis/incidents/${incidentId}/report.html`);
+    expect(html.status()).toBe(200);
+    expect(html.headers()['content-type']).toContain('text/html');
+    // Activating GIFCT notified each member's contact: this member's one is pending, others are not its to ack.
+    const path = `/v1/crisis/incidents/${incidentId}/notifications`;
+    type Row = { id: number; organisation_id: number | null; acked: unknown };
+    const listed = (await call(keys.memberA, 'GET', path)).json.items as Row[];
+    const own = listed.filter((n) => n.organisation_id === memberAId && !n.acked);
+    expect(own.length).toBeGreaterThan(0);
+    expect(listed.length).toBeGreaterThan(own.length);
+    const buttons = page.getByRole('button', { name: /^Acknowledge/ });
+    await poll(() => buttons.count()).toBe(own.length);
+    await buttons.first().click();
+    await poll(() => buttons.count()).toBe(own.length - 1);
+    expect(await page.getByRole('status').last().textContent()).toContain('acknowledged');
+    const after = (await call(keys.memberA, 'GET', path)).json.items as Row[];
+    expect(after.filter((n) => n.organisation_id === memberAId && !n.acked)).toHaveLength(own.length - 1);
+    await axe(page, 'member crisis page');
     await page.close();
   }, 60_000);
 });

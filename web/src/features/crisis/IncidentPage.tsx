@@ -255,14 +255,16 @@ export function IncidentPage({
   can: (permission: string) => boolean;
 }) {
   const observer = !can('crisis:read');
-  const { data, error, reload } = useLoad(
-    async () => ({
-      incident: await api<Incident>('GET', `/v1/crisis/incidents/${id}`),
-      notifications: await optional<{ items: Notification[] }>(`/v1/crisis/incidents/${id}/notifications`),
-      at: new Date(),
-    }),
-    [id],
-  );
+  // A server without notifications answers 404 once; the poll then stops asking.
+  const noNotifications = useRef(false);
+  const { data, error, reload } = useLoad(async () => {
+    const incident = await api<Incident>('GET', `/v1/crisis/incidents/${id}`);
+    const notifications = noNotifications.current
+      ? null
+      : await optional<{ items: Notification[] }>(`/v1/crisis/incidents/${id}/notifications`);
+    if (notifications === null) noNotifications.current = true;
+    return { incident, notifications, at: new Date() };
+  }, [id]);
   // A move or a post answers with the whole record: shown at once, before the next poll.
   const [fresh, setFresh] = useState<{ incident: Incident; at: Date } | null>(null);
   const [announcement, setAnnouncement] = useState('');
