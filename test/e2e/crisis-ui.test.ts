@@ -387,6 +387,13 @@ describe.skipIf(!haveChromium)('crisis page in a real browser', () => {
     expect(await page.locator('svg.chart rect.bar').count()).toBe(16);
     await axe(page, 'observer crisis page');
     await page.screenshot({ path: join(SCREENSHOTS, 'crisis-observer.png'), fullPage: true });
+    // Reflow: at 320 CSS pixels nothing scrolls sideways but the tables inside their own frame.
+    await page.setViewportSize({ width: 320, height: 700 });
+    for (const hash of [`#/crisis/${incidentId}`, '#/crisis']) {
+      await page.evaluate((h) => (window.location.hash = h), hash);
+      await page.waitForTimeout(300);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth), hash).toBeLessThanOrEqual(320);
+    }
     await page.close();
   }, 60_000);
 
