@@ -321,6 +321,8 @@ describe.skipIf(!haveChromium)('crisis page in a real browser', () => {
       'De-escalating (current state)',
     );
     expect(await page.getByRole('status').last().textContent()).toContain('moved to De-escalating');
+    // The pressed button went with the old state; focus is on the activation's heading, not lost.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe(`activation-${gifct}-title`);
     expect(await gifctSection.locator('table').last().textContent()).toContain('Upload attempts falling');
     const record = (await call(keys.hub, 'GET', `/v1/crisis/incidents/${incidentId}`)).json as {
       activations: { state: string }[];
@@ -419,6 +421,7 @@ describe.skipIf(!haveChromium)('crisis page in a real browser', () => {
     await buttons.first().click();
     await poll(() => buttons.count()).toBe(own.length - 1);
     expect(await page.getByRole('status').last().textContent()).toContain('acknowledged');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('notifications-title');
     const after = (await call(keys.memberA, 'GET', path)).json.items as Row[];
     expect(after.filter((n) => n.organisation_id === memberAId && !n.acked)).toHaveLength(own.length - 1);
     await axe(page, 'member crisis page');

@@ -248,6 +248,8 @@ function Moves({
       (event.target as HTMLFormElement).reset();
       setBasis('');
       onMoved(incident, `${activation.protocol.name}: moved to ${stateLabel(to)}.`);
+      // The button pressed is gone with the old state: focus goes back to the activation's heading.
+      document.getElementById(`activation-${activation.id}-title`)?.focus();
     } catch (e) {
       // The server says why (409: out of order, criteria unmet, deciders missing; 400: a basis missing).
       const status = e instanceof ApiError ? ` (${e.status})` : '';
@@ -335,7 +337,7 @@ export function ActivationView({
   const titleId = `activation-${activation.id}-title`;
   return (
     <section className="activation" aria-labelledby={titleId}>
-      <h2 id={titleId}>
+      <h2 id={titleId} tabIndex={-1}>
         {activation.protocol.name}{' '}
         <span className="muted small">
           ({activation.protocol.key} v{activation.protocol.version})

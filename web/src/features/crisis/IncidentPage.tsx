@@ -393,13 +393,17 @@ export function IncidentPage({
 
       {notifications && (
         <section aria-labelledby="notifications-title">
-          <h2 id="notifications-title">Notifications</h2>
+          <h2 id="notifications-title" tabIndex={-1}>
+            Notifications
+          </h2>
           <Notifications
             items={notifications.items}
             incident={incident}
             ownOrg={user.organisation_id}
             canAck={can('crisis:read')}
             onAcked={(summary) => {
+              // The Acknowledge button pressed is gone: focus goes back to the section's heading.
+              document.getElementById('notifications-title')?.focus();
               setAnnouncement(summary);
               reload();
             }}
