@@ -194,7 +194,7 @@ describe.skipIf(!haveChromium)('crisis page in a real browser', () => {
     const move = (id: number, body: object) =>
       ok(keys.hub, 'POST', `/v1/crisis/activations/${id}/transitions`, body);
     await move(gifct, { to: 'assessing', reason: 'Video reported by two members' });
-    await move(tcap, { to: 'assessing', reason: 'Triage by the TCAP team' });
+    await move(tcap, { to: 'assessing', reason: 'Triage by the TCAP team', zone: 'Europe/Berlin' });
     for (const criterion of [
       'ongoing_event',
       'perpetrator_or_accomplice_video',
@@ -280,9 +280,14 @@ describe.skipIf(!haveChromium)('crisis page in a real browser', () => {
     expect(await gifctSection.locator('[aria-current=step]').textContent()).toBe('Active (current state)');
     expect(await tcapSection.locator('[aria-current=step]').textContent()).toBe('Assessing (current state)');
     expect(await gifctSection.locator('ol.steps li.done').count()).toBe(2);
-    // Transition times in the incident's zone (NZ: +12:00 or +13:00).
-    expect(await gifctSection.locator('table').last().textContent()).toMatch(
-      /\d{2}:\d{2}:\d{2} \+1[23]:00 Pacific\/Auckland/,
+    // Transition times in the incident's zone (NZ: +12:00 or +13:00); one recorded from Berlin says so too.
+    const history = gifctSection.getByRole('region', { name: /^Transitions/ });
+    expect(await history.locator('th').first().textContent()).toBe('When (Pacific/Auckland)');
+    expect(await history.locator('tbody tr').last().textContent()).toMatch(
+      /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \+1[23]:00Assessing → Active/,
+    );
+    expect(await tcapSection.getByRole('region', { name: /^Transitions/ }).textContent()).toMatch(
+      /\+1[23]:00recorded in Europe\/Berlin: \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \+0[12]:00Awareness → Assessing/,
     );
     expect(await page.getByTestId('distinct-items').textContent()).toBe('2');
     expect(await page.getByTestId('total-hashes').textContent()).toBe('3');

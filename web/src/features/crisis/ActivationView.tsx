@@ -6,6 +6,7 @@ import { useState, type FormEvent } from 'react';
 import { api, ApiError } from '../../api/client';
 import {
   CONCLUSION_BASES,
+  inZone,
   MAIN_PATH,
   localTime,
   stateLabel,
@@ -157,7 +158,8 @@ function Decisions({ activation }: { activation: Activation }) {
   );
 }
 
-function History({ activation }: { activation: Activation }) {
+/** Times in the incident's zone; a move recorded in another zone (a coordinator abroad) says so too. */
+function History({ activation, zone }: { activation: Activation; zone: string }) {
   return (
     <div
       className="scroll"
@@ -167,11 +169,11 @@ function History({ activation }: { activation: Activation }) {
     >
       <table>
         <caption className="visually-hidden">
-          Transitions, oldest first, in local time where they were made
+          Transitions, oldest first, in the incident&apos;s time zone
         </caption>
         <thead>
           <tr>
-            <th scope="col">When (local)</th>
+            <th scope="col">When ({zone})</th>
             <th scope="col">Move</th>
             <th scope="col">By</th>
             <th scope="col">Reason</th>
@@ -181,7 +183,12 @@ function History({ activation }: { activation: Activation }) {
           {activation.transitions.map((t, i) => (
             <tr key={i}>
               <td>
-                <time dateTime={t.at}>{localTime(t)}</time> <span className="muted">{t.zone}</span>
+                <time dateTime={t.at}>{inZone(t.at, zone)}</time>
+                {t.zone !== zone && (
+                  <div className="muted small">
+                    recorded in {t.zone}: {localTime(t)}
+                  </div>
+                )}
               </td>
               <td>
                 {t.from === 'none' ? 'opened' : stateLabel(t.from)} → {stateLabel(t.to)}
@@ -327,11 +334,14 @@ export function ActivationView({
   observer,
   canMove,
   onMoved,
+  zone,
 }: {
   activation: Activation;
   protocol: ProtocolVersion | null;
   observer: boolean;
   canMove: boolean;
+  /** The incident's time zone: every time on the page is read in it. */
+  zone: string;
   onMoved: (incident: Incident, summary: string) => void;
 }) {
   const titleId = `activation-${activation.id}-title`;
@@ -368,7 +378,7 @@ export function ActivationView({
       <h3>Decisions</h3>
       <Decisions activation={activation} />
       <h3>Transition history</h3>
-      <History activation={activation} />
+      <History activation={activation} zone={zone} />
     </section>
   );
 }

@@ -419,6 +419,7 @@ export function IncidentPage({
           observer={observer}
           canMove={coordinator}
           onMoved={onChanged}
+          zone={incident.zone}
         />
       ))}
 
