@@ -12,6 +12,8 @@ import { Queue } from './features/review/Queue';
 import { Research } from './features/research/Research';
 import { AppealDecision, Appeals } from './features/appeals/Appeals';
 import { Orders } from './features/orders/Orders';
+import { IncidentPage } from './features/crisis/IncidentPage';
+import { Incidents } from './features/crisis/Incidents';
 
 type Route =
   | { page: 'queue' }
@@ -24,7 +26,9 @@ type Route =
   | { page: 'research' }
   | { page: 'orders' }
   | { page: 'appeals' }
-  | { page: 'appeal'; id: number };
+  | { page: 'appeal'; id: number }
+  | { page: 'crisis' }
+  | { page: 'incident'; id: number };
 
 function parseRoute(hash: string): Route {
   const caseMatch = /^#\/cases\/(\d+)$/.exec(hash);
@@ -33,6 +37,9 @@ function parseRoute(hash: string): Route {
   if (appealMatch) return { page: 'appeal', id: Number(appealMatch[1]) };
   if (hash === '#/orders' || hash === '#/appeals')
     return { page: hash === '#/orders' ? 'orders' : 'appeals' };
+  const incidentMatch = /^#\/crisis\/(\d+)$/.exec(hash);
+  if (incidentMatch) return { page: 'incident', id: Number(incidentMatch[1]) };
+  if (hash === '#/crisis') return { page: 'crisis' };
   const bankMatch = /^#\/banks\/(\d+)$/.exec(hash);
   if (bankMatch) return { page: 'bank', id: Number(bankMatch[1]) };
   const page = hash.replace(/^#\//, '');
@@ -155,9 +162,17 @@ function Shell({ user, onSignedOut }: { user: SessionUser; onSignedOut: () => vo
     orders: 'orders:read',
     appeals: 'appeals:decide',
     appeal: 'appeals:decide',
+    crisis: 'crisis:observe',
+    incident: 'crisis:observe',
   };
-  // An authority has no review queue: its home is its orders.
-  const home: Route = can('cases:read') || !can('orders:read') ? { page: 'queue' } : { page: 'orders' };
+  // An authority has no review queue: its home is its orders; an observer's is the crisis incidents.
+  const home: Route = can('cases:read')
+    ? { page: 'queue' }
+    : can('orders:read')
+      ? { page: 'orders' }
+      : can('crisis:observe')
+        ? { page: 'crisis' }
+        : { page: 'queue' };
   const route: Route =
     (allowed[requested.page] && !can(allowed[requested.page])) ||
     ((requested.page === 'queue' || requested.page === 'case') && !can('cases:read'))
@@ -227,6 +242,14 @@ function Shell({ user, onSignedOut }: { user: SessionUser; onSignedOut: () => vo
               Appeals
             </a>
           )}
+          {can('crisis:observe') && (
+            <a
+              href="#/crisis"
+              aria-current={route.page === 'crisis' || route.page === 'incident' ? 'page' : undefined}
+            >
+              Crisis
+            </a>
+          )}
           {can('banks:read') && (
             <a href="#/banks" aria-current={route.page === 'banks' ? 'page' : undefined}>
               Banks
@@ -291,6 +314,8 @@ function Shell({ user, onSignedOut }: { user: SessionUser; onSignedOut: () => vo
         {route.page === 'research' && <Research can={can} />}
         {route.page === 'orders' && <Orders canIssue={can('orders:issue')} />}
         {route.page === 'appeals' && <Appeals />}
+        {route.page === 'crisis' && <Incidents />}
+        {route.page === 'incident' && <IncidentPage key={route.id} id={route.id} user={user} can={can} />}
         {route.page === 'appeal' && <AppealDecision key={route.id} id={route.id} me={`user:${user.id}`} />}
       </main>
       <Preferences open={help} onClose={() => setHelp(false)} />
