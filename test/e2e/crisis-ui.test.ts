@@ -6,7 +6,7 @@
  * numbers, the per-minute chart and the evidence, moves an activation through the UI and reads the server's
  * 409/400 refusals; the page picks up changes by itself. An observer sees the same record without evidence or
  * bank, with the observer note. axe-core finds no WCAG 2.1 A/AA violation on either.
- * Screenshots: docs/screenshots/crisis-page.png and crisis-observer.png.
+ * Screenshots: docs/screenshots/crisis-page.png, crisis-observer.png and crisis-report.png (after-action report).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -414,6 +414,11 @@ describe.skipIf(!haveChromium)('crisis page in a real browser', () => {
     const html = await page.request.get(`${url}/v1/crisis/incidents/${incidentId}/report.html`);
     expect(html.status()).toBe(200);
     expect(html.headers()['content-type']).toContain('text/html');
+    const report = await page.context().newPage();
+    await report.goto(`${url}/v1/crisis/incidents/${incidentId}/report.html`);
+    expect(await report.locator('svg').count()).toBe(2);
+    await report.screenshot({ path: join(SCREENSHOTS, 'crisis-report.png'), fullPage: true });
+    await report.close();
     // Activating GIFCT notified each member's contact: this member's one is pending, others are not its to ack.
     const path = `/v1/crisis/incidents/${incidentId}/notifications`;
     type Row = { id: number; organisation_id: number | null; acked: unknown };
