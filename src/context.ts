@@ -40,6 +40,7 @@ import { SourceRunner } from './sources/runner.js';
 import { SourceScheduler } from './sources/scheduler.js';
 import { SubscriptionService } from './sources/service.js';
 import { CrisisService } from './crisis/crisis-service.js';
+import { CrisisActivationPeriods } from './crisis/crisis-periods.js';
 import { CrisisLive } from './crisis/live.js';
 import { MemberCrisisReporter } from './crisis/member-reporter.js';
 import { AfterActionService } from './crisis/after-action.js';
@@ -164,6 +165,7 @@ export class AppContext {
     };
     this.orgSettings = new OrgSettingsStore(db);
     this.transparency = new TransparencyService(this);
+    this.transparency.crisisPeriods = new CrisisActivationPeriods(db);
     this.research = new ResearchService(db, this.audit, database.dialect);
     this.crisis = new CrisisService({
       db,

@@ -313,3 +313,48 @@ export async function incidentAnswers(
     .execute();
   return rows.map((r) => ({ ...r, answer: r.answer! }));
 }
+
+/**
+ * Activations that went live, of real incidents (never exercises) an organisation coordinated or took part in,
+ * overlapping [from, to): the crisis periods of its transparency reports.
+ */
+export async function liveActivations(
+  db: Db,
+  orgId: number,
+  from: string,
+  to: string,
+): Promise<
+  {
+    id: number;
+    title: string;
+    key: string;
+    type_key: string | null;
+    activated_at: string;
+    concluded_at: string | null;
+  }[]
+> {
+  const rows = await db
+    .selectFrom('crisis_activations as a')
+    .innerJoin('crisis_incidents as i', 'i.id', 'a.incident_id')
+    .innerJoin('crisis_protocols as p', 'p.id', 'a.protocol_id')
+    .select(['a.id', 'i.title', 'p.key', 'a.type_key', 'a.activated_at', 'a.concluded_at'])
+    .where('i.exercise', '=', 0)
+    .where('a.activated_at', 'is not', null)
+    .where('a.activated_at', '<', to)
+    .where((eb) => eb.or([eb('a.concluded_at', 'is', null), eb('a.concluded_at', '>', from)]))
+    .where((eb) =>
+      eb.or([
+        eb('i.org_id', '=', orgId),
+        eb.exists(
+          eb
+            .selectFrom('crisis_participants as cp')
+            .select('cp.member_org_id')
+            .whereRef('cp.coordinator_org_id', '=', 'i.org_id')
+            .where('cp.member_org_id', '=', orgId),
+        ),
+      ]),
+    )
+    .orderBy('a.activated_at')
+    .execute();
+  return rows.map((r) => ({ ...r, activated_at: r.activated_at! }));
+}

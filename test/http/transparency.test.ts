@@ -491,6 +491,19 @@ describe.each(TEST_DIALECTS)('transparency reports computed from the record (%s)
   const get = (key: string, url: string) => t.app.inject({ method: 'GET', url, headers: bearer(key) });
   const inP = (ms: number) => ms >= T0 && ms < Date.parse(TO);
   const ACT = ['remove', 'restrict', 'label'];
+  /** The decisions of the record taken within [from, to), counted as a crisis period counts them. */
+  const within = (from: string, to: string) => {
+    const dec = decisions.filter((d) => {
+      const at = d.caseAt + d.delay * 1000;
+      return at >= Date.parse(from) && at < Date.parse(to);
+    });
+    const act = dec.filter((d) => ACT.includes(d.decision));
+    return {
+      decisions: dec.length,
+      actioned: act.length,
+      automated_actioned: act.filter((d) => d.automated).length,
+    };
+  };
 
   it('computes every company figure as the specification says', async () => {
     const res = await get(org.p.key, `/v1/transparency/company?from=2025-01-01&to=2026-01-01`);
@@ -746,13 +759,16 @@ describe.each(TEST_DIALECTS)('transparency reports computed from the record (%s)
     expect(fromDays).toEqual(fromFacts);
   });
 
-  it('counts the decisions within each crisis period the source gives, and none by default', async () => {
+  it('counts the decisions within each crisis period the source gives, and none without a source', async () => {
     const url = `/v1/transparency/company?from=${FROM}&to=${TO}`;
+    const recorded = t.ctx.transparency.crisisPeriods;
+    t.ctx.transparency.crisisPeriods = NO_CRISIS_PERIODS;
     expect((await get(org.p.key, url)).json().crisis_periods).toEqual({ recorded: false, periods: [] });
     expect((await get(org.hub.key, `/v1/transparency/hub?from=${FROM}&to=${TO}`)).json()).toMatchObject({
       crisis_activations: [],
       not_recorded: ['crisis activations', 'hash disputes between members'],
     });
+    t.ctx.transparency.crisisPeriods = recorded;
     const asked: unknown[] = [];
     const crises = [
       // Inside the year, at odd instants.
@@ -771,18 +787,6 @@ describe.each(TEST_DIALECTS)('transparency reports computed from the record (%s)
     try {
       const r = (await get(org.p.key, url)).json();
       expect(asked[0]).toEqual([org.p.id, FROM, TO]);
-      const within = (from: string, to: string) => {
-        const dec = decisions.filter((d) => {
-          const at = d.caseAt + d.delay * 1000;
-          return at >= Date.parse(from) && at < Date.parse(to);
-        });
-        const act = dec.filter((d) => ACT.includes(d.decision));
-        return {
-          decisions: dec.length,
-          actioned: act.length,
-          automated_actioned: act.filter((d) => d.automated).length,
-        };
-      };
       expect(r.crisis_periods).toEqual({
         recorded: true,
         periods: [
@@ -807,7 +811,88 @@ describe.each(TEST_DIALECTS)('transparency reports computed from the record (%s)
       ]);
       expect(hub.not_recorded).toEqual(['hash disputes between members']);
     } finally {
-      t.ctx.transparency.crisisPeriods = NO_CRISIS_PERIODS;
+      t.ctx.transparency.crisisPeriods = recorded;
+    }
+  });
+
+  it('takes its crisis periods from the crisis record: live activations of real incidents, never exercises', async () => {
+    const url = `/v1/transparency/company?from=${FROM}&to=${TO}`;
+    expect((await get(org.p.key, url)).json().crisis_periods).toEqual({ recorded: true, periods: [] });
+    const coordinator = await t.ctx.organisations.create('Crisis secretariat', 'hub');
+    const key = (await t.ctx.apiKeys.create(coordinator.id, { name: 'c', role: 'admin' })).key;
+    const call = (method: 'POST' | 'PUT', path: string, payload: object) =>
+      t.app.inject({ method, url: path, headers: bearer(key), payload });
+    await call('PUT', `/v1/crisis/participants/${coordinator.id}`, {
+      groups: [],
+      roles: ['tcap_team'],
+      contacts: [],
+      accepts_incident_banks: false,
+    });
+    await call('PUT', `/v1/crisis/participants/${org.p.id}`, {
+      groups: ['members'],
+      roles: ['platform'],
+      contacts: [],
+      accepts_incident_banks: false,
+    });
+    const clock = (at: string) => (t.ctx.crisis.now = () => new Date(at));
+    const run = async (title: string, exercise: boolean, activated: string, concluded: string) => {
+      clock('2025-03-01T00:00:00.000Z');
+      const incident = (
+        await call('POST', '/v1/crisis/incidents', { title, exercise, protocols: ['tcap'] })
+      ).json();
+      const path = `/v1/crisis/activations/${incident.activations[0].id}`;
+      await call('POST', `${path}/transitions`, { to: 'assessing', reason: 'reported' });
+      await call('POST', `${path}/criteria`, { criterion: 'designated_entity', met: true });
+      await call('POST', `${path}/decisions`, {
+        type: 'TIER_3',
+        rationale: 'Official propaganda of a designated entity.',
+        human_rights: {
+          necessity: 'yes',
+          proportionality: 'yes',
+          scope: 'designated content',
+          bystander_content: false,
+        },
+      });
+      clock(activated);
+      const active = await call('POST', `${path}/transitions`, {
+        to: 'active',
+        reason: 'decided',
+        type: 'TIER_3',
+      });
+      expect(active.statusCode, active.body).toBe(200);
+      clock(concluded);
+      await call('POST', `${path}/transitions`, {
+        to: 'concluded',
+        reason: 'over',
+        basis: 'time_since_offline_event',
+      });
+      return incident.activations[0].id as number;
+    };
+    try {
+      const real = await run(
+        'Propaganda wave',
+        false,
+        '2025-05-10T06:00:00.000Z',
+        '2025-05-12T18:30:00.000Z',
+      );
+      await run('Tabletop', true, '2025-07-01T00:00:00.000Z', '2025-07-02T00:00:00.000Z');
+      const r = (await get(org.p.key, url)).json();
+      expect(r.crisis_periods).toEqual({
+        recorded: true,
+        periods: [
+          {
+            id: `activation:${real}`,
+            name: 'Propaganda wave (tcap TIER_3)',
+            from: '2025-05-10T06:00:00.000Z',
+            to: '2025-05-12T18:30:00.000Z',
+            ...within('2025-05-10T06:00:00.000Z', '2025-05-12T18:30:00.000Z'),
+          },
+        ],
+      });
+      // An organisation outside the coordinator's network has no crisis period.
+      expect((await get(org.empty.key, url)).json().crisis_periods.periods).toEqual([]);
+    } finally {
+      t.ctx.crisis.now = () => new Date();
     }
   });
 
