@@ -192,6 +192,7 @@ export class AppContext {
       crisis: this.crisis,
       banks: this.banks,
       sharingFeed: this.sharingFeed,
+      nextCommit: (signal) => this.nextCommit(signal),
     });
     this.subscriptions = new SubscriptionService({
       db,
@@ -324,6 +325,7 @@ export class AppContext {
 
   async close(): Promise<void> {
     this.sourceScheduler.stop();
+    this.sourceRunner.stop();
     await this.sourceRunner.idle();
     this.indexSync.stop();
     await this.jobs.stop();

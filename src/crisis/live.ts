@@ -39,8 +39,35 @@ export class CrisisLive {
       crisis: CrisisService;
       banks: BankService;
       sharingFeed: SharingFeed;
+      /** Resolves at this process's next commit (or when the signal aborts). */
+      nextCommit: (signal: AbortSignal) => Promise<void>;
     },
   ) {}
+
+  /**
+   * Like `feed`, but with nothing after the cursor it waits up to `waitMs` for a change (a long poll: members
+   * learn of a new incident hash as soon as it commits instead of at their next poll). Changes committed by
+   * another process of a cluster are seen within a quarter of a second.
+   */
+  async feedWaiting(
+    caller: CrisisCaller,
+    after: number,
+    waitMs: number,
+    limit?: number,
+  ): Promise<IncidentFeedPage> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const page = await this.feed(caller, after, limit);
+      const left = deadline - Date.now();
+      if (page.records.length > 0 || left <= 0) return page;
+      const stop = new AbortController();
+      await Promise.race([
+        this.deps.nextCommit(stop.signal),
+        new Promise((r) => setTimeout(r, Math.min(250, left))),
+      ]);
+      stop.abort();
+    }
+  }
 
   /** Signed changes of every incident bank the caller can see, after one cursor. */
   async feed(caller: CrisisCaller, after: number, limit?: number): Promise<IncidentFeedPage> {

@@ -1,8 +1,8 @@
 /**
  * A hub's crisis feed as a source: every incident bank the member accepted, through one cursor
  * (`GET <hub>/v1/crisis/feed/changes?after=<seq>`). One subscription covers every incident to come: when the hub
- * activates an incident, its hashes (labelled `incident:<id>` and `crisis-active` while it is live) arrive at the
- * next poll, every second, ahead of the member's other subscriptions. A member offline during an activation gets
+ * activates an incident, its hashes (labelled `incident:<id>` and `crisis-active` while it is live) arrive as soon
+ * as they commit: the member keeps a long poll open on the hub (asked again at once when it returns). A member offline during an activation gets
  * the incident bank when it is back. Records are checked against the pinned hub key like `kaitiaki` collections.
  */
 import { ValidationError } from '../core/errors.js';
@@ -13,6 +13,8 @@ import type { SourceKind, SourcePage } from './source.js';
 export type CrisisFeedConfig = Omit<HubConfig, 'collectionId'>;
 
 const FIELDS = ['hub_url', 'api_key', 'hub_public_key'];
+/** Short enough that a member closing waits for at most this long on its open request. */
+const LONG_POLL_MS = 2000;
 
 export const kaitiakiCrisisSource: SourceKind<CrisisFeedConfig> = {
   name: 'kaitiaki-crisis',
@@ -53,13 +55,10 @@ export const kaitiakiCrisisSource: SourceKind<CrisisFeedConfig> = {
         const after = checkpoint === null ? 0 : Number(checkpoint);
         if (!Number.isSafeInteger(after) || after < 0)
           throw new SourceError(`the checkpoint ${JSON.stringify(checkpoint)} is not a hub sequence number`);
-        const page = await fetchHubPage(
-          new URL('v1/crisis/feed/changes', config.hubUrl),
-          after,
-          config.apiKey,
-          deps,
-          'the crisis feed',
-        );
+        // A long poll: the hub answers as soon as an incident hash commits, or after two seconds without one.
+        const url = new URL('v1/crisis/feed/changes', config.hubUrl);
+        url.searchParams.set('wait_ms', String(LONG_POLL_MS));
+        const page = await fetchHubPage(url, after, config.apiKey, deps, 'the crisis feed');
         // Only the incident banks the page names are genuine: a record of any other collection is quarantined.
         const collections = new Set(
           (Array.isArray(page.collections) ? (page.collections as { id?: unknown }[]) : []).map((c) => c.id),
@@ -68,6 +67,7 @@ export const kaitiakiCrisisSource: SourceKind<CrisisFeedConfig> = {
           records: page.records.map((r) => hubRecord(r, config.hubPublicKey, (id) => collections.has(id))),
           checkpoint: String(page.next_after),
           hasMore: page.more === true,
+          again: true,
         };
       },
     };

@@ -110,6 +110,7 @@ export function validateRecords(
 
 export class SourceRunner {
   private readonly running = new Map<number, Promise<TickResult>>();
+  private stopping = false;
 
   constructor(private readonly deps: SourceRunnerDeps) {}
 
@@ -124,6 +125,11 @@ export class SourceRunner {
     return tracked;
   }
 
+  /** Catch-up loops end after their current run (the process is closing). */
+  stop(): void {
+    this.stopping = true;
+  }
+
   /** Resolves when no run is under way (before the database closes). */
   async idle(): Promise<void> {
     await Promise.allSettled([...this.running.values()]);
@@ -132,7 +138,7 @@ export class SourceRunner {
   /** Runs until the source has nothing more ready (at most `maxPages` pages). */
   async catchUp(subscriptionId: number, maxPages = 100): Promise<TickResult[]> {
     const results: TickResult[] = [];
-    for (let i = 0; i < maxPages; i++) {
+    for (let i = 0; i < maxPages && !this.stopping; i++) {
       const result = await this.tick(subscriptionId);
       results.push(result);
       if (!result.hasMore || result.status === 'failed' || result.status === 'disabled') break;
@@ -184,7 +190,12 @@ export class SourceRunner {
         return { ...applied, quarantined: quarantine.length };
       });
       const changed = outcome.upserted + outcome.deleted + outcome.quarantined > 0;
-      return { ...empty, ...outcome, hasMore: page.hasMore, status: changed ? 'applied' : 'unchanged' };
+      return {
+        ...empty,
+        ...outcome,
+        hasMore: page.hasMore || page.again === true,
+        status: changed ? 'applied' : 'unchanged',
+      };
     } catch (err) {
       if (err instanceof Superseded) return { ...empty, status: 'superseded' };
       const message = errorMessage(err);

@@ -23,6 +23,8 @@ export class SourceScheduler {
   private refreshTimer: NodeJS.Timeout | null = null;
   /** Until start(): refresh() does nothing (a CLI process never runs subscriptions in the background). */
   private stopped = true;
+  /** Subscriptions whose catch-up is under way: the next interval does not start a second one. */
+  private readonly busy = new Set<number>();
 
   constructor(private readonly deps: SchedulerDeps) {}
 
@@ -64,8 +66,11 @@ export class SourceScheduler {
   private async run(id: number, intervalSeconds: number): Promise<void> {
     if (this.stopped) return;
     try {
+      // The lease is renewed at every interval, also while a long catch-up (or a long poll) is still under way.
       if (this.deps.claim && !(await this.deps.claim(id, intervalSeconds))) return;
-      const results: TickResult[] = await this.deps.runner.catchUp(id);
+      if (this.busy.has(id)) return;
+      this.busy.add(id);
+      const results: TickResult[] = await this.deps.runner.catchUp(id).finally(() => this.busy.delete(id));
       for (const r of results)
         if (r.status === 'failed')
           this.deps.log('subscription run failed', { subscription: id, err: r.error });

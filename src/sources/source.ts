@@ -56,6 +56,11 @@ export interface SourcePage {
    * upsert is deleted.
    */
   snapshot?: boolean;
+  /**
+   * A long-polling source (the hub held the request until something changed or its wait ended): ask again at once
+   * rather than at the next interval, caught up or not.
+   */
+  again?: boolean;
   /** Records still to fetch after this page, when the source says. */
   lagRecords?: number | null;
 }

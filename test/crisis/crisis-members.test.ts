@@ -207,6 +207,42 @@ describe('a crisis across a hub and three member instances', () => {
     );
   }, 90_000);
 
+  it('notifies every member of each activation; members acknowledge through the API', async () => {
+    type Notification = {
+      id: number;
+      organisation_id: number;
+      activation_id: number;
+      acked: unknown;
+      late: boolean;
+    };
+    const list = async (key: string) =>
+      (await api(hub.url, key, 'GET', `/v1/crisis/incidents/${incident}/notifications`)).json
+        .items as Notification[];
+    const all = await list(coordinator);
+    // Both protocols notify members: one notification per member and activation.
+    for (const m of members)
+      expect(
+        all
+          .filter((n) => n.organisation_id === m.orgOnHub)
+          .map((n) => n.activation_id)
+          .sort(),
+      ).toEqual([gifct, nz].sort());
+    for (const m of members.slice(0, 2))
+      for (const n of (await list(m.keyOnHub)).filter((x) => x.organisation_id === m.orgOnHub))
+        expect(
+          (await api(hub.url, m.keyOnHub, 'POST', `/v1/crisis/notifications/${n.id}/ack`, {})).status,
+        ).toBe(200);
+    // A member cannot acknowledge another member's notification.
+    const others = all.find((n) => n.organisation_id === members[2].orgOnHub)!;
+    expect(
+      (await api(hub.url, members[0].keyOnHub, 'POST', `/v1/crisis/notifications/${others.id}/ack`, {}))
+        .status,
+    ).toBe(404);
+    const after = await list(coordinator);
+    expect(after.filter((n) => n.acked).length).toBe(4);
+    expect(after.filter((n) => !n.acked).every((n) => n.organisation_id === members[2].orgOnHub)).toBe(true);
+  }, 30_000);
+
   it('receives each member’s numbers live, and keeps them across a hub restart', async () => {
     const numbers = async () =>
       (await hubApi('GET', `/v1/crisis/incidents/${incident}`)).json.members as {

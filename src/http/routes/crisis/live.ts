@@ -13,6 +13,13 @@ const FeedQuery = Type.Object(
   {
     after: Type.Integer({ minimum: 0, default: 0 }),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    wait_ms: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 10_000,
+        description: 'with nothing after the cursor, wait up to this long for a change (long poll)',
+      }),
+    ),
   },
   strict,
 );
@@ -49,7 +56,13 @@ export async function crisisLiveRoutes(app: FastifyInstance, ctx: AppContext): P
         response: errorResponses,
       },
     },
-    async (request) => ctx.crisisLive.feed(crisisCaller(request), request.query.after, request.query.limit),
+    async (request) =>
+      ctx.crisisLive.feedWaiting(
+        crisisCaller(request),
+        request.query.after,
+        request.query.wait_ms ?? 0,
+        request.query.limit,
+      ),
   );
 
   app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof TelemetryBody> }>(
