@@ -292,20 +292,22 @@ export async function runDrill(
   // The coordinator banks the hashes a few seconds in; the drill then watches each member for the hash landing.
   const banking = (async () => {
     await new Promise((r) => setTimeout(r, s.hash_after_seconds * 1000));
-    for (const signal of corpus.banked)
+    // Times run from the first hash accepted at the hub (the others follow within the second).
+    for (const signal of corpus.banked) {
       await call(s.hub, 'POST', `/v1/banks/${bank}/entries`, {
         signal_type: signal.type,
         value: signal.value,
         labels: ['drill'],
       });
-    bankedAt = Date.now();
+      bankedAt ??= Date.now();
+    }
     const probe = corpus.banked[0];
     await Promise.all(
       s.members.map(async (m, i) => {
         for (;;) {
           const answer = await call<{ matches: unknown[] }>(m, 'POST', '/v1/match', { signals: [probe] });
           if (answer.matches.length > 0) return void (landedAt[i] = Date.now());
-          if (Date.now() - bankedAt! > 120_000) return;
+          if (Date.now() - (bankedAt ?? 0) > 120_000) return;
           await new Promise((r) => setTimeout(r, 20));
         }
       }),

@@ -6,7 +6,7 @@
  * minute, so a report sent twice (a retry, a restart) changes nothing.
  */
 import { ValidationError } from '../core/errors.js';
-import type { SharingFeed, FeedPage } from '../sharing/feed.js';
+import { waitForRecords, type FeedPage, type SharingFeed } from '../sharing/feed.js';
 import type { BankService } from '../store/banks.js';
 import type { Db } from '../store/database.js';
 import type { CrisisCaller, CrisisService } from './crisis-service.js';
@@ -44,29 +44,14 @@ export class CrisisLive {
     },
   ) {}
 
-  /**
-   * Like `feed`, but with nothing after the cursor it waits up to `waitMs` for a change (a long poll: members
-   * learn of a new incident hash as soon as it commits instead of at their next poll). Changes committed by
-   * another process of a cluster are seen within a quarter of a second.
-   */
-  async feedWaiting(
+  /** Like `feed`, but with nothing after the cursor it waits up to `waitMs` for a change (a long poll). */
+  feedWaiting(
     caller: CrisisCaller,
     after: number,
     waitMs: number,
     limit?: number,
   ): Promise<IncidentFeedPage> {
-    const deadline = Date.now() + waitMs;
-    for (;;) {
-      const page = await this.feed(caller, after, limit);
-      const left = deadline - Date.now();
-      if (page.records.length > 0 || left <= 0) return page;
-      const stop = new AbortController();
-      await Promise.race([
-        this.deps.nextCommit(stop.signal),
-        new Promise((r) => setTimeout(r, Math.min(250, left))),
-      ]);
-      stop.abort();
-    }
+    return waitForRecords(() => this.feed(caller, after, limit), this.deps.nextCommit, waitMs);
   }
 
   /** Signed changes of every incident bank the caller can see, after one cursor. */

@@ -147,3 +147,24 @@ export class SharingFeed {
     }
   }
 }
+
+/**
+ * A long poll over a feed: reads a page, and with nothing in it waits up to `waitMs` for a commit and reads again
+ * (commits of another process of a cluster are seen within a quarter of a second). Members learn of a change as
+ * soon as it commits instead of at their next poll.
+ */
+export async function waitForRecords<P extends { records: unknown[] }>(
+  read: () => Promise<P>,
+  nextCommit: (signal: AbortSignal) => Promise<void>,
+  waitMs: number,
+): Promise<P> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const page = await read();
+    const left = deadline - Date.now();
+    if (page.records.length > 0 || left <= 0) return page;
+    const stop = new AbortController();
+    await Promise.race([nextCommit(stop.signal), new Promise((r) => setTimeout(r, Math.min(250, left)))]);
+    stop.abort();
+  }
+}

@@ -6,15 +6,19 @@
  * the incident bank when it is back. Records are checked against the pinned hub key like `kaitiaki` collections.
  */
 import { ValidationError } from '../core/errors.js';
-import { fetchHubPage, hubRecord, parseHubConnection, type HubConfig } from './kaitiaki-hub.js';
+import {
+  fetchHubPage,
+  HUB_LONG_POLL_MS,
+  hubRecord,
+  parseHubConnection,
+  type HubConfig,
+} from './kaitiaki-hub.js';
 import { SourceError } from './fetch.js';
 import type { SourceKind, SourcePage } from './source.js';
 
 export type CrisisFeedConfig = Omit<HubConfig, 'collectionId'>;
 
 const FIELDS = ['hub_url', 'api_key', 'hub_public_key'];
-/** Short enough that a member closing waits for at most this long on its open request. */
-const LONG_POLL_MS = 2000;
 
 export const kaitiakiCrisisSource: SourceKind<CrisisFeedConfig> = {
   name: 'kaitiaki-crisis',
@@ -55,9 +59,9 @@ export const kaitiakiCrisisSource: SourceKind<CrisisFeedConfig> = {
         const after = checkpoint === null ? 0 : Number(checkpoint);
         if (!Number.isSafeInteger(after) || after < 0)
           throw new SourceError(`the checkpoint ${JSON.stringify(checkpoint)} is not a hub sequence number`);
-        // A long poll: the hub answers as soon as an incident hash commits, or after two seconds without one.
+        // A long poll: the hub answers as soon as an incident hash commits, or after a short wait without one.
         const url = new URL('v1/crisis/feed/changes', config.hubUrl);
-        url.searchParams.set('wait_ms', String(LONG_POLL_MS));
+        url.searchParams.set('wait_ms', String(HUB_LONG_POLL_MS));
         const page = await fetchHubPage(url, after, config.apiKey, deps, 'the crisis feed');
         // Only the incident banks the page names are genuine: a record of any other collection is quarantined.
         const collections = new Set(

@@ -130,7 +130,9 @@ export const kaitiakiHubSource: SourceKind<HubConfig> = {
         const after = checkpoint === null ? 0 : Number(checkpoint);
         if (!Number.isSafeInteger(after) || after < 0)
           throw new SourceError(`the checkpoint ${JSON.stringify(checkpoint)} is not a hub sequence number`);
+        // A long poll: the hub answers as soon as a change commits, or after a short wait without one.
         const url = new URL(`v1/sharing/banks/${config.collectionId}/changes`, config.hubUrl);
+        url.searchParams.set('wait_ms', String(HUB_LONG_POLL_MS));
         const page = await fetchHubPage(url, after, config.apiKey, deps, 'this collection');
         return {
           records: page.records.map((r) =>
@@ -138,11 +140,15 @@ export const kaitiakiHubSource: SourceKind<HubConfig> = {
           ),
           checkpoint: String(page.next_after),
           hasMore: page.more === true,
+          again: true,
         };
       },
     };
   },
 };
+
+/** How long a member's request waits on the hub for a change; a member closing waits at most this long for it. */
+export const HUB_LONG_POLL_MS = 2000;
 
 export interface HubPage {
   records: WireRecord[];

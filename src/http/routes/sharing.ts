@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { AppContext } from '../../context.js';
 import { KaitiakiError } from '../../core/errors.js';
-import { MAX_PAGE } from '../../sharing/feed.js';
+import { MAX_PAGE, waitForRecords } from '../../sharing/feed.js';
 import { principalOf } from '../plugins/auth.js';
 import { errorResponses, IdParams } from '../schemas/common.js';
 
@@ -20,6 +20,13 @@ const ChangesQuery = Type.Object(
       description: 'the cursor: the last sequence number you have',
     }),
     limit: Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: MAX_PAGE }),
+    wait_ms: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 10_000,
+        description: 'with nothing after the cursor, wait up to this long for a change (long poll)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -67,11 +74,16 @@ export async function sharingRoutes(app: FastifyInstance, ctx: AppContext): Prom
       },
     },
     async (request) =>
-      ctx.sharingFeed.page(
-        principalOf(request).orgId,
-        request.params.id,
-        request.query.after,
-        request.query.limit,
+      waitForRecords(
+        () =>
+          ctx.sharingFeed.page(
+            principalOf(request).orgId,
+            request.params.id,
+            request.query.after,
+            request.query.limit,
+          ),
+        (signal) => ctx.nextCommit(signal),
+        request.query.wait_ms ?? 0,
       ),
   );
 
