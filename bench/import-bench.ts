@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 
@@ -72,6 +72,8 @@ export async function run(args: string[]): Promise<unknown> {
   const signals = Number(i >= 0 ? args[i + 1] : 1_000_000);
   const log = (m: string) => process.stderr.write(`bench import: ${m}\n`);
   const dir = mkdtempSync(join(tmpdir(), 'kaitiaki-import-bench-'));
+  // The machine is shared: its load says how much of the two cores this run had (the floor below ran alongside).
+  const loadBefore = loadavg()[0];
   try {
     const list = writeList(dir, signals);
     const runs: Record<string, unknown>[] = [];
@@ -111,6 +113,7 @@ export async function run(args: string[]): Promise<unknown> {
       baseline: { what: 'prepared INSERT per row, same indexes, same durability', seconds: floor },
       ratio_to_sqlite_floor: csvRun.seconds / floor,
       machine: '2 cores, SQLite synchronous=FULL',
+      load_average: { before: loadBefore, after: loadavg()[0] },
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -84,6 +84,11 @@ export class Database {
     // SQLite's default page cache is 2 MB: too small for the entries table's indexes on random hash values, which
     // then cost a page read per insert once the table holds a million rows. This is a ceiling, taken as needed.
     sqlite.pragma('cache_size = -131072');
+    // A statement that writes several rows inside a transaction keeps an undo copy of every page it changes that
+    // the transaction had changed already (its statement journal), in a temporary file by default: a bulk import
+    // of random hash values wrote about 4 KB there per row, which cost more than the rows themselves. In memory
+    // it is a copy that lives until the statement ends (temporary tables and sorts also stay in memory).
+    sqlite.pragma('temp_store = MEMORY');
     const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     const database = new Database(db, 'sqlite', async () => {
       await db.destroy();

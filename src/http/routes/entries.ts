@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
-import { exportEntries, importEntries } from '../../banks/transfer.js';
+import { SERVER_IMPORT_BATCH, exportEntries, importEntries } from '../../banks/transfer.js';
 import type { AppContext } from '../../context.js';
 import { ValidationError } from '../../core/errors.js';
 import { ENTRY_STATUSES, prepareEntry } from '../../store/entries.js';
@@ -231,6 +231,7 @@ export async function entryRoutes(app: FastifyInstance, ctx: AppContext): Promis
         format,
         contributorOrgId: principal.orgId,
         stopOnError: request.query.stop_on_error,
+        batchSize: SERVER_IMPORT_BATCH,
       });
       // The entries commit in batches as they stream in; the import itself is recorded once, with its counts.
       await ctx.bankWrites.recordImport(principal.label, bank, {
