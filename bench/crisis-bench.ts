@@ -9,7 +9,7 @@
  */
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { runDrill, parseScenario } from '../src/crisis/drill.js';
@@ -183,6 +183,7 @@ export async function run(args: string[]) {
           ? null
           : report.hash_to_member_p99_ms / percentile(baseline, 99),
       per_member: report.members,
+      load_average_at_end: loadavg().map((l) => Math.round(l * 100) / 100),
       machine: '2 cores; hub and members each `kaitiaki serve` with SQLite, all on this machine',
     };
   } finally {

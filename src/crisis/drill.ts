@@ -292,26 +292,28 @@ export async function runDrill(
   // The coordinator banks the hashes a few seconds in; the drill then watches each member for the hash landing.
   const banking = (async () => {
     await new Promise((r) => setTimeout(r, s.hash_after_seconds * 1000));
-    // Times run from the first hash accepted at the hub (the others follow within the second).
-    for (const signal of corpus.banked) {
-      await call(s.hub, 'POST', `/v1/banks/${bank}/entries`, {
+    // Times run from the first hash accepted at the hub; each member is watched for it from then on, while the
+    // coordinator banks the rest.
+    const add = (signal: (typeof corpus.banked)[number]) =>
+      call(s.hub, 'POST', `/v1/banks/${bank}/entries`, {
         signal_type: signal.type,
         value: signal.value,
         labels: ['drill'],
       });
-      bankedAt ??= Date.now();
-    }
-    const probe = corpus.banked[0];
-    await Promise.all(
-      s.members.map(async (m, i) => {
-        for (;;) {
-          const answer = await call<{ matches: unknown[] }>(m, 'POST', '/v1/match', { signals: [probe] });
-          if (answer.matches.length > 0) return void (landedAt[i] = Date.now());
-          if (Date.now() - (bankedAt ?? 0) > 120_000) return;
-          await new Promise((r) => setTimeout(r, 20));
-        }
-      }),
-    );
+    const [probe, ...rest] = corpus.banked;
+    await add(probe);
+    const accepted = Date.now();
+    bankedAt = accepted;
+    const watching = s.members.map(async (m, i) => {
+      for (;;) {
+        const answer = await call<{ matches: unknown[] }>(m, 'POST', '/v1/match', { signals: [probe] });
+        if (answer.matches.length > 0) return void (landedAt[i] = Date.now());
+        if (Date.now() - accepted > 120_000) return;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    });
+    for (const signal of rest) await add(signal);
+    await Promise.all(watching);
   })();
 
   let next = 0;
