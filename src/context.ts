@@ -44,6 +44,7 @@ import { CrisisActivationPeriods } from './crisis/crisis-periods.js';
 import { CrisisLive } from './crisis/live.js';
 import { MemberCrisisReporter } from './crisis/member-reporter.js';
 import { AfterActionService } from './crisis/after-action.js';
+import { DrillRuns } from './crisis/drill-runs.js';
 import { CrisisNotificationChannel } from './crisis/notification-channel.js';
 import { CrisisNotifications } from './crisis/notifications.js';
 
@@ -90,6 +91,8 @@ export class AppContext {
   readonly crisisLive: CrisisLive;
   /** After-action reports of incidents and their findings. */
   readonly afterAction: AfterActionService;
+  /** Drills started from the API, run in the background against the hub and members they name. */
+  readonly drillRuns: DrillRuns;
   /** Crisis notifications with acknowledgement and escalation; intervention resources. */
   readonly crisisNotifications: CrisisNotifications;
   readonly subscriptions: SubscriptionService;
@@ -181,6 +184,11 @@ export class AppContext {
       email: config.crisis.smtpUrl !== null,
     });
     this.afterAction = new AfterActionService({ db, transactions: this.transactions, crisis: this.crisis });
+    this.drillRuns = new DrillRuns({
+      db,
+      sources: config.sources,
+      log: (detail, message) => this.logger.error(detail, message),
+    });
     this.sourceRunner = new SourceRunner({
       db,
       transactions: this.transactions,

@@ -314,7 +314,7 @@ function Shell({ user, onSignedOut }: { user: SessionUser; onSignedOut: () => vo
         {route.page === 'research' && <Research can={can} />}
         {route.page === 'orders' && <Orders canIssue={can('orders:issue')} />}
         {route.page === 'appeals' && <Appeals />}
-        {route.page === 'crisis' && <Incidents />}
+        {route.page === 'crisis' && <Incidents canCoordinate={can('crisis:coordinate')} />}
         {route.page === 'incident' && <IncidentPage key={route.id} id={route.id} user={user} can={can} />}
         {route.page === 'appeal' && <AppealDecision key={route.id} id={route.id} me={`user:${user.id}`} />}
       </main>

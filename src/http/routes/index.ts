@@ -18,6 +18,7 @@ import { crisisIncidentRoutes } from './crisis/incidents.js';
 import { crisisLiveRoutes } from './crisis/live.js';
 import { crisisAfterActionRoutes } from './crisis/after-action.js';
 import { crisisNotificationRoutes } from './crisis/notifications.js';
+import { crisisDrillRoutes } from './crisis/drills.js';
 import { caseRoutes } from './review/cases.js';
 import { policyRoutes } from './review/policies.js';
 import { reportRoutes } from './review/reports.js';
@@ -43,6 +44,7 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
     crisisLiveRoutes,
     crisisAfterActionRoutes,
     crisisNotificationRoutes,
+    crisisDrillRoutes,
     hashingRoutes,
     hmaRoutes,
     auditRoutes,

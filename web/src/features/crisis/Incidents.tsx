@@ -5,6 +5,7 @@
 import { useState } from 'react';
 import { api } from '../../api/client';
 import { useLoad, useScreen } from '../../app/hooks';
+import { DrillRun } from './DrillRun';
 import { localTime, stateLabel, type IncidentSummary } from './types';
 
 interface IncidentPage {
@@ -26,7 +27,7 @@ async function allIncidents(exercise: boolean): Promise<IncidentSummary[]> {
   return items.sort((a, b) => Number(b.live) - Number(a.live) || b.id - a.id);
 }
 
-export function Incidents() {
+export function Incidents({ canCoordinate }: { canCoordinate: boolean }) {
   const [exercise, setExercise] = useState(false);
   const heading = useScreen('Crisis incidents');
   const { data, error } = useLoad(() => allIncidents(exercise), [exercise]);
@@ -43,6 +44,7 @@ export function Incidents() {
           Exercises
         </button>
       </div>
+      {canCoordinate && <DrillRun />}
       {error && (
         <p role="alert" className="error">
           {error}
