@@ -9,6 +9,7 @@ import { smtpMailer } from './actions/mailer.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { AccountWrites } from './accounts/account-writes.js';
 import { BankWrites } from './banks/bank-writes.js';
+import { ContributionLimiter } from './banks/contribution-limit.js';
 import { SignalFeedbackService } from './banks/feedback.js';
 import { JobRunner } from './jobs/runner.js';
 import { SharingFeed } from './sharing/feed.js';
@@ -139,6 +140,7 @@ export class AppContext {
     this.outbox = new Outbox(() => void this.jobs.kick('outbox'));
     this.accounts = new AccountWrites(this.transactions, (keyId) => this.apiKeys.forget(keyId));
     this.bankWrites = new BankWrites(this.transactions, {
+      contributions: new ContributionLimiter(config.sharing.contributionsPerMinute),
       afterBankWrite: () => this.afterBankWrite(),
       forgetPolicies: (orgId) => this.review.forgetPolicies(orgId),
     });

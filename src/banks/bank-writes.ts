@@ -7,12 +7,15 @@ import type { Bank, BankInput, BankShare, BankUpdate, IncomingShare } from '../s
 import type { Entry, EntryUpdate } from '../store/entries.js';
 import type { NewEntryRow } from '../store/schema.js';
 import type { Transactions, UnitOfWork } from '../store/unit-of-work.js';
+import type { ContributionLimiter } from './contribution-limit.js';
 
 /** Which door a change came through, recorded in its audit detail (the API's own is not named). */
 export type Via = 'hma' | 'cli' | undefined;
 const via = (door: Via) => (door ? { via: door } : {});
 
 export interface BankWriteHooks {
+  /** Limits what organisations add to banks they do not own (a contribution flood); none by default. */
+  contributions?: ContributionLimiter;
   /** After a bank's settings or shares changed: reload the rules matching applies (thresholds, visibility). */
   afterBankWrite(): Promise<void>;
   /** After an organisation's accepted shares changed: its cached share policies are stale. */
@@ -154,6 +157,9 @@ export class BankWrites {
     rows: Omit<NewEntryRow, 'seq'>[],
     door?: Via,
   ): Promise<{ entry: Entry; created: boolean }[]> {
+    const foreign = rows.filter((r) => r.contributor_org_id !== bank.orgId);
+    for (const [orgId, count] of countBy(foreign.map((r) => r.contributor_org_id)))
+      this.hooks.contributions?.take(orgId, bank.id, count);
     return this.run(actor, async (unit) => {
       const results = [];
       for (const row of rows) {
@@ -227,4 +233,10 @@ export class BankWrites {
       }),
     );
   }
+}
+
+function countBy(values: number[]): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return counts;
 }

@@ -61,6 +61,8 @@ export interface Config {
     disputeThreshold: number;
     /** Matches of one shared signal in an organisation's uploads within an hour that stop it acting (flood). */
     floodLimitPerHour: number;
+    /** Signals an organisation may add a minute to each bank it does not own (KAITIAKI_CONTRIBUTIONS_PER_MINUTE). */
+    contributionsPerMinute: number;
   };
   crisis: {
     /** How often a member reports its matches and blocks on a hub's incident banks (KAITIAKI_CRISIS_TELEMETRY_MS). */
@@ -174,6 +176,7 @@ export function readConfig(env: Env = process.env, overrides: ConfigOverrides = 
     sharing: {
       disputeThreshold: int(env, 'KAITIAKI_DISPUTE_THRESHOLD', 2, 1, 1000),
       floodLimitPerHour: int(env, 'KAITIAKI_FLOOD_LIMIT_PER_HOUR', 1000, 1, 10_000_000),
+      contributionsPerMinute: int(env, 'KAITIAKI_CONTRIBUTIONS_PER_MINUTE', 600, 1, 10_000_000),
     },
     crisis: {
       telemetryIntervalMs: int(env, 'KAITIAKI_CRISIS_TELEMETRY_MS', 5000, 200, 3_600_000),

@@ -31,6 +31,18 @@ export class ValidationError extends KaitiakiError {
   readonly errors?: { path: string; message: string }[];
 }
 
+/** Too much, too fast: the caller may try again after `retryAfterSeconds` (sent as Retry-After). */
+export class RateLimitedError extends KaitiakiError {
+  override name = 'RateLimitedError';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    code = 'KAI_ERR_RATE_LIMITED',
+  ) {
+    super(code, message, 429, 1);
+  }
+}
+
 /** A file or upload could not be turned into signals (corrupt, truncated, unsupported, too large). */
 export class MediaError extends KaitiakiError {
   override name = 'MediaError';

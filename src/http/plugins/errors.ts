@@ -3,7 +3,7 @@
  * with a stable `code`. Server faults (5xx) are logged and answered without internal details.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { KaitiakiError, ValidationError } from '../../core/errors.js';
+import { KaitiakiError, RateLimitedError, ValidationError } from '../../core/errors.js';
 
 export interface Problem {
   type: string;
@@ -130,6 +130,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
 }
 
 function fastifyRetryAfter(err: FastifyError): string | undefined {
+  if (err instanceof RateLimitedError) return String(Math.max(1, Math.ceil(err.retryAfterSeconds)));
   const ttl = (err as FastifyError & { ttl?: number }).ttl;
   return ttl ? String(Math.ceil(ttl / 1000)) : undefined;
 }
