@@ -13,24 +13,10 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { runDrill, parseScenario } from '../src/crisis/drill.js';
-import { cleanup, startServer } from './server-harness.js';
+import { api, cleanup, startServer } from './server-harness.js';
 
 const SHARED = resolve(process.cwd(), '..', 'shared', 'testdata');
 const BIN = resolve(process.cwd(), 'dist', 'src', 'bin', 'kaitiaki.js');
-
-async function api(base: string, key: string, method: string, path: string, body?: unknown) {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${key}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  if (response.status >= 400) throw new Error(`${method} ${path}: ${response.status} ${text.slice(0, 200)}`);
-  return text ? JSON.parse(text) : null;
-}
 
 function init(dataDir: string): string {
   const out = spawnSync(process.execPath, [BIN, 'init', '--data-dir', dataDir, '--json'], {

@@ -163,3 +163,18 @@ export function benchArgs(args: string[], defaults: { size: number; seconds: num
     backends: get('--backends', 'sqlite,postgres').split(',') as Backend[],
   };
 }
+
+/** One JSON call to a served instance with an API key; an error status throws with the answer's start. */
+export async function api(base: string, key: string, method: string, path: string, body?: unknown) {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${key}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  if (response.status >= 400) throw new Error(`${method} ${path}: ${response.status} ${text.slice(0, 200)}`);
+  return text ? JSON.parse(text) : null;
+}

@@ -14,23 +14,9 @@ import { readConfig } from '../src/config/config.js';
 import { AppContext } from '../src/context.js';
 import { initialise } from '../src/cli/commands/init.js';
 import { prepareEntry } from '../src/store/entries.js';
-import { cleanup, startServer } from './server-harness.js';
+import { api, cleanup, startServer } from './server-harness.js';
 
 const hash = (label: string) => createHash('sha256').update(label).digest('hex');
-
-async function api(base: string, key: string, method: string, path: string, body?: unknown) {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${key}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  if (response.status >= 400) throw new Error(`${method} ${path}: ${response.status} ${text.slice(0, 200)}`);
-  return text ? JSON.parse(text) : null;
-}
 
 async function until(probe: () => Promise<boolean>, timeoutMs: number, pollMs = 20): Promise<number> {
   const started = performance.now();
