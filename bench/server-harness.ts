@@ -58,7 +58,10 @@ export function startServer(
   env: Record<string, string>,
 ): Promise<{ child: ChildProcess; url: string; startupSeconds: number }> {
   const started = performance.now();
-  const child = spawn(process.execPath, [BIN, 'serve', '--quiet', '--port', '0', ...args], {
+  const profile = process.env.BENCH_CPU_PROF
+    ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+    : [];
+  const child = spawn(process.execPath, [...profile, BIN, 'serve', '--quiet', '--port', '0', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

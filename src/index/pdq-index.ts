@@ -558,6 +558,8 @@ export class PdqIndex {
   private readonly bankOfSlot: number[] = [];
   private size = 0;
   private dead = 0;
+  /** The largest id ever added: an id above it cannot be in the index, so adding it needs no lookup. */
+  private maxId = 0;
   private segments: Segment[] = [];
   private bulk = false;
   private readonly scratch = new Uint32Array(8);
@@ -642,7 +644,8 @@ export class PdqIndex {
   /** Adds one hash; adding the same (id, hash) again is a no-op. Ids are positive 32-bit integers. */
   add(id: number, bankId: number, hash: PdqQuery): void {
     const words = toWords(hash);
-    if (this.findPosition(id, words) >= 0) return;
+    // Store ids only grow, so a new entry skips the lookup (a search at distance 0) that re-adds need.
+    if (id <= this.maxId && this.findPosition(id, words) >= 0) return;
     this.append(id, bankId, words);
     if (!this.bulk && this.size - this.tailStart() >= TAIL_MAX) this.sealTail();
   }
@@ -655,6 +658,7 @@ export class PdqIndex {
     const pos = this.size++;
     for (let w = 0; w < 8; w++) this.hashes[pos * 8 + w] = words[w];
     this.ids[pos] = id;
+    if (id > this.maxId) this.maxId = id;
     this.bankSlots[pos] = this.bankSlot(bankId);
   }
 

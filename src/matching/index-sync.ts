@@ -16,6 +16,8 @@ export class IndexSync {
   private running: Promise<void> | null = null;
   private again: Promise<void> | null = null;
   private loaded = false;
+  /** The largest entry id the index has been told of: store ids only grow, so a larger one is a new entry. */
+  private highestId = 0;
   lastError: string | null = null;
   loadedAt: string | null = null;
   /** Told of every entry that changed (caches of entry details listen here). */
@@ -35,6 +37,7 @@ export class IndexSync {
     let count = 0;
     for await (const batch of this.entries.streamAll()) {
       for (const entry of batch) {
+        if (entry.id > this.highestId) this.highestId = entry.id;
         if (entry.status !== 'active') continue;
         this.index.load(entry);
         count++;
@@ -75,12 +78,25 @@ export class IndexSync {
     for (;;) {
       const changes = await this.entries.changesSince(this.index.seq, 5000);
       if (changes.length === 0) return;
+      // New active entries (a sync or an import brings thousands at once) are appended in bulk and bucketed once
+      // per batch, instead of one by one; the batch is applied without a pause, so no search sees it half done.
+      let appended = false;
       for (const change of changes) {
-        if (change.kind === 'delete') this.index.remove(change);
-        else this.index.upsert(change);
+        const isNew = change.id > this.highestId;
+        if (isNew) this.highestId = change.id;
+        if (change.kind !== 'delete' && change.status === 'active' && isNew) {
+          this.index.load(change);
+          appended = true;
+        } else {
+          if (appended) this.index.finishLoad();
+          appended = false;
+          if (change.kind === 'delete') this.index.remove(change);
+          else this.index.upsert(change);
+        }
         this.onEntryChange(change.id);
         this.index.seq = change.seq;
       }
+      if (appended) this.index.finishLoad();
     }
   }
 

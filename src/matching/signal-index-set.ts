@@ -45,6 +45,8 @@ export type SignalMatch = TypeIndexMatch;
 export class SignalIndexSet {
   private readonly indexes = new Map<string, SignalTypeIndex>();
   private readonly lastUpdate = new Map<string, string>();
+  /** Types with entries loaded since the last finishLoad. */
+  private readonly loadedTypes = new Set<string>();
   /** The store's change sequence number this index reflects. */
   seq = 0;
 
@@ -75,10 +77,13 @@ export class SignalIndexSet {
     const index = this.of(entry.signalType);
     if (index.load) index.load(entry.id, entry.bankId, entry.value);
     else index.add(entry.id, entry.bankId, entry.value);
+    this.loadedTypes.add(entry.signalType);
   }
 
   finishLoad(): void {
     for (const index of this.indexes.values()) index.finishLoad?.();
+    for (const type of this.loadedTypes) this.touch(type);
+    this.loadedTypes.clear();
   }
 
   private touch(type: string): void {

@@ -1,36 +1,52 @@
 /**
  * The hub side of hash sharing: a bank shared with an organisation is a collection it can follow. Its changes
- * come as pages after a cursor (the store's monotonic change sequence; resumable, bounded), each record signed by
- * this instance, retractions as signed tombstones; `follow` keeps yielding pages as new changes commit (the push
+ * come as pages after a cursor (the store's monotonic change sequence; resumable, bounded), each page signed by
+ * this instance over every record's digest, retractions as tombstones; `follow` keeps yielding pages as new changes commit (the push
  * stream). An organisation sees only banks it owns or whose share it accepted.
  */
 import { ConflictError } from '../core/errors.js';
 import type { BankService } from '../store/banks.js';
 import type { Db } from '../store/database.js';
+import { ContributionStore, type BatchItemLink } from '../store/contributions.js';
 import { EntryService } from '../store/entries.js';
 import type { OrganisationService } from '../store/organisations.js';
 import { SharingFeedStore, type FeedRecord, type InstanceIdentity } from '../store/sharing-feed.js';
-import { signRecord } from './signing.js';
+import { signPage, type PageProof } from './signing.js';
 
-export const MAX_PAGE = 1000;
+/** Records per page at most: a page is one transaction at the member, so larger pages mean fewer commits. */
+export const MAX_PAGE = 5000;
 
-export interface SignedRecord extends Record<string, unknown> {
+export interface SharedRecord extends Record<string, unknown> {
   collection_id: number;
   seq: number;
   op: 'upsert' | 'retract';
   signal_type: string;
   value: string;
   instance_id: string;
-  signature: string;
+  contribution?: { batch: number; item: number };
 }
 
 export interface FeedPage {
   collection: { id: number; name: string; owner_organisation_id: number };
   instance: { id: string; public_key: string };
-  records: SignedRecord[];
+  records: SharedRecord[];
   /** The cursor for the next page; `more` says whether it is already there. */
   next_after: number;
   more: boolean;
+  /** The contribution batches the records name (`contribution.batch`): each as its member instance signed it. */
+  batches: SharedBatch[];
+  /** The hub's signature over the cursor range, the collections and every record's digest (see signing.ts). */
+  proof: PageProof;
+}
+
+/** A contribution batch as a page carries it: the contributor's signed payload, signature and registered key. */
+export interface SharedBatch extends Record<string, unknown> {
+  id: number;
+  organisation_id: number;
+  instance_id: string;
+  public_key: string;
+  payload: string;
+  signature: string;
 }
 
 export class SharingFeed {
@@ -56,13 +72,9 @@ export class SharingFeed {
   /** One page of a collection's changes after `after` (at most `limit`, up to MAX_PAGE). */
   async page(orgId: number, bankId: number, after: number, limit = MAX_PAGE): Promise<FeedPage> {
     const bank = await this.banks.getVisible(orgId, bankId);
-    const { records, next_after, more, instance } = await this.changes([bankId], after, limit);
     return {
       collection: { id: bank.id, name: bank.name, owner_organisation_id: bank.orgId },
-      instance,
-      records,
-      next_after,
-      more,
+      ...(await this.changes([bankId], after, limit)),
     };
   }
 
@@ -86,23 +98,48 @@ export class SharingFeed {
     const records = await this.store.changes(bankIds, after, size);
     const identity = await this.identity();
     const names = new Map<number, string>();
-    const signed: SignedRecord[] = [];
-    for (const record of records) signed.push(await this.sign(record, identity, names));
+    const contributions = new ContributionStore(this.db);
+    const proofs = await contributions.proofsOf(records.map((r) => r.entryId));
+    const shared: SharedRecord[] = [];
+    for (const record of records) {
+      const proof = proofs.get(record.entryId)?.[record.op === 'upsert' ? 'add' : 'retract'];
+      shared.push(await this.toShared(record, identity, names, proof));
+    }
+    const batchIds = [...new Set(shared.flatMap((r) => (r.contribution ? [r.contribution.batch] : [])))];
+    const batches: SharedBatch[] = (await contributions.batches(batchIds))
+      .sort((a, b) => a.id - b.id)
+      .map((b) => ({
+        id: b.id,
+        organisation_id: b.orgId,
+        instance_id: b.instanceId,
+        public_key: b.publicKey,
+        payload: b.payload,
+        signature: b.signature,
+      }));
     const more = records.length === size;
     const last = records.at(-1)?.seq ?? after;
+    const nextAfter = more ? last : Math.max(last, head);
     return {
       instance: { id: identity.id, public_key: identity.publicKey },
-      records: signed,
-      next_after: more ? last : Math.max(last, head),
+      records: shared,
+      batches,
+      next_after: nextAfter,
       more,
+      proof: signPage(
+        shared,
+        batches,
+        { instance_id: identity.id, after, next_after: nextAfter, more, collections: [...bankIds] },
+        identity.privateKey,
+      ),
     };
   }
 
-  private async sign(
+  private async toShared(
     record: FeedRecord,
     identity: InstanceIdentity,
     names: Map<number, string>,
-  ): Promise<SignedRecord> {
+    proof: BatchItemLink | undefined,
+  ): Promise<SharedRecord> {
     let contributor: { id: number; name: string } | undefined;
     if (record.contributorOrgId !== undefined) {
       if (!names.has(record.contributorOrgId))
@@ -121,8 +158,10 @@ export class SharingFeed {
         : {}),
       at: record.at,
       instance_id: identity.id,
+      // Contributed from a member instance: which signed batch item says so (the page carries the batch).
+      ...(proof ? { contribution: { batch: proof.batchId, item: proof.item } } : {}),
     };
-    return { ...body, signature: signRecord(body, identity.privateKey) } as SignedRecord;
+    return body as SharedRecord;
   }
 
   /**

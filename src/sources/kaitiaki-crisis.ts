@@ -3,14 +3,14 @@
  * (`GET <hub>/v1/crisis/feed/changes?after=<seq>`). One subscription covers every incident to come: when the hub
  * activates an incident, its hashes (labelled `incident:<id>` and `crisis-active` while it is live) arrive as soon
  * as they commit: the member keeps a long poll open on the hub (asked again at once when it returns). A member offline during an activation gets
- * the incident bank when it is back. Records are checked against the pinned hub key like `kaitiaki` collections.
+ * the incident bank when it is back. Pages are checked against the pinned hub key like `kaitiaki` collections.
  */
 import { ValidationError } from '../core/errors.js';
 import {
   fetchHubPage,
   HUB_LONG_POLL_MS,
-  hubRecord,
   parseHubConnection,
+  verifiedHubRecords,
   type HubConfig,
 } from './kaitiaki-hub.js';
 import { SourceError } from './fetch.js';
@@ -63,12 +63,9 @@ export const kaitiakiCrisisSource: SourceKind<CrisisFeedConfig> = {
         const url = new URL('v1/crisis/feed/changes', config.hubUrl);
         url.searchParams.set('wait_ms', String(HUB_LONG_POLL_MS));
         const page = await fetchHubPage(url, after, config.apiKey, deps, 'the crisis feed');
-        // Only the incident banks the page names are genuine: a record of any other collection is quarantined.
-        const collections = new Set(
-          (Array.isArray(page.collections) ? (page.collections as { id?: unknown }[]) : []).map((c) => c.id),
-        );
+        // Only the incident banks the page's signature covers are genuine: a record of any other is quarantined.
         return {
-          records: page.records.map((r) => hubRecord(r, config.hubPublicKey, (id) => collections.has(id))),
+          records: verifiedHubRecords(page, after, config.hubPublicKey, () => true),
           checkpoint: String(page.next_after),
           hasMore: page.more === true,
           again: true,

@@ -2,14 +2,22 @@
  * Another Kaitiaki instance as a source: a member follows one collection (a bank shared with its organisation on
  * the hub) through the hub's signed change pages (`GET <hub>/v1/sharing/banks/<id>/changes?after=<seq>`). The hub's
  * Ed25519 public key is pinned when the subscription is made (from the hub's operator, or read once from
- * `/v1/sharing/instance`); every record's signature is checked against it before anything is stored, and a record
- * that fails (forged, altered, from another instance) is quarantined and reported, never stored. The checkpoint is
+ * `/v1/sharing/instance`). Every page's signature (over its cursor range and each record's digest) is checked
+ * against it before anything is stored: a page whose signature fails is refused whole (the run fails, nothing is
+ * stored, the checkpoint stays); a record whose digest is not the signed one (altered on the way) or of a
+ * collection the page does not cover is quarantined and reported, never stored. The checkpoint is
  * the hub's sequence number: resumable after a restart or a day's outage, and a page that is cut short or
  * unreadable fails the run without moving it.
  */
 import { createPublicKey } from 'node:crypto';
 import { ValidationError } from '../core/errors.js';
-import { verifyRecord } from '../sharing/signing.js';
+import {
+  batchSignatureHolds,
+  parsePayload,
+  recordMatchesItem,
+  type BatchPayload,
+} from '../sharing/contributions.js';
+import { checkPage } from '../sharing/signing.js';
 import { excerpt, sourceGet, SourceError, sourceUrl } from './fetch.js';
 import type { SourceDeps, SourceKind, SourcePage, SourceRecord } from './source.js';
 
@@ -33,25 +41,89 @@ export interface WireRecord {
   contributor?: { name?: unknown } | null;
   created_at?: unknown;
   at?: unknown;
-  signature?: unknown;
+  contribution?: { batch?: unknown; item?: unknown } | null;
 }
 
 /**
- * One signed record from a hub as a source record: verified with the pinned key, and of a collection this
+ * The records of a hub page as source records, once the page's proof holds with the pinned key (else the page is
+ * refused whole with a SourceError): each record the hub signed and of a collection the proof covers and this
  * subscription follows (`ours`), or quarantined with the reason.
  */
-export function hubRecord(
-  wire: WireRecord,
+export function verifiedHubRecords(
+  page: HubPage,
+  after: number,
   hubPublicKey: string,
   ours: (collectionId: unknown) => boolean,
+): SourceRecord[] {
+  const batches = Array.isArray(page.batches) ? (page.batches as Record<string, unknown>[]) : [];
+  const verdict = checkPage(
+    {
+      records: page.records as Record<string, unknown>[],
+      batches,
+      next_after: page.next_after,
+      more: page.more === true,
+      proof: page.proof,
+    },
+    after,
+    hubPublicKey,
+  );
+  if (typeof verdict === 'string') throw new SourceError(verdict, 'KAI_ERR_SOURCE_BAD_SIGNATURE');
+  const signedBatches = contributorBatches(batches);
+  return page.records.map((wire, i) =>
+    hubRecord(
+      wire,
+      verdict.genuine[i],
+      (id) => verdict.collections.has(id as number) && ours(id),
+      signedBatches,
+    ),
+  );
+}
+
+/** The page's contribution batches whose member signature holds, by id (a batch that fails is left out). */
+function contributorBatches(batches: Record<string, unknown>[]): Map<unknown, BatchPayload> {
+  const out = new Map<unknown, BatchPayload>();
+  for (const b of batches) {
+    if (typeof b.payload !== 'string' || typeof b.signature !== 'string' || typeof b.public_key !== 'string')
+      continue;
+    if (!batchSignatureHolds(b.payload, b.signature, b.public_key)) continue;
+    try {
+      const payload = parsePayload(b.payload);
+      if (payload.instance_id === b.instance_id) out.set(b.id, payload);
+    } catch {
+      // an unreadable payload vouches for nothing
+    }
+  }
+  return out;
+}
+
+/**
+ * One record of a verified page as a source record, or quarantined with the reason. A record contributed from a
+ * member instance must also be the item that instance signed.
+ */
+function hubRecord(
+  wire: WireRecord,
+  genuine: boolean,
+  ours: (collectionId: unknown) => boolean,
+  batches: Map<unknown, BatchPayload>,
 ): SourceRecord {
   const raw = JSON.stringify(wire);
-  const { signature, ...signed } = wire;
   const where = `seq ${String(wire.seq)}`;
-  if (typeof signature !== 'string' || !verifyRecord(signed, signature, hubPublicKey))
+  if (wire.contribution !== undefined && wire.contribution !== null) {
+    const payload = batches.get(wire.contribution.batch);
+    const item = wire.contribution.item;
+    if (!payload || typeof item !== 'number' || !recordMatchesItem(wire, payload, item))
+      return {
+        op: 'unreadable',
+        reason: "the contributing instance's signature does not hold for this record: forged or altered",
+        raw,
+        where,
+      };
+  }
+  if (!genuine)
     return {
       op: 'unreadable',
-      reason: 'the signature does not verify with the hub key: forged or altered',
+      reason:
+        'the record is not the one the hub signed (its digest differs from the page signature): forged or altered',
       raw,
       where,
     };
@@ -135,9 +207,7 @@ export const kaitiakiHubSource: SourceKind<HubConfig> = {
         url.searchParams.set('wait_ms', String(HUB_LONG_POLL_MS));
         const page = await fetchHubPage(url, after, config.apiKey, deps, 'this collection');
         return {
-          records: page.records.map((r) =>
-            hubRecord(r, config.hubPublicKey, (id) => id === config.collectionId),
-          ),
+          records: verifiedHubRecords(page, after, config.hubPublicKey, (id) => id === config.collectionId),
           checkpoint: String(page.next_after),
           hasMore: page.more === true,
           again: true,

@@ -15,7 +15,7 @@ import { prepareEntry } from '../store/entries.js';
 import type { NewEntryRow } from '../store/schema.js';
 import { mirrorKey, SubscriptionStore, type MirrorWrite } from '../store/sources.js';
 import { getSourceKind } from './registry.js';
-import type { SourceDeps, SourceRecord } from './source.js';
+import type { Source, SourceDeps, SourcePage, SourceRecord } from './source.js';
 
 export interface TickResult {
   subscriptionId: number;
@@ -108,8 +108,16 @@ export function validateRecords(
   return { write, quarantine };
 }
 
+/** A page asked for ahead of time: valid only while the subscription's checkpoint and configuration are these. */
+interface Prefetch {
+  from: string;
+  config: string;
+  page: Promise<SourcePage>;
+}
+
 export class SourceRunner {
   private readonly running = new Map<number, Promise<TickResult>>();
+  private readonly prefetched = new Map<number, Prefetch>();
   private stopping = false;
 
   constructor(private readonly deps: SourceRunnerDeps) {}
@@ -151,12 +159,11 @@ export class SourceRunner {
     const empty = { subscriptionId, upserted: 0, deleted: 0, quarantined: 0, hasMore: false };
     const subscription = await store.getById(subscriptionId);
     if (!subscription.enabled) return { ...empty, status: 'disabled' };
-    await store.markFetch(subscriptionId);
     try {
       const kind = getSourceKind(subscription.kind);
       const source = kind.create(kind.parseConfig(subscription.config, this.deps.sources), this.deps.sources);
       const from = subscription.checkpoint;
-      const page = await source.fetchPage(from);
+      const page = await this.fetch(subscriptionId, subscription.config, source, from);
       const outcome = await this.deps.transactions.run(`subscription:${subscriptionId}`, async (unit) => {
         const txStore = new SubscriptionStore(unit.db);
         const mirror = await txStore.ensureMirrorBank(await txStore.getById(subscriptionId));
@@ -202,6 +209,33 @@ export class SourceRunner {
       await store.markFailure(subscriptionId, message);
       return { ...empty, status: 'failed', error: message };
     }
+  }
+
+  /**
+   * The page after `from`: the one fetched ahead if it was asked from this checkpoint with this configuration, else
+   * fetched now. While a source has more ready (a catch-up), the next page is asked for at once, so the network and
+   * the other side's work overlap with storing this one; a page fetched ahead for a checkpoint that did not come
+   * to be (a failed run, a change of configuration) is dropped.
+   */
+  private async fetch(
+    subscriptionId: number,
+    config: unknown,
+    source: Source,
+    from: string | null,
+  ): Promise<SourcePage> {
+    const configText = JSON.stringify(config);
+    const ahead = this.prefetched.get(subscriptionId);
+    this.prefetched.delete(subscriptionId);
+    const page =
+      ahead && ahead.from === from && ahead.config === configText
+        ? await ahead.page
+        : await source.fetchPage(from);
+    if (page.hasMore && page.checkpoint !== null && !this.stopping) {
+      const next = source.fetchPage(page.checkpoint);
+      next.catch(() => undefined); // its failure is the next run's, which fetches again
+      this.prefetched.set(subscriptionId, { from: page.checkpoint, config: configText, page: next });
+    }
+    return page;
   }
 }
 

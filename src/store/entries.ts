@@ -259,6 +259,22 @@ function conflictFreeInsert(tx: Tx, rows: NewEntryRow[]) {
     .onConflict((oc) => oc.columns(['bank_id', 'signal_type', 'value']).doNothing());
 }
 
+/**
+ * Inserts rows numbered from `firstSeq` in the caller's transaction, skipping any (bank, type, value) already
+ * present, through the compiled bulk statement; answers how many were new.
+ */
+export async function insertNumbered(tx: Tx, rows: readonly BulkRow[], firstSeq: number): Promise<number> {
+  let inserted = 0;
+  for (let start = 0; start < rows.length; start += BULK_ROWS) {
+    const chunk = rows.slice(start, start + BULK_ROWS);
+    const params: unknown[] = [];
+    for (let i = 0; i < chunk.length; i++) bindBulkRow(params, chunk[i], firstSeq + start + i);
+    const result = await tx.executeQuery(CompiledQuery.raw(bulkInsertSql(tx, chunk.length), params));
+    inserted += Number(result.numAffectedRows ?? 0);
+  }
+  return inserted;
+}
+
 export class EntryService {
   constructor(private readonly db: Db) {}
 
@@ -289,18 +305,7 @@ export class EntryService {
    */
   async insertManyCounting(rows: BulkRow[]): Promise<number> {
     if (rows.length === 0) return 0;
-    return withTx(this.db, async (tx) => {
-      const first = await allocateSeq(tx, rows.length);
-      let inserted = 0;
-      for (let start = 0; start < rows.length; start += BULK_ROWS) {
-        const chunk = rows.slice(start, start + BULK_ROWS);
-        const params: unknown[] = [];
-        for (let i = 0; i < chunk.length; i++) bindBulkRow(params, chunk[i], first + start + i);
-        const result = await tx.executeQuery(CompiledQuery.raw(bulkInsertSql(tx, chunk.length), params));
-        inserted += Number(result.numAffectedRows ?? 0);
-      }
-      return inserted;
-    });
+    return withTx(this.db, async (tx) => insertNumbered(tx, rows, await allocateSeq(tx, rows.length)));
   }
 
   /**
@@ -336,6 +341,18 @@ export class EntryService {
       .where('value', '=', row.value)
       .executeTakeFirstOrThrow();
     return { entry: toEntry(existing), created: false };
+  }
+
+  /** The bank's entry of this (canonical) signal, if any. */
+  async findByValue(bankId: number, signalType: string, value: string): Promise<Entry | null> {
+    const row = await this.db
+      .selectFrom('entries')
+      .selectAll()
+      .where('bank_id', '=', bankId)
+      .where('signal_type', '=', signalType)
+      .where('value', '=', value)
+      .executeTakeFirst();
+    return row ? toEntry(row) : null;
   }
 
   async get(bankId: number, entryId: number): Promise<Entry> {

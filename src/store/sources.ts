@@ -6,7 +6,7 @@
 import { ConflictError, NotFoundError } from '../core/errors.js';
 import { BankService, type Bank } from './banks.js';
 import { nowIso, type Db, type Tx } from './database.js';
-import { allocateSeq, tombstoneBankEntries } from './entries.js';
+import { allocateSeq, insertNumbered, tombstoneBankEntries } from './entries.js';
 import { decodeCursor, pageLimit, toPage, type Page } from './pagination.js';
 import type { NewEntryRow, SourceSubscriptionsTable } from './schema.js';
 import type { Selectable } from 'kysely';
@@ -78,6 +78,12 @@ interface MirrorRow {
   external_id: string | null;
   note: string | null;
   status: string;
+}
+
+function groupValue(byType: Map<string, Set<string>>, type: string, value: string): void {
+  let values = byType.get(type);
+  if (!values) byType.set(type, (values = new Set()));
+  values.add(value);
 }
 
 export const mirrorKey = (signalType: string, value: string) => `${signalType}\t${value}`;
@@ -269,19 +275,12 @@ export class SubscriptionStore {
   }
 
   /** A run started: when, for the status views. */
-  async markFetch(id: number): Promise<void> {
-    await this.db
-      .updateTable('source_subscriptions')
-      .set({ last_fetch_at: nowIso() })
-      .where('id', '=', id)
-      .execute();
-  }
-
   /** A run failed (nothing of it was stored): the error, for the status views. */
   async markFailure(id: number, message: string): Promise<void> {
+    const now = nowIso();
     await this.db
       .updateTable('source_subscriptions')
-      .set({ last_error: message.slice(0, 2000), last_error_at: nowIso() })
+      .set({ last_error: message.slice(0, 2000), last_error_at: now, last_fetch_at: now })
       .where('id', '=', id)
       .execute();
   }
@@ -300,6 +299,8 @@ export class SubscriptionStore {
         records_deleted: eb('records_deleted', '+', outcome.deleted),
         records_quarantined: eb('records_quarantined', '+', outcome.quarantined),
         last_success_at: now,
+        // Set here and on failure rather than before each fetch: one write fewer per page of a catch-up.
+        last_fetch_at: now,
         last_error: null,
         last_error_at: null,
         lag_records: outcome.lagRecords,
@@ -381,18 +382,24 @@ export class SubscriptionStore {
         after = rows[rows.length - 1].id;
       }
     } else {
-      const values = [
-        ...new Set([...write.upserts.map((u) => u.value), ...write.deletes.map((d) => d.value)]),
-      ];
-      for (let start = 0; start < values.length; start += 500) {
-        load(
-          await tx
-            .selectFrom('entries')
-            .select(columns)
-            .where('bank_id', '=', bankId)
-            .where('value', 'in', values.slice(start, start + 500))
-            .execute(),
-        );
+      // By (bank, type, value): the unique index answers each value at once (by bank and value alone SQLite
+      // walked the bank's entries, 28 ms a page in a bank of 100,000).
+      const byType = new Map<string, Set<string>>();
+      for (const { signal_type: type, value } of write.upserts) groupValue(byType, type, value);
+      for (const { signalType: type, value } of write.deletes) groupValue(byType, type, value);
+      for (const [type, set] of byType) {
+        const values = [...set];
+        for (let start = 0; start < values.length; start += 500) {
+          load(
+            await tx
+              .selectFrom('entries')
+              .select(columns)
+              .where('bank_id', '=', bankId)
+              .where('signal_type', '=', type)
+              .where('value', 'in', values.slice(start, start + 500))
+              .execute(),
+          );
+        }
       }
     }
 
@@ -420,14 +427,8 @@ export class SubscriptionStore {
     const changes = inserts.length + updates.length + deleteIds.size;
     if (changes === 0) return { upserted: 0, deleted: 0 };
     let seq = await allocateSeq(tx, changes);
-    for (let start = 0; start < inserts.length; start += 500) {
-      const chunk = inserts.slice(start, start + 500).map((row) => ({ ...row, seq: seq++ }));
-      await tx
-        .insertInto('entries')
-        .values(chunk)
-        .onConflict((oc) => oc.columns(['bank_id', 'signal_type', 'value']).doNothing())
-        .execute();
-    }
+    await insertNumbered(tx, inserts, seq);
+    seq += inserts.length;
     for (const { id, row } of updates) {
       await tx
         .updateTable('entries')

@@ -1,10 +1,10 @@
 /**
- * The hub side of hash sharing over real HTTP: signed change pages after a cursor (bounded, resumable), signed
- * retractions, a cursor from the future refused, only organisations with an accepted share may follow, and the
+ * The hub side of hash sharing over real HTTP: change pages after a cursor (bounded, resumable), each signed over
+ * its cursor range and every record's digest, retractions as tombstones, a cursor from the future refused, only organisations with an accepted share may follow, and the
  * push stream delivering a new contribution as it commits.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyRecord } from '../../src/sharing/signing.js';
+import { checkPage } from '../../src/sharing/signing.js';
 import { bearer, startTestApp, type TestApp } from '../helpers/app.js';
 import { TEST_DIALECTS } from '../helpers/databases.js';
 
@@ -55,7 +55,17 @@ describe.each(TEST_DIALECTS)('sharing feed, on %s', (dialect) => {
   });
   afterAll(() => t.close());
 
-  it('pages signed records after a cursor, and every signature holds only for the record as sent', async () => {
+  /** A page's records that its proof vouches for, checked with the hub key (or why the page is refused). */
+  const vouched = (
+    page: { records: Record<string, unknown>[]; next_after: number; more: boolean },
+    after: number,
+  ) => {
+    const verdict = checkPage(page, after, publicKey);
+    if (typeof verdict === 'string') throw new Error(verdict);
+    return verdict;
+  };
+
+  it('pages records after a cursor, and the page signature holds only for the records and range as sent', async () => {
     const first = (await call('GET', `/v1/sharing/banks/${bank}/changes?after=0&limit=2`, member.key)).json();
     expect(first.collection).toMatchObject({
       id: bank,
@@ -69,13 +79,31 @@ describe.each(TEST_DIALECTS)('sharing feed, on %s', (dialect) => {
     ).json();
     expect(second.records.map((r: { entry_id: number }) => r.entry_id)).toEqual([entries[2]]);
     expect(second.more).toBe(false);
-    for (const { signature, ...record } of [...first.records, ...second.records]) {
+    for (const record of [...first.records, ...second.records]) {
       expect(record).toMatchObject({ op: 'upsert', signal_type: 'pdq', labels: ['tvec'], status: 'active' });
       expect(record.contributor).toEqual({ id: owner.id, name: 'Hub owner' });
-      expect(verifyRecord(record, signature, publicKey)).toBe(true);
-      expect(verifyRecord({ ...record, value: hash(99) }, signature, publicKey)).toBe(false);
-      expect(verifyRecord({ ...record, labels: [] }, signature, publicKey)).toBe(false);
     }
+    expect(vouched(first, 0)).toEqual({ genuine: [true, true], collections: new Set([bank]) });
+    expect(vouched(second, first.next_after).genuine).toEqual([true]);
+    // One record altered: that record alone is not vouched for; the rest of the page still is.
+    const altered = structuredClone(first);
+    altered.records[1].value = hash(99);
+    expect(vouched(altered, 0).genuine).toEqual([true, false]);
+    altered.records[1] = { ...first.records[1], labels: [] };
+    expect(vouched(altered, 0).genuine).toEqual([true, false]);
+    // The page itself tampered with: refused whole.
+    expect(checkPage({ ...first, more: false }, 0, publicKey)).toMatch(/cursor range/);
+    expect(checkPage(first, 1, publicKey)).toMatch(/cursor range/);
+    expect(checkPage({ ...first, records: first.records.slice(1) }, 0, publicKey)).toMatch(/cut short/);
+    expect(
+      checkPage({ ...first, proof: { ...first.proof, collections: [bank, bank + 1] } }, 0, publicKey),
+    ).toMatch(/does not verify/);
+    expect(checkPage({ ...first, proof: undefined }, 0, publicKey)).toMatch(/no signed proof/);
+    const otherKey = (await import('node:crypto'))
+      .generateKeyPairSync('ed25519')
+      .publicKey.export({ type: 'spki', format: 'pem' })
+      .toString();
+    expect(checkPage(first, 0, otherKey)).toMatch(/does not verify/);
   });
 
   it('sends a retraction as a signed tombstone, and nothing twice', async () => {
@@ -84,9 +112,8 @@ describe.each(TEST_DIALECTS)('sharing feed, on %s', (dialect) => {
     expect((await call('DELETE', `/v1/banks/${bank}/entries/${entries[0]}`, owner.key)).statusCode).toBe(204);
     const page = (await call('GET', `/v1/sharing/banks/${bank}/changes?after=${head}`, member.key)).json();
     expect(page.records).toHaveLength(1);
-    const { signature, ...tombstone } = page.records[0];
-    expect(tombstone).toMatchObject({ op: 'retract', entry_id: entries[0], value: hash(1) });
-    expect(verifyRecord(tombstone, signature, publicKey)).toBe(true);
+    expect(page.records[0]).toMatchObject({ op: 'retract', entry_id: entries[0], value: hash(1) });
+    expect(vouched(page, head).genuine).toEqual([true]);
     const after = (
       await call('GET', `/v1/sharing/banks/${bank}/changes?after=${page.next_after}`, member.key)
     ).json();
@@ -100,7 +127,7 @@ describe.each(TEST_DIALECTS)('sharing feed, on %s', (dialect) => {
     for (const who of [stranger, offered])
       expect((await call('GET', `/v1/sharing/banks/${bank}/changes?after=0`, who.key)).statusCode).toBe(404);
     expect(
-      (await call('GET', `/v1/sharing/banks/${bank}/changes?after=0&limit=5000`, member.key)).statusCode,
+      (await call('GET', `/v1/sharing/banks/${bank}/changes?after=0&limit=5001`, member.key)).statusCode,
     ).toBe(400);
   });
 
@@ -125,8 +152,7 @@ describe.each(TEST_DIALECTS)('sharing feed, on %s', (dialect) => {
     const elapsed = Date.now() - started;
     const data = JSON.parse(/event: page\ndata: (.*)\n/.exec(text)![1]);
     expect(data.records.map((r: { entry_id: number }) => r.entry_id)).toEqual([added.id]);
-    const { signature, ...record } = data.records[0];
-    expect(verifyRecord(record, signature, publicKey)).toBe(true);
+    expect(vouched(data, head).genuine).toEqual([true]);
     expect(elapsed).toBeLessThan(5000);
     stop.abort();
   });

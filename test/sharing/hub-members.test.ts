@@ -2,13 +2,15 @@
  * Hash sharing across instances, as separate processes on loopback: a hub and three members, each its own
  * `kaitiaki serve` with its own SQLite store. Each member follows the hub's shared bank as a `kaitiaki` source
  * (pinned hub key). Checked: propagation of a new contribution to every member, retraction, a member restarted
- * (no record lost or duplicated), a forged record refused (quarantined, never stored), and isolation (a member
+ * (no record lost or duplicated), a forged record refused (quarantined, never stored), a page whose signature
+ * fails refused whole, and isolation (a member
  * key used on a collection not shared with it).
  */
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordDigest } from '../../src/sharing/signing.js';
 import { api, instance, start, stop, until, type Instance } from '../helpers/instances.js';
 
 // Unrelated PDQ values (SHA-256 bits): about 128 bits apart, so each matches only itself.
@@ -41,14 +43,17 @@ describe('a hub and three member instances', () => {
       });
     publicKey = (await api(hub.url, ownerKey, 'GET', '/v1/sharing/instance')).json.public_key;
     const hubHost = new URL(hub.url).host;
-    // A hub impostor on loopback: the real pages, with one value altered (a forged record).
+    // A hub impostor on loopback: the real pages, with one value altered (a forged record); under /resigned/ it
+    // also puts the altered record's digest in the page's proof (so the hub's signature no longer holds).
     forger = createServer((request, response) => {
-      void fetch(`${hub.url}${request.url}`, {
+      const resign = request.url!.startsWith('/resigned/');
+      void fetch(`${hub.url}${request.url!.replace(/^\/resigned/, '')}`, {
         headers: { authorization: request.headers.authorization ?? '' },
       })
         .then((r) => r.json())
-        .then((page: { records: { value: string }[] }) => {
+        .then((page: { records: { value: string }[]; proof: { digests: string[] } }) => {
           if (page.records?.[0]) page.records[0].value = hash(666);
+          if (resign && page.records?.[0]) page.proof.digests[0] = recordDigest(page.records[0]);
           response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(page));
         });
     });
@@ -157,6 +162,31 @@ describe('a hub and three member instances', () => {
     const quarantine = (await api(m.url, m.key, 'GET', `/v1/subscriptions/${status.id}/quarantine`)).json
       .items;
     expect(quarantine[0].reason).toMatch(/signature/);
+    expect(await matches(m, hash(666))).toBe(0);
+  }, 60_000);
+
+  it('refuses a page whose signature does not hold: nothing of it stored, the error reported', async () => {
+    const m = members[1];
+    const forgerUrl = `http://127.0.0.1:${(forger.address() as AddressInfo).port}/resigned/`;
+    const sub = await api(m.url, m.key, 'POST', '/v1/subscriptions', {
+      name: 'RESIGNED',
+      kind: 'kaitiaki',
+      interval_seconds: 1,
+      config: {
+        hub_url: forgerUrl,
+        collection_id: bank,
+        api_key: memberKeysOnHub[1],
+        hub_public_key: publicKey,
+      },
+    });
+    expect(sub.status).toBe(201);
+    const status = await until('refusal', async () => {
+      const items = (await api(m.url, m.key, 'GET', '/v1/subscriptions')).json.items;
+      const s = items.find((i: { name: string }) => i.name === 'RESIGNED');
+      return s?.last_error && s;
+    });
+    expect(status.last_error).toMatch(/signature does not verify/);
+    expect(status).toMatchObject({ records_upserted: 0, records_quarantined: 0, checkpoint: null });
     expect(await matches(m, hash(666))).toBe(0);
   }, 60_000);
 

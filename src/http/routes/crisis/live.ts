@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { AppContext } from '../../../context.js';
 import { MAX_MINUTES_PER_REPORT } from '../../../crisis/live.js';
+import { MAX_PAGE } from '../../../sharing/feed.js';
 import { errorResponses, IdParams } from '../../schemas/common.js';
 import { crisisCaller } from './incidents.js';
 
@@ -12,7 +13,7 @@ const strict = { additionalProperties: false } as const;
 const FeedQuery = Type.Object(
   {
     after: Type.Integer({ minimum: 0, default: 0 }),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE })),
     wait_ms: Type.Optional(
       Type.Integer({
         minimum: 0,
