@@ -40,6 +40,7 @@ import { ResearchService } from './research/service.js';
 import { SourceRunner } from './sources/runner.js';
 import { SourceScheduler } from './sources/scheduler.js';
 import { SubscriptionService } from './sources/service.js';
+import { ContributionService } from './sharing/contributions.js';
 import { CrisisService } from './crisis/crisis-service.js';
 import { CrisisActivationPeriods } from './crisis/crisis-periods.js';
 import { CrisisLive } from './crisis/live.js';
@@ -97,6 +98,8 @@ export class AppContext {
   /** Crisis notifications with acknowledgement and escalation; intervention resources. */
   readonly crisisNotifications: CrisisNotifications;
   readonly subscriptions: SubscriptionService;
+  /** Signed contributions from member instances to this hub's collections. */
+  readonly contributions: ContributionService;
   readonly sourceRunner: SourceRunner;
   readonly sourceScheduler: SourceScheduler;
   readonly startedAt = new Date().toISOString();
@@ -139,8 +142,10 @@ export class AppContext {
     ]);
     this.outbox = new Outbox(() => void this.jobs.kick('outbox'));
     this.accounts = new AccountWrites(this.transactions, (keyId) => this.apiKeys.forget(keyId));
+    // One limit per member for every way it contributes (the API, imports, signed batches from its instance).
+    const contributionLimiter = new ContributionLimiter(config.sharing.contributionsPerMinute);
     this.bankWrites = new BankWrites(this.transactions, {
-      contributions: new ContributionLimiter(config.sharing.contributionsPerMinute),
+      contributions: contributionLimiter,
       afterBankWrite: () => this.afterBankWrite(),
       forgetPolicies: (orgId) => this.review.forgetPolicies(orgId),
     });
@@ -211,6 +216,13 @@ export class AppContext {
       sources: config.sources,
       afterBankWrite: () => this.afterBankWrite(),
       scheduleChanged: () => this.sourceScheduler.refresh(),
+      identity: () => this.sharingFeed.identity(),
+    });
+    this.contributions = new ContributionService({
+      db,
+      transactions: this.transactions,
+      banks: this.banks,
+      limiter: contributionLimiter,
     });
     this.sourceScheduler = new SourceScheduler({
       runner: this.sourceRunner,

@@ -8,6 +8,9 @@ import type { Db } from '../store/database.js';
 import type { Page } from '../store/pagination.js';
 import { SubscriptionStore, type QuarantinedRecord, type Subscription } from '../store/sources.js';
 import type { Transactions } from '../store/unit-of-work.js';
+import type { ContributionItem, ReceivedBatch } from '../sharing/contributions.js';
+import type { InstanceIdentity } from '../store/sharing-feed.js';
+import { contributeToHub } from './hub-contributor.js';
 import { getSourceKind } from './registry.js';
 import type { SourceRunner, TickResult } from './runner.js';
 import type { SourceDeps } from './source.js';
@@ -48,6 +51,8 @@ export interface SubscriptionServiceDeps {
   afterBankWrite(): Promise<void>;
   /** After a subscription was added, changed or removed: the scheduler picks it up. */
   scheduleChanged(): Promise<void>;
+  /** This instance's signing identity (contributions to hubs are signed with it). */
+  identity(): Promise<InstanceIdentity>;
 }
 
 export class SubscriptionService {
@@ -153,6 +158,42 @@ export class SubscriptionService {
       unit.onCommit(() => this.deps.scheduleChanged());
       return subscription;
     });
+  }
+
+  /**
+   * Sends signals to the hub collection a `kaitiaki` subscription follows, signed with this instance's key (see
+   * hub-contributor.ts); the hub's answer is recorded in this instance's audit trail. The signals come back through
+   * the subscription like everyone else's, with the hub's and this instance's signatures.
+   */
+  async contribute(
+    actor: string,
+    orgId: number,
+    id: number,
+    items: ContributionItem[],
+  ): Promise<ReceivedBatch> {
+    const subscription = await this.store.get(orgId, id);
+    const received = await contributeToHub(
+      subscription,
+      items,
+      await this.deps.identity(),
+      this.deps.sources,
+    );
+    await this.deps.transactions.run(actor, (unit) =>
+      unit.audit({
+        orgId,
+        action: 'subscription.contribute',
+        subjectType: 'subscription',
+        subjectId: id,
+        detail: {
+          batch: received.batch,
+          items: items.length,
+          added: received.added,
+          present: received.present,
+          retracted: received.retracted,
+        },
+      }),
+    );
+    return received;
   }
 
   /** Runs the subscription now until the source has nothing more ready; answers each page's outcome. */

@@ -321,6 +321,9 @@ export interface Schema {
   crisis_resources: CrisisResourcesTable;
   crisis_findings: CrisisFindingsTable;
   crisis_drill_runs: CrisisDrillRunsTable;
+  sharing_member_instances: SharingMemberInstancesTable;
+  contribution_batches: ContributionBatchesTable;
+  contribution_items: ContributionItemsTable;
 }
 
 export type OrganisationRow = Selectable<OrganisationsTable>;
@@ -801,4 +804,40 @@ export interface CrisisDrillRunsTable {
   results: string | null;
   started_at: string;
   finished_at: string | null;
+}
+
+/** A member instance's Ed25519 key, registered by its organisation when it joined (one key per instance). */
+export interface SharingMemberInstancesTable {
+  org_id: number;
+  instance_id: string;
+  public_key: string;
+  joined_by: string;
+  joined_at: string;
+  updated_at: string;
+}
+
+/** A contribution batch exactly as the contributing instance signed it (payload is the signed canonical JSON). */
+export interface ContributionBatchesTable {
+  id: Generated<number>;
+  bank_id: number;
+  org_id: number;
+  instance_id: string;
+  /** The batch's own id (chosen by the contributor): a batch sent twice is applied once. */
+  batch_key: string;
+  payload: string;
+  signature: string;
+  public_key: string;
+  signed_at: string;
+  received_at: string;
+}
+
+/** What each item of a batch did: the entry it added (or found already there) or retracted. */
+export interface ContributionItemsTable {
+  batch_id: number;
+  item: number;
+  bank_id: number;
+  entry_id: number;
+  op: string;
+  /** added | present | retracted */
+  outcome: string;
 }

@@ -1,6 +1,7 @@
 /**
- * Hash sharing, hub side: this instance's public key (pinned by members when they join), a shared bank's signed
- * change pages after a cursor, and the same as a push stream (server-sent events).
+ * Hash sharing, hub side: this instance's public key (pinned by members when they join), members registering their
+ * instances' keys and sending signed contributions, a signal's provenance, a shared bank's signed change pages after
+ * a cursor, and the same as a push stream (server-sent events).
  */
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
@@ -31,6 +32,62 @@ const ChangesQuery = Type.Object(
   { additionalProperties: false },
 );
 
+const Join = Type.Object(
+  {
+    instance_id: Type.String({ minLength: 8, maxLength: 64, description: "the member instance's id" }),
+    public_key: Type.String({
+      maxLength: 1000,
+      description: "the member instance's Ed25519 public key, SPKI PEM",
+    }),
+  },
+  { additionalProperties: false },
+);
+
+const SignedBatchBody = Type.Object(
+  {
+    instance_id: Type.String({ maxLength: 64 }),
+    payload: Type.String({
+      maxLength: 1024 * 1024,
+      description:
+        'the exact JSON text the instance signed: {batch, collection_id, instance_id, signed_at, contributions: [{op: add|retract, signal_type, value, labels?, incident?}]}',
+    }),
+    signature: Type.String({ maxLength: 200, description: 'Ed25519 over the payload bytes, base64url' }),
+  },
+  { additionalProperties: false },
+);
+
+const Received = Type.Object({
+  batch: Type.String(),
+  id: Type.Integer(),
+  added: Type.Integer(),
+  present: Type.Integer(),
+  retracted: Type.Integer(),
+  replayed: Type.Boolean(),
+});
+
+const EntryParams = Type.Object({ id: Type.Integer({ minimum: 1 }), entryId: Type.Integer({ minimum: 1 }) });
+
+const Provenance = Type.Object({
+  entry_id: Type.Integer(),
+  contributor_organisation_id: Type.Integer(),
+  items: Type.Array(
+    Type.Object({
+      op: Type.String(),
+      outcome: Type.String(),
+      batch: Type.String(),
+      item: Type.Integer(),
+      organisation_id: Type.Integer(),
+      instance_id: Type.String(),
+      signed_at: Type.String(),
+      received_at: Type.String(),
+      payload: Type.String(),
+      signature: Type.String(),
+      public_key: Type.String(),
+    }),
+  ),
+  opinions: Type.Object({ confirm: Type.Integer(), false_positive: Type.Integer(), seen: Type.Integer() }),
+});
+
 const Instance = Type.Object({
   id: Type.String(),
   public_key: Type.String({ description: 'Ed25519, SPKI PEM' }),
@@ -57,6 +114,68 @@ export async function sharingRoutes(app: FastifyInstance, ctx: AppContext): Prom
       const identity = await ctx.sharingFeed.identity();
       return { id: identity.id, public_key: identity.publicKey };
     },
+  );
+
+  app.post<{ Body: Static<typeof Join> }>(
+    '/v1/sharing/join',
+    {
+      config: { permission: 'banks:write' },
+      schema: {
+        tags,
+        summary:
+          'Registers (or rotates) the Ed25519 key of an instance your organisation runs, so that it can send signed contributions',
+        body: Join,
+        response: { 200: Instance, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      await ctx.contributions.join(
+        principal.label,
+        principal.orgId,
+        request.body.instance_id,
+        request.body.public_key,
+      );
+      const identity = await ctx.sharingFeed.identity();
+      return { id: identity.id, public_key: identity.publicKey };
+    },
+  );
+
+  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof SignedBatchBody> }>(
+    '/v1/sharing/banks/:id/contributions',
+    {
+      config: { permission: 'entries:write' },
+      schema: {
+        tags,
+        summary:
+          'A batch of contributions signed by a member instance: checked against its registered key, then applied whole ' +
+          'or not at all (403 KAI_ERR_INSTANCE_NOT_JOINED, 400 KAI_ERR_BAD_SIGNATURE, 429 with Retry-After); a batch sent ' +
+          'again changes nothing',
+        params: IdParams,
+        body: SignedBatchBody,
+        response: { 200: Received, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      return ctx.contributions.receive(principal.label, principal.orgId, request.params.id, request.body);
+    },
+  );
+
+  app.get<{ Params: Static<typeof EntryParams> }>(
+    '/v1/sharing/banks/:id/entries/:entryId/provenance',
+    {
+      config: { permission: 'entries:read' },
+      schema: {
+        tags,
+        summary:
+          'Who contributed a signal (organisation, instance, the signed batch as received) and who confirmed it',
+        params: EntryParams,
+        response: { 200: Provenance, ...errorResponses },
+      },
+    },
+    async (request) =>
+      ctx.contributions.provenance(principalOf(request).orgId, request.params.id, request.params.entryId),
   );
 
   app.get<{ Params: Static<typeof IdParams>; Querystring: Static<typeof ChangesQuery> }>(

@@ -3,6 +3,7 @@
  * list into a read-only mirror bank. Org-scoped: an organisation never sees another's subscriptions.
  */
 import type { FastifyInstance } from 'fastify';
+import { MAX_BATCH_ITEMS } from '../../sharing/contributions.js';
 import { Type, type Static } from 'typebox';
 import type { AppContext } from '../../context.js';
 import type { TickResult } from '../../sources/runner.js';
@@ -10,6 +11,25 @@ import type { SubscriptionStatus } from '../../sources/service.js';
 import type { QuarantinedRecord } from '../../store/sources.js';
 import { principalOf } from '../plugins/auth.js';
 import { errorResponses, IdParams, PageQuery } from '../schemas/common.js';
+
+const Contribute = Type.Object(
+  {
+    contributions: Type.Array(
+      Type.Object(
+        {
+          op: Type.Union([Type.Literal('add'), Type.Literal('retract')]),
+          signal_type: Type.String({ maxLength: 40 }),
+          value: Type.String({ maxLength: 100_000 }),
+          labels: Type.Optional(Type.Array(Type.String({ maxLength: 200 }), { maxItems: 50 })),
+          incident: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$' })),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: MAX_BATCH_ITEMS },
+    ),
+  },
+  { additionalProperties: false },
+);
 
 const tags = ['subscriptions'];
 
@@ -190,6 +210,41 @@ export async function subscriptionRoutes(app: FastifyInstance, ctx: AppContext):
       const orgId = principalOf(request).orgId;
       const runs = await service.syncNow(orgId, request.params.id);
       return { runs: runs.map(tickView), subscription: await view(orgId, request.params.id) };
+    },
+  );
+
+  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof Contribute> }>(
+    '/v1/subscriptions/:id/contributions',
+    {
+      config: { permission: 'entries:write' },
+      schema: {
+        tags,
+        summary:
+          'Contribute signals to the hub collection a kaitiaki subscription follows: signed with this instance’s key ' +
+          '(registered with the hub on first use), applied by the hub whole or not at all',
+        params: IdParams,
+        body: Contribute,
+        response: {
+          200: Type.Object({
+            batch: Type.String(),
+            id: Type.Integer(),
+            added: Type.Integer(),
+            present: Type.Integer(),
+            retracted: Type.Integer(),
+            replayed: Type.Boolean(),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      return service.contribute(
+        principal.label,
+        principal.orgId,
+        request.params.id,
+        request.body.contributions,
+      );
     },
   );
 
