@@ -164,8 +164,14 @@ describe.skipIf(!existsSync(CHROMIUM))('feedback on shared signals in a real bro
     expect(await page.locator('ul.evidence').textContent()).toContain('SHARED_TVEC (shared with you)');
     expect(await page.getByRole('group', { name: /opinion of signal/ }).count()).toBe(2);
 
+    // A decision is ready to record: Ctrl+Enter in the opinion's reason field must not record it.
+    await page.getByRole('radio', { name: /^Remove/ }).check();
+    await page
+      .getByLabel('Reason (shown to the user in the statement of reasons)')
+      .fill('Known attack video.');
     // From the keyboard: the reason, then Tab to "False positive" (after "Confirm") and Enter.
     await group.getByLabel('Reason (optional, e.g. why it is a false positive)').fill(REASON);
+    await page.keyboard.press('Control+Enter');
     await page.keyboard.press('Tab');
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Confirm');
     await page.keyboard.press('Tab');

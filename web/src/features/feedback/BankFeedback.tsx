@@ -175,8 +175,8 @@ function Dispute({
   const decide = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const submitter = (event.nativeEvent as SubmitEvent).submitter as HTMLButtonElement | null;
-    const decision = submitter?.value === 'retire' ? 'retire' : 'reinstate';
-    if (busy) return;
+    const decision = submitter?.value;
+    if (busy || (decision !== 'reinstate' && decision !== 'retire')) return;
     setBusy(true);
     setFailure(null);
     try {
