@@ -252,16 +252,21 @@ describe.skipIf(!existsSync(CHROMIUM))('feedback on shared signals in a real bro
       .fill('Checked frame by frame: it is the attack video; the news still is a different frame.');
     await axe(page, 'bank feedback with a disputed signal');
     await page.screenshot({ path: join(SCREENSHOTS, 'bank-feedback.png'), fullPage: true });
+    // Reflow: at 320 CSS pixels nothing scrolls sideways but the tables inside their own frame.
+    await page.setViewportSize({ width: 320, height: 700 });
+    await poll(() => page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(320);
+    await page.setViewportSize({ width: 1280, height: 1000 });
     await dispute.getByRole('button', { name: 'Reinstate' }).focus();
     await page.keyboard.press('Enter');
     await poll(() => section.getByRole('status').textContent()).toBe(
       `Signal ${entry} reinstated: it matches again for everyone.`,
     );
-    expect(await section.textContent()).toContain('None: every signal of this bank matches as usual.');
-    expect((await row.locator('th').textContent())?.trim()).toBe(String(entry));
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('feedback-title');
+    // The lists load again after the decision.
+    await poll(() => section.textContent()).toContain('None: every signal of this bank matches as usual.');
+    await poll(async () => (await row.locator('th').textContent())?.trim()).toBe(String(entry));
     const entries = page.getByRole('region', { name: 'Entries' });
-    expect(await entries.locator('tbody tr').first().textContent()).toContain('active');
+    await poll(() => entries.locator('tbody tr').first().textContent()).toContain('active');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('feedback-title');
 
     expect((await ok(keys.owner, 'GET', `/v1/banks/${bank}/entries/${entry}`)).status).toBe('active');
     expect(await matches(keys.forum)).toBe(1);
