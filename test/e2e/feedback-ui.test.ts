@@ -2,11 +2,11 @@
 /**
  * Feedback on shared signals in a real browser (Debian's chromium via playwright-core). A list owner (Hub list)
  * shares a bank of two PDQ signals with two platforms; an upload at SmallForum matches both and opens a case. Its
- * moderator, on the case, says one signal is a false positive (with a reason, from the keyboard) and reads the
- * server's refusal for the other (its owner deleted it meanwhile). The owner, on the bank page, sees who said what
+ * moderator, on the case, says one signal is a false positive (with a reason, from the keyboard; Ctrl+Enter there
+ * never records the case's decision) and reads the server's refusal for the other (its owner deleted it meanwhile). The owner, on the bank page, sees who said what
  * and why; once a second platform says false positive the signal is disputed (it matches for nobody), and the owner
  * reinstates it with a reason. Every step is checked on the page and in the API. axe-core finds no WCAG 2.1 A/AA
- * violation on the case or the bank page. Screenshot: docs/screenshots/bank-feedback.png (the disputed signal).
+ * violation on the case or the bank page, which reflows at 320 px. Screenshot: docs/screenshots/bank-feedback.png (the disputed signal).
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
