@@ -12,6 +12,7 @@ import { EntryService, type Entry } from '../store/entries.js';
 import {
   FEEDBACK_KINDS,
   SignalFeedbackStore,
+  type BankFeedback,
   type EntryOpinions,
   type Feedback,
   type FeedbackKind,
@@ -44,15 +45,34 @@ export class SignalFeedbackService {
   ): Promise<{ entry: Entry; opinions: EntryOpinions }> {
     if (!(FEEDBACK_KINDS as readonly string[]).includes(input.kind))
       throw new ValidationError(`kind is one of ${FEEDBACK_KINDS.join(', ')}`, 'KAI_ERR_FEEDBACK_KIND');
+    const entry = await this.visibleEntry(orgId, entryId);
+    return this.transactions.run(actor, (unit) =>
+      this.record(unit, { entry, orgId, kind: input.kind, reason: input.reason ?? null, source: 'api' }),
+    );
+  }
+
+  /** The organisation's own opinion of an entry it can see (null before it gives one), with everyone's counts. */
+  async mine(
+    orgId: number,
+    entryId: number,
+  ): Promise<{ entry: Entry; opinions: EntryOpinions; mine: Feedback | null }> {
+    const entry = await this.visibleEntry(orgId, entryId);
+    const store = new SignalFeedbackStore(this.db);
+    const [opinions, mine] = await Promise.all([
+      store.opinions(entryId),
+      store.ofOrganisation(entryId, orgId),
+    ]);
+    return { entry, opinions, mine };
+  }
+
+  /** An entry of a bank the organisation cannot see does not exist for it. */
+  private async visibleEntry(orgId: number, entryId: number): Promise<Entry> {
     const entry = (await new EntryService(this.db).getMany([entryId])).get(entryId);
-    // An entry of a bank the organisation cannot see does not exist for it.
     if (!entry) throw new NotFoundError(`signal ${entryId} not found`);
     await this.banks.getVisible(orgId, entry.bankId).catch(() => {
       throw new NotFoundError(`signal ${entryId} not found`);
     });
-    return this.transactions.run(actor, (unit) =>
-      this.record(unit, { entry, orgId, kind: input.kind, reason: input.reason ?? null, source: 'api' }),
-    );
+    return entry;
   }
 
   /** The appeal reversal's "false positive", in the reversal's own transaction. */
@@ -130,7 +150,7 @@ export class SignalFeedbackService {
   }
 
   /** Every opinion of a bank's entries, for its owner: per entry and per organisation. */
-  async ofBank(orgId: number, bankId: number): Promise<Feedback[]> {
+  async ofBank(orgId: number, bankId: number): Promise<BankFeedback[]> {
     await this.banks.getOwned(orgId, bankId);
     return new SignalFeedbackStore(this.db).ofBank(bankId);
   }

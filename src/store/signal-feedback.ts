@@ -1,5 +1,7 @@
 /** Opinions of organisations on shared signals (see migrations/…-signal-feedback). */
+import type { Selectable } from 'kysely';
 import type { Db } from './database.js';
+import type { SignalFeedbackTable } from './schema.js';
 
 export const FEEDBACK_KINDS = ['confirm', 'false_positive', 'seen'] as const;
 export type FeedbackKind = (typeof FEEDBACK_KINDS)[number];
@@ -15,6 +17,24 @@ export interface Feedback {
   createdAt: string;
   updatedAt: string;
 }
+
+/** An opinion as the bank's owner reads it: with the name of the organisation that holds it. */
+export interface BankFeedback extends Feedback {
+  orgName: string;
+}
+
+type FeedbackRow = Selectable<SignalFeedbackTable>;
+
+const toFeedback = (r: FeedbackRow): Feedback => ({
+  entryId: r.entry_id,
+  bankId: r.bank_id,
+  orgId: r.org_id,
+  kind: r.kind as FeedbackKind,
+  reason: r.reason,
+  source: r.source,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
 
 export interface EntryOpinions {
   entryId: number;
@@ -68,25 +88,29 @@ export class SignalFeedbackStore {
     };
   }
 
-  /** Every opinion of a bank's entries, newest first. */
-  async ofBank(bankId: number, limit = 1000): Promise<Feedback[]> {
-    const rows = await this.db
+  /** One organisation's opinion of one entry, if it gave one. */
+  async ofOrganisation(entryId: number, orgId: number): Promise<Feedback | null> {
+    const row = await this.db
       .selectFrom('signal_feedback')
       .selectAll()
-      .where('bank_id', '=', bankId)
-      .orderBy('updated_at', 'desc')
-      .orderBy('id', 'desc')
+      .where('entry_id', '=', entryId)
+      .where('org_id', '=', orgId)
+      .executeTakeFirst();
+    return row ? toFeedback(row) : null;
+  }
+
+  /** Every opinion of a bank's entries, newest first, each with its organisation's name. */
+  async ofBank(bankId: number, limit = 1000): Promise<BankFeedback[]> {
+    const rows = await this.db
+      .selectFrom('signal_feedback')
+      .innerJoin('organisations', 'organisations.id', 'signal_feedback.org_id')
+      .selectAll('signal_feedback')
+      .select('organisations.name as org_name')
+      .where('signal_feedback.bank_id', '=', bankId)
+      .orderBy('signal_feedback.updated_at', 'desc')
+      .orderBy('signal_feedback.id', 'desc')
       .limit(limit)
       .execute();
-    return rows.map((r) => ({
-      entryId: r.entry_id,
-      bankId: r.bank_id,
-      orgId: r.org_id,
-      kind: r.kind as FeedbackKind,
-      reason: r.reason,
-      source: r.source,
-      createdAt: r.created_at,
-      updatedAt: r.updated_at,
-    }));
+    return rows.map((r) => ({ ...toFeedback(r), orgName: r.org_name }));
   }
 }

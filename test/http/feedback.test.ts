@@ -1,7 +1,7 @@
 /**
  * Feedback on shared signals: who may give it (only organisations that see the signal), one opinion per
- * organisation, a dispute past the threshold sets the signal aside for everyone (no match), only the owner sees the
- * opinions and decides, and an appeal reversal files its false positive in the reversal's transaction.
+ * organisation (each reads back its own), a dispute past the threshold sets the signal aside for everyone (no
+ * match), only the owner sees the opinions (with the organisations' names) and decides, and an appeal reversal files its false positive in the reversal's transaction.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, startTestApp, type TestApp } from '../helpers/app.js';
@@ -75,6 +75,33 @@ describe.each(TEST_DIALECTS)('feedback and disputes on shared signals, on %s', (
     for (const who of ['owner', 'b', 'c'] as const) expect(await matches(orgs[who].key), who).toBe(0);
   });
 
+  it('tells each organisation its own opinion and the counts, and hides the signal from others', async () => {
+    const own = async (key: string) => {
+      const res = await call('GET', `/v1/signals/${entry}/feedback`, key);
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json();
+    };
+    const c = await own(orgs.c.key);
+    expect(c).toMatchObject({
+      entry_id: entry,
+      status: 'disputed',
+      opinions: { confirm: 0, false_positive: 2, seen: 0 },
+      mine: { kind: 'false_positive', reason: null, source: 'api' },
+    });
+    expect(Date.parse(c.mine.updated_at)).not.toBeNaN();
+    // The owner has said nothing of its own signal; b's later word replaced its first (and its reason).
+    expect((await own(orgs.owner.key)).mine).toBeNull();
+    expect((await own(orgs.b.key)).mine).toMatchObject({ kind: 'false_positive', reason: null });
+    await call('POST', `/v1/signals/${entry}/feedback`, orgs.b.key, {
+      kind: 'false_positive',
+      reason: 'a flag',
+    });
+    expect((await own(orgs.b.key)).mine.reason).toBe('a flag');
+    // Offered but not accepted, and never heard of, are the same: not found.
+    expect((await call('GET', `/v1/signals/${entry}/feedback`, orgs.stranger.key)).statusCode).toBe(404);
+    expect((await call('GET', '/v1/signals/999999/feedback', orgs.b.key)).statusCode).toBe(404);
+  });
+
   it('shows the opinions to the owner only, and lets only the owner reinstate', async () => {
     // b sees the bank (it accepted the share) but does not own it: forbidden, not hidden.
     expect((await call('GET', `/v1/banks/${bank}/feedback`, orgs.b.key)).statusCode).toBe(403);
@@ -84,7 +111,9 @@ describe.each(TEST_DIALECTS)('feedback and disputes on shared signals, on %s', (
       [orgs.b.id, orgs.c.id].sort(),
     );
     expect(items.find((i: { organisation_id: number }) => i.organisation_id === orgs.b.id)).toMatchObject({
+      organisation_name: 'org-b',
       kind: 'false_positive',
+      reason: 'a flag',
       source: 'api',
     });
 
@@ -162,6 +191,7 @@ describe.each(TEST_DIALECTS)('who may use the feedback routes, on %s', (dialect)
     const routes = [
       ['POST', `/v1/signals/${entry}/feedback`, { kind: 'false_positive' }],
       ['GET', `/v1/banks/${bank}/feedback`, undefined],
+      ['GET', `/v1/signals/${entry}/feedback`, undefined],
       ['POST', `/v1/banks/${bank}/entries/${entry}/dispute`, { decision: 'retire', reason: 'x' }],
     ] as const;
     for (const [method, url, body] of routes)
@@ -169,7 +199,9 @@ describe.each(TEST_DIALECTS)('who may use the feedback routes, on %s', (dialect)
     // A viewer reads (banks:read) but may not give feedback (entries:write) or decide (banks:write).
     expect((await call('POST', routes[0][1], bearer(viewer), routes[0][2])).statusCode).toBe(403);
     expect((await call('GET', routes[1][1], bearer(viewer))).statusCode).toBe(200);
-    expect((await call('POST', routes[2][1], bearer(viewer), routes[2][2])).statusCode).toBe(403);
+    expect((await call('POST', routes[3][1], bearer(viewer), routes[3][2])).statusCode).toBe(403);
+    // A viewer reads its organisation's opinion of a signal (entries:read).
+    expect((await call('GET', routes[2][1], bearer(viewer))).json().mine).toBeNull();
     expect((await call('GET', routes[1][1], bearer(owner.key))).json().items).toEqual([]);
   });
 });

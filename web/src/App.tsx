@@ -303,11 +303,20 @@ function Shell({ user, onSignedOut }: { user: SessionUser; onSignedOut: () => vo
             id={route.id}
             canSeeMedia={can('media:view')}
             canDecide={can('cases:decide')}
+            orgId={user.organisation_id}
+            canGiveFeedback={can('entries:write')}
             onDecided={(id, summary) => void next(id, `${summary} `)}
           />
         )}
         {route.page === 'banks' && <Banks />}
-        {route.page === 'bank' && <BankEntries id={route.id} />}
+        {route.page === 'bank' && (
+          <BankEntries
+            key={route.id}
+            id={route.id}
+            orgId={user.organisation_id}
+            canResolve={can('banks:write')}
+          />
+        )}
         {route.page === 'keys' && <Keys />}
         {route.page === 'webhooks' && <Webhooks />}
         {route.page === 'audit' && <Audit />}

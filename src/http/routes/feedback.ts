@@ -24,9 +24,28 @@ const FeedbackAnswer = Type.Object({
   opinions: Type.Object({ confirm: Type.Integer(), false_positive: Type.Integer(), seen: Type.Integer() }),
 });
 
+const OwnFeedback = Type.Object({
+  entry_id: Type.Integer(),
+  status: Type.String(),
+  opinions: FeedbackAnswer.properties.opinions,
+  mine: Type.Union(
+    [
+      Type.Object({
+        kind: Type.String(),
+        reason: Type.Union([Type.String(), Type.Null()]),
+        source: Type.String(),
+        updated_at: Type.String(),
+      }),
+      Type.Null(),
+    ],
+    { description: "your organisation's opinion; null until it gives one" },
+  ),
+});
+
 const FeedbackItem = Type.Object({
   entry_id: Type.Integer(),
   organisation_id: Type.Integer(),
+  organisation_name: Type.String(),
   kind: Type.String(),
   reason: Type.Union([Type.String(), Type.Null()]),
   source: Type.String(),
@@ -68,6 +87,36 @@ export async function feedbackRoutes(app: FastifyInstance, ctx: AppContext): Pro
   );
 
   app.get<{ Params: Static<typeof IdParams> }>(
+    '/v1/signals/:id/feedback',
+    {
+      config: { permission: 'entries:read' },
+      schema: {
+        tags,
+        summary: "Your organisation's opinion of a signal you can see, and how many organisations hold each",
+        params: IdParams,
+        response: { 200: OwnFeedback, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { entry, opinions, mine } = await ctx.feedback.mine(
+        principalOf(request).orgId,
+        request.params.id,
+      );
+      return {
+        entry_id: entry.id,
+        status: entry.status,
+        opinions: { confirm: opinions.confirm, false_positive: opinions.falsePositive, seen: opinions.seen },
+        mine: mine && {
+          kind: mine.kind,
+          reason: mine.reason,
+          source: mine.source,
+          updated_at: mine.updatedAt,
+        },
+      };
+    },
+  );
+
+  app.get<{ Params: Static<typeof IdParams> }>(
     '/v1/banks/:id/feedback',
     {
       config: { permission: 'banks:read' },
@@ -85,6 +134,7 @@ export async function feedbackRoutes(app: FastifyInstance, ctx: AppContext): Pro
         items: items.map((f) => ({
           entry_id: f.entryId,
           organisation_id: f.orgId,
+          organisation_name: f.orgName,
           kind: f.kind,
           reason: f.reason,
           source: f.source,

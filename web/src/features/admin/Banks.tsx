@@ -1,5 +1,6 @@
 import { api } from '../../api/client';
 import { useLoad, useScreen } from '../../app/hooks';
+import { BankFeedback } from '../feedback/BankFeedback';
 
 export function Banks() {
   const { data, error } = useLoad(
@@ -51,8 +52,19 @@ export function Banks() {
   );
 }
 
-export function BankEntries({ id }: { id: number }) {
-  const bank = useLoad(() => api<{ name: string; entry_count: number }>('GET', `/v1/banks/${id}`), [id]);
+/**
+ * One bank: its entries, and for its owner what other organisations think of them (feedback, disputes).
+ * `orgId` is the signed-in person's organisation; `canResolve` (banks:write) decides disputes.
+ */
+export function BankEntries({ id, orgId, canResolve }: { id: number; orgId: number; canResolve: boolean }) {
+  const bank = useLoad(
+    () =>
+      api<{ name: string; entry_count: number; organisation_id: number; read_only?: true }>(
+        'GET',
+        `/v1/banks/${id}`,
+      ),
+    [id],
+  );
   const entries = useLoad(
     () =>
       api<{
@@ -81,6 +93,15 @@ export function BankEntries({ id }: { id: number }) {
           {bank.error ?? entries.error}
         </p>
       )}
+      {/* A mirror of an external list has no feedback of its own: its owner is the list's publisher. */}
+      {bank.data && bank.data.organisation_id === orgId && !bank.data.read_only && (
+        <BankFeedback
+          bankId={id}
+          canResolve={canResolve}
+          onChanged={() => (bank.reload(), entries.reload())}
+        />
+      )}
+      <h2>Entries</h2>
       <div className="scroll" tabIndex={0} role="region" aria-label="Entries">
         <table>
           <thead>

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, ApiError, type CaseDetail, type Evidence } from '../../api/client';
 import { relativeTime, shortcutAllowed, useLoad, useScreen } from '../../app/hooks';
 import { useSettings } from '../../app/settings';
+import { SignalOpinion } from '../feedback/SignalOpinion';
 import { TEMPLATES } from './templates';
 
 export const DECISIONS: { key: string; value: string; label: string }[] = [
@@ -19,6 +20,10 @@ interface CaseViewProps {
   id: number;
   canSeeMedia: boolean;
   canDecide: boolean;
+  /** The moderator's organisation: a match on another organisation's bank came from a signal shared with it. */
+  orgId: number;
+  /** entries:write: may give an opinion (confirm, false positive, seen) of a shared signal. */
+  canGiveFeedback: boolean;
   /** Called once a decision is recorded on this case, with a sentence saying what was done. */
   onDecided: (caseId: number, summary: string) => void;
 }
@@ -28,7 +33,7 @@ interface CaseViewProps {
  * reason typed, the claim, the shortcut handler) belongs to this one case and starts fresh on the next; and a
  * decision is sent with the version of the case as shown, so it can never land on another case or a changed one.
  */
-export function CaseView({ id, canSeeMedia, canDecide, onDecided }: CaseViewProps) {
+export function CaseView({ id, canSeeMedia, canDecide, orgId, canGiveFeedback, onDecided }: CaseViewProps) {
   const { data, error, reload } = useLoad(() => api<CaseDetail>('GET', `/v1/cases/${id}`), [id]);
   const [settings] = useSettings();
   const [revealed, setRevealed] = useState(false);
@@ -199,7 +204,7 @@ export function CaseView({ id, canSeeMedia, canDecide, onDecided }: CaseViewProp
                   : 'No media: this case came from a report or alert.'}
             </p>
           )}
-          <Evidence data={data} />
+          <Evidence data={data} orgId={orgId} canGiveFeedback={canGiveFeedback} />
           {data.decisions.length > 0 && (
             <>
               <h2>Decisions</h2>
@@ -331,19 +336,37 @@ function distanceText(e: Evidence): string {
   return `${type} distance ${e.distance}${bits} differ${within}`;
 }
 
-function Evidence({ data }: { data: CaseDetail }) {
+function Evidence({
+  data,
+  orgId,
+  canGiveFeedback,
+}: {
+  data: CaseDetail;
+  orgId: number;
+  canGiveFeedback: boolean;
+}) {
   const context = (data.submission?.context ?? {}) as Record<string, string | null>;
+  // One opinion per signal: a signal matched by several of the upload's hashes gets its controls once.
+  const firstOfEntry = (i: number) =>
+    data.evidence.findIndex((e) => e.entry.id === data.evidence[i].entry.id) === i;
   return (
     <>
       <h2>Evidence</h2>
       <ul className="evidence">
-        {data.evidence.map((e, i) => (
-          <li key={i}>
-            Matched bank <strong>{e.bank.name}</strong> entry {e.entry.id}
-            {e.entry.note && <> (note: “{e.entry.note}”)</>}: {distanceText(e)}
-            {e.entry.labels.length > 0 && <> · labels: {e.entry.labels.join(', ')}</>}
-          </li>
-        ))}
+        {data.evidence.map((e, i) => {
+          const shared = e.bank.orgId !== undefined && e.bank.orgId !== orgId;
+          return (
+            <li key={i}>
+              Matched bank <strong>{e.bank.name}</strong>
+              {shared && <> (shared with you)</>} entry {e.entry.id}
+              {e.entry.note && <> (note: “{e.entry.note}”)</>}: {distanceText(e)}
+              {e.entry.labels.length > 0 && <> · labels: {e.entry.labels.join(', ')}</>}
+              {shared && firstOfEntry(i) && (
+                <SignalOpinion entryId={e.entry.id} bankName={e.bank.name} canGive={canGiveFeedback} />
+              )}
+            </li>
+          );
+        })}
         {data.reports.map((r) =>
           r.kind === 'alert' ? (
             <li key={`r${r.id}`}>
