@@ -43,7 +43,10 @@ export const TAXONOMY_PRESETS: readonly TaxonomyPreset[] = [
       behaviour('graphic-violence', 'Graphic violence against defenceless people'),
       behaviour('glorification', 'Glorification of terrorist acts'),
       behaviour('radicalization-recruitment-instruction', 'Radicalisation, recruitment, instruction'),
-      behaviour('christchurch-cip', 'Christchurch / Content Incident Protocol: perpetrator content of an attack'),
+      behaviour(
+        'christchurch-cip',
+        'Christchurch / Content Incident Protocol: perpetrator content of an attack',
+      ),
       category(
         'un-sanctioned-entity',
         'Content of an entity on the UN Security Council Consolidated Sanctions List (the basis since 2017)',

@@ -405,7 +405,10 @@ export class BankService {
     rights: ShareRights = 'read',
   ): Promise<BankShare[]> {
     if (!(SHARE_RIGHTS as readonly string[]).includes(rights))
-      throw new ValidationError(`rights are one of ${SHARE_RIGHTS.join(', ')}`, 'KAI_ERR_SHARE_RIGHTS_INVALID');
+      throw new ValidationError(
+        `rights are one of ${SHARE_RIGHTS.join(', ')}`,
+        'KAI_ERR_SHARE_RIGHTS_INVALID',
+      );
     const canContribute = rights === 'read' ? 0 : 1;
     await this.getOwned(orgId, bankId);
     if (withOrgId === orgId)

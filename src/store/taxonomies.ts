@@ -34,8 +34,7 @@ export function validateTaxonomyLabels(labels: readonly BankLabel[]): BankLabel[
         `"${l.key}" is not a label (1-64 letters, digits, _ . : / - or space)`,
         'KAI_ERR_TAXONOMY',
       );
-    if (seen.has(l.key))
-      throw new ValidationError(`label "${l.key}" is listed twice`, 'KAI_ERR_TAXONOMY');
+    if (seen.has(l.key)) throw new ValidationError(`label "${l.key}" is listed twice`, 'KAI_ERR_TAXONOMY');
     seen.add(l.key);
     if (l.description.length > 500 || l.group.length > 64)
       throw new ValidationError(
