@@ -26,6 +26,7 @@ import { enableExpiredHmaContent } from './hma/disable-until.js';
 import { ApiKeyService } from './store/api-keys.js';
 import { AuditService } from './store/audit.js';
 import { BankService } from './store/banks.js';
+import { BankTaxonomyStore } from './store/taxonomies.js';
 import { Database, type Db } from './store/database.js';
 import { Transactions, type UnitOfWork } from './store/unit-of-work.js';
 import { EntryService } from './store/entries.js';
@@ -59,6 +60,8 @@ export class AppContext {
   readonly signInFailures: SignInFailureService;
   readonly sessions: SessionService;
   readonly banks: BankService;
+  /** Banks' label taxonomies (read side; BankWrites.setTaxonomy changes them). */
+  readonly taxonomies: BankTaxonomyStore;
   readonly entries: EntryService;
   readonly audit: AuditService;
   readonly index = new SignalIndexSet();
@@ -122,6 +125,7 @@ export class AppContext {
     this.signInFailures = new SignInFailureService(db);
     this.sessions = new SessionService(db);
     this.banks = new BankService(db);
+    this.taxonomies = new BankTaxonomyStore(db);
     this.entries = new EntryService(db);
     this.audit = new AuditService(db);
     this.bankRules = new BankRules(db);

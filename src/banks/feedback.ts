@@ -149,13 +149,16 @@ export class SignalFeedbackService {
     );
   }
 
-  /** Every opinion of a bank's entries, for its owner: per entry and per organisation. */
+  /** Every opinion of a bank's entries, for its owner and moderators: per entry and per organisation. */
   async ofBank(orgId: number, bankId: number): Promise<BankFeedback[]> {
-    await this.banks.getOwned(orgId, bankId);
+    await this.banks.assertCanModerate(orgId, bankId, 'seeing every opinion');
     return new SignalFeedbackStore(this.db).ofBank(bankId);
   }
 
-  /** The owner's decision on a disputed entry: reinstate it (matching again) or retire it. */
+  /**
+   * The decision on a disputed entry, by the bank's owner or an organisation with moderate rights: reinstate it
+   * (matching again) or retire it. Recorded in the bank's audit trail, naming a moderator's organisation.
+   */
   resolve(
     actor: string,
     orgId: number,
@@ -165,7 +168,7 @@ export class SignalFeedbackService {
     reason: string,
   ): Promise<Entry> {
     return this.transactions.run(actor, async (unit) => {
-      await unit.banks.getOwned(orgId, bankId);
+      const bank = await unit.banks.assertCanModerate(orgId, bankId, 'deciding a dispute');
       const current = await unit.entries.get(bankId, entryId);
       if (current.status !== 'disputed')
         throw new ValidationError(
@@ -176,11 +179,16 @@ export class SignalFeedbackService {
         status: decision === 'reinstate' ? 'active' : 'retired',
       });
       await unit.audit({
-        orgId,
+        orgId: bank.orgId,
         action: 'entry.dispute_resolve',
         subjectType: 'entry',
         subjectId: entryId,
-        detail: { bank_id: bankId, decision, reason },
+        detail: {
+          bank_id: bankId,
+          decision,
+          reason,
+          ...(orgId === bank.orgId ? {} : { by_organisation_id: orgId }),
+        },
       });
       return entry;
     });

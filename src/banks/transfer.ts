@@ -16,6 +16,7 @@ import {
   type EntrySource,
   type Entry,
 } from '../store/entries.js';
+import { assertLabelsInTaxonomy } from '../store/labels.js';
 import type { NewEntryRow } from '../store/schema.js';
 
 export type TransferFormat = 'jsonl' | 'csv';
@@ -36,6 +37,8 @@ export interface ImportOptions {
   format: TransferFormat;
   source?: EntrySource;
   contributorOrgId: number;
+  /** The bank's taxonomy (its label keys): a line with a label outside it is a bad line. Null or absent: none. */
+  taxonomy?: ReadonlySet<string> | null;
   stopOnError?: boolean;
   batchSize?: number;
   onProgress?: (progress: ImportProgress) => void;
@@ -238,6 +241,8 @@ export async function importEntries(
         report.lines++;
         const input =
           options.format === 'jsonl' ? entryFromJson(line) : entryFromCsv(splitCsvLine(line), header!);
+        // Default labels are checked when set; only the labels a line gives can fall outside the taxonomy.
+        if (input.labels) assertLabelsInTaxonomy(input.labels, options.taxonomy ?? null, bank);
         batch.push(prepareEntry(input, context));
       } catch (err) {
         if (options.format === 'csv' && header === null) throw err;

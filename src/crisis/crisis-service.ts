@@ -731,7 +731,7 @@ export class CrisisService {
       (p) => p.member_org_id !== incident.org_id && (JSON.parse(p.groups) as string[]).includes('members'),
     );
     for (const member of members) {
-      await unit.banks.share(incident.org_id, bank.id, member.member_org_id, true);
+      await unit.banks.share(incident.org_id, bank.id, member.member_org_id, 'contribute');
       if (member.accepts_incident_banks === 1)
         await unit.banks.acceptShare(member.member_org_id, bank.id, member.incident_policy);
     }

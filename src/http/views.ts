@@ -2,6 +2,7 @@
 import type { ApiKeyInfo } from '../store/api-keys.js';
 import { DEFAULT_SHARE_POLICY, type Bank, type BankShare, type IncomingShare } from '../store/banks.js';
 import type { Entry } from '../store/entries.js';
+import type { BankTaxonomy } from '../store/taxonomies.js';
 import type { Organisation } from '../store/organisations.js';
 import type { MatchEvidence } from '../matching/match-service.js';
 import type { Static } from 'typebox';
@@ -42,6 +43,7 @@ export const bankView = (b: Bank): Static<typeof V.BankView> => ({
 
 export const shareView = (s: BankShare): Static<typeof V.ShareView> => ({
   organisation_id: s.orgId,
+  rights: s.rights,
   can_contribute: s.canContribute,
   status: s.status,
   policy: s.policy,
@@ -51,11 +53,20 @@ export const incomingShareView = (s: IncomingShare): Static<typeof V.IncomingSha
   bank_id: s.bankId,
   bank_name: s.bankName,
   owner: { id: s.ownerOrgId, name: s.ownerName },
+  rights: s.rights,
   can_contribute: s.canContribute,
   status: s.status,
   policy: s.status === 'accepted' ? (s.policy ?? DEFAULT_SHARE_POLICY) : null,
   offered_at: s.offeredAt,
   accepted_at: s.acceptedAt,
+});
+
+export const taxonomyView = (bankId: number, t: BankTaxonomy | null): Static<typeof V.TaxonomyView> => ({
+  bank_id: bankId,
+  preset: t?.preset ?? null,
+  labels: (t?.labels ?? []).map((l) => ({ key: l.key, description: l.description, group: l.group })),
+  updated_by: t?.updatedBy ?? null,
+  updated_at: t?.updatedAt ?? null,
 });
 
 export const entryView = (e: Entry): Static<typeof V.EntryView> => ({

@@ -15,7 +15,9 @@ import type { Bank, BankService } from '../store/banks.js';
 import { ContributionStore, type BatchItemLink, type StoredBatch } from '../store/contributions.js';
 import type { Db } from '../store/database.js';
 import { EntryService, prepareEntry } from '../store/entries.js';
+import { assertLabelsInTaxonomy } from '../store/labels.js';
 import { SignalFeedbackStore } from '../store/signal-feedback.js';
+import { BankTaxonomyStore } from '../store/taxonomies.js';
 import type { InstanceIdentity } from '../store/sharing-feed.js';
 import type { Transactions, UnitOfWork } from '../store/unit-of-work.js';
 import { signRecord } from './signing.js';
@@ -286,6 +288,10 @@ export class ContributionService {
     });
     const links: BatchItemLink[] = [];
     const counts = { added: 0, present: 0, retracted: 0 };
+    // The same rules as the API's: labels within the bank's taxonomy, and a contributor retracts only its own
+    // signals (a moderator or the owner any).
+    const taxonomy = await new BankTaxonomyStore(unit.db).keys(bank.id);
+    const { rights } = await unit.banks.access(orgId, bank.id);
     for (const [i, item] of payload.contributions.entries()) {
       const where = `contributions[${i}]`;
       if (item.op === 'add') {
@@ -303,6 +309,7 @@ export class ContributionService {
             defaultLabels: bank.defaultLabels,
           },
         );
+        assertLabelsInTaxonomy(JSON.parse(row.labels) as string[], taxonomy, bank);
         const { entry, created } = await unit.entries.add(row);
         links.push({
           batchId: stored.id,
@@ -320,10 +327,10 @@ export class ContributionService {
             `${where}: the collection has no such signal to retract`,
             'KAI_ERR_ENTRY_NOT_FOUND',
           );
-        if (entry.contributorOrgId !== orgId && bank.orgId !== orgId)
+        if (entry.contributorOrgId !== orgId && rights !== 'owner' && rights !== 'moderate')
           throw new ForbiddenError(
-            `${where}: only its contributor may retract a signal`,
-            'KAI_ERR_NOT_CONTRIBUTOR',
+            `${where}: only its contributor (or a moderator) may retract a signal`,
+            'KAI_ERR_NOT_YOUR_CONTRIBUTION',
           );
         await unit.entries.delete(bank.id, entry.id);
         links.push({ batchId: stored.id, item: i, entryId: entry.id, op: 'retract', outcome: 'retracted' });

@@ -15,8 +15,33 @@ export type BankSharing = 'private' | 'shared';
 export const BANK_PURPOSES = ['detect', 'suppress'] as const;
 export type BankPurpose = (typeof BANK_PURPOSES)[number];
 
+/**
+ * What an organisation may do with a bank shared with it: `read` (match, see, give feedback), `contribute` (add
+ * entries, retract its own), `moderate` (contribute, retract any entry, decide disputes, edit the taxonomy).
+ */
+export const SHARE_RIGHTS = ['read', 'contribute', 'moderate'] as const;
+export type ShareRights = (typeof SHARE_RIGHTS)[number];
+/** An organisation's standing on a bank it sees: its owner, or the rights of its accepted share. */
+export type BankRights = 'owner' | ShareRights;
+
+/**
+ * The rights an offer gives, from `rights` or the older `can_contribute` (true: contribute); both may be given when
+ * they agree (moderate implies contribute). Neither: read.
+ */
+export function shareRightsOf(rights?: ShareRights, canContribute?: boolean): ShareRights {
+  if (rights === undefined) return canContribute ? 'contribute' : 'read';
+  if (canContribute !== undefined && canContribute !== (rights !== 'read'))
+    throw new ValidationError(
+      `rights "${rights}" ${rights === 'read' ? 'give no contribution' : 'include contribution'}, but can_contribute is ${canContribute}; send rights alone`,
+      'KAI_ERR_SHARE_RIGHTS_INVALID',
+    );
+  return rights;
+}
+
 export interface BankShare {
   orgId: number;
+  rights: ShareRights;
+  /** Rights other than `read` (kept for clients of the older `can_contribute` field). */
   canContribute: boolean;
   /** An offer until the receiving organisation accepts it; only accepted shares are visible or matched. */
   status: 'offered' | 'accepted';
@@ -32,6 +57,24 @@ export interface IncomingShare extends BankShare {
   ownerName: string;
   offeredAt: string;
   acceptedAt: string | null;
+}
+
+/** A share seen from the bank's owner: the receiving organisation's name, and when it was offered and accepted. */
+export interface ShareMember extends BankShare {
+  orgName: string;
+  offeredAt: string;
+  acceptedAt: string | null;
+}
+
+/** A bank the organisation owns or accepted, with its standing and how many organisations accepted it. */
+export interface Collection {
+  bank: Bank;
+  ownerName: string;
+  rights: BankRights;
+  /** Organisations that accepted the share (the owner not counted). */
+  members: number;
+  /** Offers not accepted yet. */
+  offers: number;
 }
 
 /** The action a receiver's matches on a shared bank take when it accepted without choosing one. */
@@ -138,13 +181,14 @@ function validateInput(input: BankUpdate): void {
 
 function toShare(row: {
   org_id: number;
-  can_contribute: number;
+  rights: string;
   accepted_at: string | null;
   policy: string | null;
 }): BankShare {
   return {
     orgId: row.org_id,
-    canContribute: row.can_contribute === 1,
+    rights: row.rights as ShareRights,
+    canContribute: row.rights !== 'read',
     status: row.accepted_at ? 'accepted' : 'offered',
     policy: row.policy,
   };
@@ -254,18 +298,44 @@ export class BankService {
     return bank;
   }
 
-  /** Whether the organisation may add entries: it owns the bank, or the bank is shared with it for contribution. */
-  async assertCanContribute(orgId: number, bankId: number): Promise<Bank> {
-    const bank = assertWritable(await this.getVisible(orgId, bankId));
-    if (bank.orgId === orgId) return bank;
+  /** A bank the organisation sees, with its standing on it (owner, or its accepted share's rights). */
+  async access(orgId: number, bankId: number): Promise<{ bank: Bank; rights: BankRights }> {
+    const bank = await this.getVisible(orgId, bankId);
+    if (bank.orgId === orgId) return { bank, rights: 'owner' };
     const share = await this.db
       .selectFrom('bank_shares')
-      .select('can_contribute')
+      .select('rights')
       .where('bank_id', '=', bankId)
       .where('org_id', '=', orgId)
       .where('accepted_at', 'is not', null)
-      .executeTakeFirst();
-    if (!share?.can_contribute) throw new ForbiddenError(`bank ${bankId} is shared with you read-only`);
+      .executeTakeFirstOrThrow();
+    return { bank, rights: share.rights as ShareRights };
+  }
+
+  /** Whether the organisation may add entries: it owns the bank, or its share gives contribute or moderate rights. */
+  async assertCanContribute(orgId: number, bankId: number): Promise<Bank> {
+    const { bank, rights } = await this.access(orgId, bankId);
+    assertWritable(bank);
+    if (rights === 'read')
+      throw new ForbiddenError(
+        `bank ${bankId} is shared with you read-only; adding entries needs contribute rights`,
+        'KAI_ERR_SHARE_RIGHTS',
+      );
+    return bank;
+  }
+
+  /**
+   * Whether the organisation may moderate the bank (decide disputes, retract any entry, edit the taxonomy): it
+   * owns it, or its share gives moderate rights. `what` names the act in the refusal.
+   */
+  async assertCanModerate(orgId: number, bankId: number, what: string): Promise<Bank> {
+    const { bank, rights } = await this.access(orgId, bankId);
+    assertWritable(bank);
+    if (rights !== 'owner' && rights !== 'moderate')
+      throw new ForbiddenError(
+        `bank ${bankId} is shared with you with ${rights} rights; ${what} needs moderate rights`,
+        'KAI_ERR_SHARE_RIGHTS',
+      );
     return bank;
   }
 
@@ -327,7 +397,19 @@ export class BankService {
     });
   }
 
-  async share(orgId: number, bankId: number, withOrgId: number, canContribute = false): Promise<BankShare[]> {
+  /** Offers the bank to another organisation with these rights (or changes the rights of an offer or share). */
+  async share(
+    orgId: number,
+    bankId: number,
+    withOrgId: number,
+    rights: ShareRights = 'read',
+  ): Promise<BankShare[]> {
+    if (!(SHARE_RIGHTS as readonly string[]).includes(rights))
+      throw new ValidationError(
+        `rights are one of ${SHARE_RIGHTS.join(', ')}`,
+        'KAI_ERR_SHARE_RIGHTS_INVALID',
+      );
+    const canContribute = rights === 'read' ? 0 : 1;
     await this.getOwned(orgId, bankId);
     if (withOrgId === orgId)
       throw new ValidationError('a bank is always visible to its owner; share it with another organisation');
@@ -342,11 +424,12 @@ export class BankService {
       .values({
         bank_id: bankId,
         org_id: withOrgId,
-        can_contribute: canContribute ? 1 : 0,
+        can_contribute: canContribute,
+        rights,
         created_at: nowIso(),
       })
       .onConflict((oc) =>
-        oc.columns(['bank_id', 'org_id']).doUpdateSet({ can_contribute: canContribute ? 1 : 0 }),
+        oc.columns(['bank_id', 'org_id']).doUpdateSet({ can_contribute: canContribute, rights }),
       )
       .execute();
     await this.db
@@ -378,6 +461,62 @@ export class BankService {
     return rows.map(toShare);
   }
 
+  /** The organisations a bank you own is offered to or shared with, by name, with their rights. */
+  async members(orgId: number, bankId: number): Promise<ShareMember[]> {
+    await this.getOwnedReadable(orgId, bankId);
+    const rows = await this.db
+      .selectFrom('bank_shares')
+      .innerJoin('organisations', 'organisations.id', 'bank_shares.org_id')
+      .selectAll('bank_shares')
+      .select('organisations.name as org_name')
+      .where('bank_shares.bank_id', '=', bankId)
+      .orderBy('bank_shares.org_id')
+      .execute();
+    return rows.map((r) => ({
+      ...toShare(r),
+      orgName: r.org_name,
+      offeredAt: r.created_at,
+      acceptedAt: r.accepted_at,
+    }));
+  }
+
+  /** Banks the organisation owns and shares it accepted, with its rights and each bank's member count. */
+  async collections(orgId: number): Promise<Collection[]> {
+    const rows = await this.visibleQuery(orgId)
+      .innerJoin('organisations', 'organisations.id', 'banks.org_id')
+      .selectAll('banks')
+      .select((eb) => [
+        'organisations.name as owner_name',
+        eb
+          .selectFrom('bank_shares as mine')
+          .select('mine.rights')
+          .whereRef('mine.bank_id', '=', 'banks.id')
+          .where('mine.org_id', '=', orgId)
+          .as('my_rights'),
+        eb
+          .selectFrom('bank_shares as m')
+          .select((m) => m.fn.countAll<number>().as('n'))
+          .whereRef('m.bank_id', '=', 'banks.id')
+          .where('m.accepted_at', 'is not', null)
+          .as('members'),
+        eb
+          .selectFrom('bank_shares as o')
+          .select((o) => o.fn.countAll<number>().as('n'))
+          .whereRef('o.bank_id', '=', 'banks.id')
+          .where('o.accepted_at', 'is', null)
+          .as('offers'),
+      ])
+      .orderBy('banks.id')
+      .execute();
+    return rows.map((r) => ({
+      bank: toBank(r),
+      ownerName: r.owner_name,
+      rights: r.org_id === orgId ? 'owner' : ((r.my_rights ?? 'read') as ShareRights),
+      members: Number(r.members ?? 0),
+      offers: Number(r.offers ?? 0),
+    }));
+  }
+
   /** Offers and accepted shares of other organisations' banks, for the receiving organisation. */
   async incoming(orgId: number): Promise<IncomingShare[]> {
     const rows = await this.db
@@ -387,7 +526,7 @@ export class BankService {
       .select([
         'bank_shares.bank_id',
         'bank_shares.org_id',
-        'bank_shares.can_contribute',
+        'bank_shares.rights',
         'bank_shares.created_at',
         'bank_shares.accepted_at',
         'bank_shares.policy',

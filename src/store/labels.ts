@@ -24,3 +24,30 @@ export function validateLabels(labels: unknown, field = 'labels'): string[] {
   }
   return [...new Set(labels as string[])];
 }
+
+/** Labels the system itself puts on entries; a bank's taxonomy never needs to list them. */
+export function isSystemLabel(label: string): boolean {
+  return isCrisisLabel(label);
+}
+
+/**
+ * Refuses labels outside a bank's taxonomy (null: the bank has none, every label goes). Names every label
+ * refused and the labels the bank allows, so that a contributor can correct the write.
+ */
+export function assertLabelsInTaxonomy(
+  labels: readonly string[],
+  taxonomy: ReadonlySet<string> | null,
+  bank: { id: number; name?: string },
+): void {
+  if (taxonomy === null) return;
+  const outside = labels.filter((l) => !taxonomy.has(l) && !isSystemLabel(l));
+  if (outside.length === 0) return;
+  const named = outside.map((l) => `"${l}"`).join(', ');
+  const where = bank.name ? `${bank.name} (id ${bank.id})` : String(bank.id);
+  const allowed = [...taxonomy];
+  const listed = allowed.length > 20 ? `${allowed.slice(0, 20).join(', ')}, ...` : allowed.join(', ');
+  throw new ValidationError(
+    `${outside.length > 1 ? 'labels' : 'label'} ${named} ${outside.length > 1 ? 'are' : 'is'} not in the taxonomy of bank ${where}; allowed: ${listed || 'none'}`,
+    'KAI_ERR_LABEL_NOT_IN_TAXONOMY',
+  );
+}

@@ -65,6 +65,27 @@ export interface BankSharesTable {
   accepted_at: string | null;
   /** What the receiver's matches on this bank do (a policy action); null = review. */
   policy: string | null;
+  /** `read`, `contribute` or `moderate`; can_contribute is kept equal to "not read". */
+  rights: Generated<string>;
+}
+
+/** A bank's label taxonomy: present when the bank has one (its entries may then carry only those labels). */
+export interface BankTaxonomiesTable {
+  bank_id: number;
+  /** The preset it was seeded from (`gifct`, `tcap`), null when the labels were given. */
+  preset: string | null;
+  updated_by: string;
+  updated_at: string;
+}
+
+/** The labels of a bank's taxonomy. */
+export interface BankLabelsTable {
+  bank_id: number;
+  key: string;
+  description: string;
+  label_group: string;
+  /** The order the labels were given in. */
+  position: number;
 }
 
 export interface AuditHeadTable {
@@ -271,6 +292,8 @@ export interface Schema {
   api_keys: ApiKeysTable;
   banks: BanksTable;
   bank_shares: BankSharesTable;
+  bank_taxonomies: BankTaxonomiesTable;
+  bank_labels: BankLabelsTable;
   entries: EntriesTable;
   entry_tombstones: EntryTombstonesTable;
   counters: CountersTable;

@@ -35,7 +35,7 @@ describe.each(TEST_DIALECTS)('signed contributions from member instances, on %s'
   let hubKey: string;
   const instance = newInstance();
 
-  const call = (method: 'GET' | 'POST', url: string, key: string, payload?: object) =>
+  const call = (method: 'GET' | 'POST' | 'PUT', url: string, key: string, payload?: object) =>
     t.app.inject({ method, url, headers: bearer(key), ...(payload === undefined ? {} : { payload }) });
   const send = (items: ContributionItem[], who = instance, collection = bank, key = member.key) =>
     call('POST', `/v1/sharing/banks/${bank}/contributions`, key, signBatch(who, collection, items));
@@ -142,10 +142,28 @@ describe.each(TEST_DIALECTS)('signed contributions from member instances, on %s'
   it('retracts only its own contributions, as a signed tombstone', async () => {
     const ownersSignal = await send([{ op: 'retract', signal_type: 'pdq', value: hash(1) }]);
     expect(ownersSignal.statusCode).toBe(403);
-    expect(ownersSignal.json().code).toBe('KAI_ERR_NOT_CONTRIBUTOR');
+    expect(ownersSignal.json().code).toBe('KAI_ERR_NOT_YOUR_CONTRIBUTION');
     const retracted = await send([{ op: 'retract', signal_type: 'pdq', value: hash(3) }]);
     expect(retracted.json()).toMatchObject({ retracted: 1 });
     expect((await entriesOfBank()).map((e) => e.value)).not.toContain(hash(3));
+  });
+
+  it('holds contributions to the collection’s label taxonomy, like the API', async () => {
+    expect(
+      (
+        await call('PUT', `/v1/banks/${bank}/taxonomy`, owner.key, {
+          labels: [{ key: 'tvec', description: 'TVEC' }],
+        })
+      ).statusCode,
+    ).toBe(200);
+    const outside = await send([add(60, ['tvec']), add(61, ['made-up'])]);
+    expect(outside.statusCode).toBe(400);
+    expect(outside.json()).toMatchObject({ code: 'KAI_ERR_LABEL_NOT_IN_TAXONOMY' });
+    expect(outside.json().message).toContain('made-up');
+    expect((await entriesOfBank()).map((e) => e.value)).not.toContain(hash(60));
+    const within = await send([{ ...add(62, ['tvec']), incident: '42' }]);
+    expect(within.json()).toMatchObject({ added: 1 });
+    expect((await call('PUT', `/v1/banks/${bank}/taxonomy`, owner.key, { labels: [] })).statusCode).toBe(200);
   });
 
   it('hands members every contributed record with its signed batch; an altered batch or record is quarantined', async () => {
@@ -157,8 +175,10 @@ describe.each(TEST_DIALECTS)('signed contributions from member instances, on %s'
     expect(contributed.map((r) => [r.op, r.value])).toEqual([
       ['upsert', hash(2)],
       ['retract', hash(3)],
+      ['upsert', hash(62)],
     ]);
-    expect((page.batches as unknown[]).length).toBe(2);
+    expect(contributed[2].labels).toEqual(['tvec', 'incident:42']);
+    expect((page.batches as unknown[]).length).toBe(3);
     const ours = (id: unknown) => id === bank;
     const good = verifiedHubRecords(page, 0, hubKey, ours);
     expect(good.filter((r) => r.op === 'unreadable')).toEqual([]);

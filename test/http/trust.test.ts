@@ -98,7 +98,13 @@ describe.each(TEST_DIALECTS)('trust on %s', (dialect) => {
         organisation_id: platformC.id,
       });
       expect(offered.json().items).toEqual([
-        { organisation_id: platformC.id, can_contribute: false, status: 'offered', policy: null },
+        {
+          organisation_id: platformC.id,
+          rights: 'read',
+          can_contribute: false,
+          status: 'offered',
+          policy: null,
+        },
       ]);
       const submission = await call('POST', '/v1/submissions', platformC.key, {
         external_id: 'upload-1',

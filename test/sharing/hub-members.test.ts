@@ -2,7 +2,8 @@
  * Hash sharing across instances, as separate processes on loopback: a hub and three members, each its own
  * `kaitiaki serve` with its own SQLite store. Each member follows the hub's shared bank as a `kaitiaki` source
  * (pinned hub key). Checked: propagation of a new contribution to every member, retraction, a member restarted
- * (no record lost or duplicated), a forged record refused (quarantined, never stored), a page whose signature
+ * (no record lost or duplicated), a member's contribution signed by its own instance reaching every member (and
+ * its signed retraction), a forged record refused (quarantined, never stored), a page whose signature
  * fails refused whole, and isolation (a member
  * key used on a collection not shared with it).
  */
@@ -66,8 +67,10 @@ describe('a hub and three member instances', () => {
       });
       const keyOnHub = org.json.api_key.key as string;
       memberKeysOnHub.push(keyOnHub);
+      // The first member may contribute; the others read.
       await api(hub.url, ownerKey, 'POST', `/v1/banks/${bank}/shares`, {
         organisation_id: org.json.organisation.id,
+        rights: i === 0 ? 'contribute' : 'read',
       });
       expect((await api(hub.url, keyOnHub, 'POST', `/v1/shares/incoming/${bank}/accept`, {})).status).toBe(
         200,
@@ -106,6 +109,42 @@ describe('a hub and three member instances', () => {
     );
     console.log(`hub → members propagation: ${times.join(', ')} ms`);
     for (const t of times) expect(t).toBeLessThan(10_000);
+  }, 60_000);
+
+  it('takes a member’s contribution signed by its own instance to every member, and its signed retraction', async () => {
+    const [contributor, other, third] = members;
+    const contribute = (m: (typeof members)[number], op: 'add' | 'retract', n: number) =>
+      api(m.url, m.key, 'POST', `/v1/subscriptions/${m.subscription}/contributions`, {
+        contributions: [{ op, signal_type: 'pdq', value: hash(n), labels: ['tvec'] }],
+      });
+    const added = await contribute(contributor, 'add', 77);
+    expect(added.status, JSON.stringify(added.json)).toBe(200);
+    expect(added.json).toMatchObject({ added: 1, replayed: false });
+    for (const m of members) await until('contribution', async () => (await matches(m, hash(77))) === 1);
+    // On the hub: contributed by the member's organisation, from its instance, under its signature.
+    const entry = (
+      await api(hub.url, ownerKey, 'GET', `/v1/banks/${bank}/entries?limit=200`)
+    ).json.items.find((e: { value: string }) => e.value === hash(77));
+    const provenance = (
+      await api(hub.url, ownerKey, 'GET', `/v1/sharing/banks/${bank}/entries/${entry.id}/provenance`)
+    ).json;
+    const contributorId = (await api(contributor.url, contributor.key, 'GET', '/v1/sharing/instance')).json
+      .id;
+    expect(provenance.items[0]).toMatchObject({ op: 'add', outcome: 'added', instance_id: contributorId });
+    // Nothing quarantined anywhere: every member checked the contributor's signature and it held.
+    for (const m of [other, third]) {
+      const sub = (await api(m.url, m.key, 'GET', '/v1/subscriptions')).json.items.find(
+        (i: { name: string }) => i.name === 'HUB',
+      );
+      expect(sub.records_quarantined).toBe(0);
+    }
+    // A member whose share is read-only is refused by the hub; the refusal comes back with the hub's status.
+    const refused = await contribute(other, 'add', 78);
+    expect(refused.status).toBe(403);
+    expect(refused.json.message).toMatch(/hub refused/);
+    const retracted = await contribute(contributor, 'retract', 77);
+    expect(retracted.json).toMatchObject({ retracted: 1 });
+    for (const m of members) await until('signed retraction', async () => (await matches(m, hash(77))) === 0);
   }, 60_000);
 
   it('retracts a signal on every member', async () => {

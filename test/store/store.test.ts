@@ -57,7 +57,7 @@ describe.each(TEST_DIALECTS)('store on %s', (dialect) => {
       httpStatus: 403,
     });
     await expect(banks.assertCanContribute(b.id, bank.id)).rejects.toMatchObject({ httpStatus: 403 });
-    await banks.share(a.id, bank.id, b.id, true);
+    await banks.share(a.id, bank.id, b.id, 'contribute');
     await expect(banks.assertCanContribute(b.id, bank.id)).resolves.toMatchObject({ id: bank.id });
     await banks.unshare(a.id, bank.id, b.id);
     await expect(banks.getVisible(b.id, bank.id)).rejects.toMatchObject({ httpStatus: 404 });

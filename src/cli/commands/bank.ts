@@ -135,6 +135,7 @@ export function registerBankCommand(program: Command, io: CliIo): void {
           const report = await importEntries(ctx.entries, target, input, {
             format,
             contributorOrgId: organisation.id,
+            taxonomy: await ctx.taxonomies.keys(target.id),
             stopOnError: options.stopOnError,
             onProgress: (p) =>
               bar?.update(input.bytesRead, { lines: p.lines, inserted: p.inserted, errors: p.errors }),

@@ -7,6 +7,7 @@ import type { TickResult } from '../../sources/runner.js';
 import type { SubscriptionStatus } from '../../sources/service.js';
 import type { CliIo } from '../io.js';
 import { tableLines } from '../output.js';
+import { registerCollectionCommands } from './collections.js';
 import { addStoreOptions, openStore, type StoreOptions } from './context.js';
 
 function seconds(value: string): number {
@@ -213,4 +214,6 @@ export function registerSharingCommand(program: Command, io: CliIo): void {
       await ctx.close();
     }
   });
+
+  registerCollectionCommands(sharing, io);
 }

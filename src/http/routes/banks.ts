@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { AppContext } from '../../context.js';
 import { principalOf } from '../plugins/auth.js';
+import { shareRightsOf } from '../../store/banks.js';
 import { BankView, ItemsOf, PageOf, ShareView } from '../schemas/views.js';
 import { errorResponses, IdParams, Labels, PageQuery } from '../schemas/common.js';
 import { bankView, shareView } from '../views.js';
@@ -30,7 +31,18 @@ const UpdateBank = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 const ShareBody = Type.Object(
-  { organisation_id: Type.Integer({ minimum: 1 }), can_contribute: Type.Optional(Type.Boolean()) },
+  {
+    organisation_id: Type.Integer({ minimum: 1 }),
+    rights: Type.Optional(
+      Type.Union([Type.Literal('read'), Type.Literal('contribute'), Type.Literal('moderate')], {
+        description:
+          'read (default): match and see; contribute: add entries, retract your own; moderate: contribute, retract any entry, decide disputes, edit the taxonomy',
+      }),
+    ),
+    can_contribute: Type.Optional(
+      Type.Boolean({ description: 'older form of rights: true is contribute, false is read' }),
+    ),
+  },
   { additionalProperties: false },
 );
 const ShareParams = Type.Object(
@@ -175,7 +187,7 @@ export async function bankRoutes(app: FastifyInstance, ctx: AppContext): Promise
       config: { permission: 'banks:write' },
       schema: {
         tags,
-        summary: 'Share a bank you own with another organisation',
+        summary: 'Share a bank you own with another organisation, with read, contribute or moderate rights',
         params: IdParams,
         body: ShareBody,
         response: { 200: ItemsOf(ShareView), ...errorResponses },
@@ -183,13 +195,13 @@ export async function bankRoutes(app: FastifyInstance, ctx: AppContext): Promise
     },
     async (request) => {
       const principal = principalOf(request);
-      const { organisation_id: withOrg, can_contribute: canContribute = false } = request.body;
+      const { organisation_id: withOrg, rights, can_contribute: canContribute } = request.body;
       const shares = await ctx.bankWrites.share(
         principal.label,
         principal.orgId,
         request.params.id,
         withOrg,
-        canContribute,
+        shareRightsOf(rights, canContribute),
       );
       return { items: shares.map(shareView) };
     },

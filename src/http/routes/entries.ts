@@ -178,12 +178,23 @@ export async function entryRoutes(app: FastifyInstance, ctx: AppContext): Promis
     '/v1/banks/:id/entries/:entryId',
     {
       config: { permission: 'entries:write' },
-      schema: { tags, summary: 'Delete an entry', params: BankEntryParams, response: errorResponses },
+      schema: {
+        tags,
+        summary: 'Retract (delete) an entry',
+        description:
+          "The bank's owner and organisations with moderate rights retract any entry; with contribute rights, only the entries your organisation contributed.",
+        params: BankEntryParams,
+        response: errorResponses,
+      },
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      const bank = await ctx.banks.getOwned(principal.orgId, request.params.id);
-      await ctx.bankWrites.deleteEntry(principal.label, bank, request.params.entryId);
+      await ctx.bankWrites.retractEntry(
+        principal.label,
+        principal.orgId,
+        request.params.id,
+        request.params.entryId,
+      );
       return reply.status(204).send();
     },
   );
@@ -230,6 +241,7 @@ export async function entryRoutes(app: FastifyInstance, ctx: AppContext): Promis
       const report = await importEntries(ctx.entries, bank, request.body as Readable, {
         format,
         contributorOrgId: principal.orgId,
+        taxonomy: await ctx.taxonomies.keys(bank.id),
         stopOnError: request.query.stop_on_error,
         batchSize: SERVER_IMPORT_BATCH,
       });

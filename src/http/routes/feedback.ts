@@ -122,7 +122,8 @@ export async function feedbackRoutes(app: FastifyInstance, ctx: AppContext): Pro
       config: { permission: 'banks:read' },
       schema: {
         tags,
-        summary: "Every organisation's opinion of your bank's signals (newest first)",
+        summary:
+          "Every organisation's opinion of a bank's signals, for its owner and moderators (newest first)",
         params: IdParams,
         response: { 200: Type.Object({ items: Type.Array(FeedbackItem) }), ...errorResponses },
       },
@@ -151,7 +152,8 @@ export async function feedbackRoutes(app: FastifyInstance, ctx: AppContext): Pro
       config: { permission: 'banks:write' },
       schema: {
         tags,
-        summary: 'Decide a disputed signal of your bank: reinstate it (it matches again) or retire it',
+        summary:
+          'Decide a disputed signal (bank owner or moderator): reinstate it (it matches again) or retire it',
         params: BankEntryParams,
         body: DisputeBody,
         response: { 200: EntryView, ...errorResponses },

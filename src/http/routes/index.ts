@@ -25,6 +25,7 @@ import { reportRoutes } from './review/reports.js';
 import { statementRoutes } from './review/statements.js';
 import { submissionRoutes } from './review/submissions.js';
 import { shareRoutes } from './shares.js';
+import { taxonomyRoutes } from './taxonomy.js';
 import { transparencyRoutes } from './transparency.js';
 import { researchRoutes } from './research.js';
 import { subscriptionRoutes } from './subscriptions.js';
@@ -37,6 +38,7 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
     keyRoutes,
     bankRoutes,
     shareRoutes,
+    taxonomyRoutes,
     entryRoutes,
     feedbackRoutes,
     sharingRoutes,

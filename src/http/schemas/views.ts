@@ -46,8 +46,15 @@ export const BankView = Type.Object({
   read_only: Type.Optional(Type.Literal(true)),
 });
 
+export const ShareRightsSchema = Type.Union([
+  Type.Literal('read'),
+  Type.Literal('contribute'),
+  Type.Literal('moderate'),
+]);
+
 export const ShareView = Type.Object({
   organisation_id: Id,
+  rights: ShareRightsSchema,
   can_contribute: Type.Boolean(),
   status: Type.Union([Type.Literal('offered'), Type.Literal('accepted')]),
   policy: Nullable(Type.String()),
@@ -57,11 +64,28 @@ export const IncomingShareView = Type.Object({
   bank_id: Id,
   bank_name: Type.String(),
   owner: Type.Object({ id: Id, name: Type.String() }),
+  rights: ShareRightsSchema,
   can_contribute: Type.Boolean(),
   status: Type.Union([Type.Literal('offered'), Type.Literal('accepted')]),
   policy: Nullable(Type.String()),
   offered_at: Time,
   accepted_at: Nullable(Time),
+});
+
+export const TaxonomyLabelView = Type.Object({
+  key: Type.String(),
+  description: Type.String(),
+  group: Type.String(),
+});
+
+export const TaxonomyView = Type.Object({
+  bank_id: Id,
+  /** The preset the labels came from; null when given by hand, or when the bank has no taxonomy. */
+  preset: Nullable(Type.String()),
+  /** Empty: the bank has no taxonomy and accepts any label. */
+  labels: Type.Array(TaxonomyLabelView),
+  updated_by: Nullable(Type.String()),
+  updated_at: Nullable(Time),
 });
 
 export const EntryView = Type.Object({

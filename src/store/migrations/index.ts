@@ -22,6 +22,7 @@ import * as sources from './20261203T200100Z-sources.js';
 import * as ordersRollupsPreservation from './20261203T201000Z-orders-rollups-preservation.js';
 import * as crisis from './20261203T210000Z-crisis.js';
 import * as contributions from './20261204T020000Z-contributions.js';
+import * as collections from './20261204T030000Z-collections.js';
 
 export interface DialectMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -50,4 +51,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Dialec
   ['20261203T201000Z-orders-rollups-preservation', ordersRollupsPreservation],
   ['20261203T210000Z-crisis', crisis],
   ['20261204T020000Z-contributions', contributions],
+  ['20261204T030000Z-collections', collections],
 ];
