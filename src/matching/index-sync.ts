@@ -2,9 +2,12 @@
  * Keeps the in-memory index in step with the store: a streamed load at start-up, then the change feed
  * (EntryService.changesSince) after every local write and on a timer for writes made by other processes.
  */
-import type { EntryService } from '../store/entries.js';
+import type { EntryChange, EntryService } from '../store/entries.js';
 import type { BankRules } from './bank-rules.js';
 import type { SignalIndexSet } from './signal-index-set.js';
+
+/** New entries in one batch of changes from which they are appended in bulk rather than added one by one. */
+const BULK_APPEND_MIN = 1000;
 
 export interface IndexLoadReport {
   entries: number;
@@ -78,13 +81,17 @@ export class IndexSync {
     for (;;) {
       const changes = await this.entries.changesSince(this.index.seq, 5000);
       if (changes.length === 0) return;
-      // New active entries (a sync or an import brings thousands at once) are appended in bulk and bucketed once
-      // per batch, instead of one by one; the batch is applied without a pause, so no search sees it half done.
+      // Many new active entries at once (a sync or an import) are appended in bulk and bucketed once per batch,
+      // instead of one by one; the batch is applied without a pause, so no search sees it half done. A few stay in
+      // the index's tail (bucketing a handful of hashes costs more than scanning them).
+      const isNew = (change: EntryChange) =>
+        change.kind !== 'delete' && change.status === 'active' && change.id > this.highestId;
+      const bulk = changes.filter(isNew).length >= BULK_APPEND_MIN;
       let appended = false;
       for (const change of changes) {
-        const isNew = change.id > this.highestId;
-        if (isNew) this.highestId = change.id;
-        if (change.kind !== 'delete' && change.status === 'active' && isNew) {
+        const fresh = isNew(change);
+        if (change.id > this.highestId) this.highestId = change.id;
+        if (bulk && fresh) {
           this.index.load(change);
           appended = true;
         } else {

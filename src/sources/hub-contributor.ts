@@ -48,18 +48,45 @@ export async function contributeToHub(
     );
   let response = await send();
   if (response.status === 403 && codeOf(response.body) === 'KAI_ERR_INSTANCE_NOT_JOINED') {
-    const joined = await sourceRequest(
-      'POST',
-      new URL('v1/sharing/join', config.hubUrl).toString(),
-      headers,
-      JSON.stringify({ instance_id: identity.id, public_key: identity.publicKey }),
-      deps,
-    );
-    if (joined.status !== 200) throw refusal(joined.status, joined.body, joined.headers);
+    await joinHub(config.hubUrl, config.apiKey, identity, deps);
     response = await send(); // the same signed batch: the hub applies a batch once
   }
   if (response.status !== 200) throw refusal(response.status, response.body, response.headers);
   return JSON.parse(response.body.toString('utf8')) as ReceivedBatch;
+}
+
+/** Registers this instance's public key with the hub for the organisation whose key is used. */
+export async function joinHub(
+  hubUrl: string,
+  apiKey: string,
+  identity: InstanceIdentity,
+  deps: SourceDeps,
+): Promise<void> {
+  const joined = await sourceRequest(
+    'POST',
+    new URL('v1/sharing/join', hubUrl).toString(),
+    { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', accept: 'application/json' },
+    JSON.stringify({ instance_id: identity.id, public_key: identity.publicKey }),
+    deps,
+  );
+  if (joined.status !== 200) throw refusal(joined.status, joined.body, joined.headers);
+}
+
+/** The hub's id and public key as it states them (GET /v1/sharing/instance): what a member pins when it joins. */
+export async function hubIdentity(
+  hubUrl: string,
+  apiKey: string,
+  deps: SourceDeps,
+): Promise<{ id: string; public_key: string }> {
+  const response = await sourceRequest(
+    'GET',
+    new URL('v1/sharing/instance', hubUrl).toString(),
+    { authorization: `Bearer ${apiKey}`, accept: 'application/json' },
+    null,
+    deps,
+  );
+  if (response.status !== 200) throw refusal(response.status, response.body, response.headers);
+  return JSON.parse(response.body.toString('utf8')) as { id: string; public_key: string };
 }
 
 function codeOf(body: Buffer): string | undefined {

@@ -25,6 +25,8 @@ export interface TickResult {
   quarantined: number;
   /** The source has more pages ready now. */
   hasMore: boolean;
+  /** A long-polling source: ask again at once to keep following it, caught up or not. */
+  again?: boolean;
   error?: string;
 }
 
@@ -143,13 +145,17 @@ export class SourceRunner {
     await Promise.allSettled([...this.running.values()]);
   }
 
-  /** Runs until the source has nothing more ready (at most `maxPages` pages). */
-  async catchUp(subscriptionId: number, maxPages = 100): Promise<TickResult[]> {
+  /**
+   * Runs until the source has nothing more ready (at most `maxPages` pages); with `follow` (the scheduler), a
+   * long-polling source is asked again at once even when caught up, so it keeps a request open on the hub.
+   */
+  async catchUp(subscriptionId: number, maxPages = 100, follow = false): Promise<TickResult[]> {
     const results: TickResult[] = [];
     for (let i = 0; i < maxPages && !this.stopping; i++) {
       const result = await this.tick(subscriptionId);
       results.push(result);
-      if (!result.hasMore || result.status === 'failed' || result.status === 'disabled') break;
+      if (result.status === 'failed' || result.status === 'disabled') break;
+      if (!result.hasMore && !(follow && result.again)) break;
     }
     return results;
   }
@@ -200,7 +206,8 @@ export class SourceRunner {
       return {
         ...empty,
         ...outcome,
-        hasMore: page.hasMore || page.again === true,
+        hasMore: page.hasMore,
+        again: page.again === true,
         status: changed ? 'applied' : 'unchanged',
       };
     } catch (err) {

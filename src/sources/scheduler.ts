@@ -70,7 +70,9 @@ export class SourceScheduler {
       if (this.deps.claim && !(await this.deps.claim(id, intervalSeconds))) return;
       if (this.busy.has(id)) return;
       this.busy.add(id);
-      const results: TickResult[] = await this.deps.runner.catchUp(id).finally(() => this.busy.delete(id));
+      const results: TickResult[] = await this.deps.runner
+        .catchUp(id, 100, true)
+        .finally(() => this.busy.delete(id));
       for (const r of results)
         if (r.status === 'failed')
           this.deps.log('subscription run failed', { subscription: id, err: r.error });

@@ -10,7 +10,8 @@ import { SubscriptionStore, type QuarantinedRecord, type Subscription } from '..
 import type { Transactions } from '../store/unit-of-work.js';
 import type { ContributionItem, ReceivedBatch } from '../sharing/contributions.js';
 import type { InstanceIdentity } from '../store/sharing-feed.js';
-import { contributeToHub } from './hub-contributor.js';
+import { contributeToHub, hubIdentity, joinHub } from './hub-contributor.js';
+import { parseHubConnection } from './kaitiaki-hub.js';
 import { getSourceKind } from './registry.js';
 import type { SourceRunner, TickResult } from './runner.js';
 import type { SourceDeps } from './source.js';
@@ -18,6 +19,9 @@ import type { SourceDeps } from './source.js';
 /** Subscription names are bank names (the mirror bank takes it): letters, digits, `_`, `-`, `.`. */
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/;
 export const MIN_INTERVAL_SECONDS = 30;
+/** Any Ed25519 key: lets the hub URL and API key be checked before the hub's own key is known. */
+const PLACEHOLDER_KEY =
+  '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n';
 export const MAX_INTERVAL_SECONDS = 7 * 86_400;
 
 export interface NewSubscription {
@@ -158,6 +162,48 @@ export class SubscriptionService {
       unit.onCommit(() => this.deps.scheduleChanged());
       return subscription;
     });
+  }
+
+  /**
+   * Joins a collection on a hub: pins the hub's public key (given, or as the hub states it, trusted on first use),
+   * follows the collection with a `kaitiaki` subscription, and registers this instance's public key with the hub
+   * so that its contributions are accepted. Answers the subscription and the hub key it pinned.
+   */
+  async joinHub(
+    actor: string,
+    orgId: number,
+    input: { name: string; hubUrl: string; collectionId: number; apiKey: string; hubPublicKey?: string },
+  ): Promise<{
+    subscription: Subscription;
+    hub: { id: string | null; publicKey: string; pinned: 'given' | 'first use' };
+  }> {
+    const { hubUrl } = parseHubConnection({
+      hub_url: input.hubUrl,
+      api_key: input.apiKey,
+      hub_public_key: input.hubPublicKey ?? PLACEHOLDER_KEY,
+    });
+    const stated = input.hubPublicKey ? null : await hubIdentity(hubUrl, input.apiKey, this.deps.sources);
+    const hubPublicKey = input.hubPublicKey ?? stated!.public_key;
+    const subscription = await this.create(actor, orgId, {
+      name: input.name,
+      kind: 'kaitiaki',
+      intervalSeconds: 1,
+      config: {
+        hub_url: hubUrl,
+        collection_id: input.collectionId,
+        api_key: input.apiKey,
+        hub_public_key: hubPublicKey,
+      },
+    });
+    await joinHub(hubUrl, input.apiKey, await this.deps.identity(), this.deps.sources);
+    return {
+      subscription,
+      hub: {
+        id: stated?.id ?? null,
+        publicKey: hubPublicKey,
+        pinned: input.hubPublicKey ? 'given' : 'first use',
+      },
+    };
   }
 
   /**

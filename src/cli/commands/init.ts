@@ -10,6 +10,8 @@ export interface InitResult {
   created: boolean;
   organisation: { id: number; name: string };
   adminKey: string | null;
+  /** This instance's id and Ed25519 public key, made at init: hubs and members pin it to check its signatures. */
+  instance: { id: string; publicKey: string };
 }
 
 /** Idempotent: on a database that has organisations already, nothing is created and no key is printed. */
@@ -17,9 +19,16 @@ export async function initialise(
   ctx: AppContext,
   organisationName = ADMIN_ORGANISATION,
 ): Promise<InitResult> {
+  const identity = await ctx.sharingFeed.identity();
+  const instance = { id: identity.id, publicKey: identity.publicKey };
   const existing = await ctx.organisations.list();
   if (existing.length > 0)
-    return { created: false, organisation: { id: existing[0].id, name: existing[0].name }, adminKey: null };
+    return {
+      created: false,
+      organisation: { id: existing[0].id, name: existing[0].name },
+      adminKey: null,
+      instance,
+    };
   const org = await ctx.organisations.create(organisationName, 'instance');
   const { key } = await ctx.apiKeys.create(org.id, {
     name: 'admin (from kaitiaki init)',
@@ -27,7 +36,7 @@ export async function initialise(
     createdBy: 'kaitiaki init',
     instanceAdmin: true,
   });
-  return { created: true, organisation: { id: org.id, name: org.name }, adminKey: key };
+  return { created: true, organisation: { id: org.id, name: org.name }, adminKey: key, instance };
 }
 
 export function printInit(result: InitResult, io: CliIo, json: boolean, dataDescription: string): void {
@@ -37,6 +46,7 @@ export function printInit(result: InitResult, io: CliIo, json: boolean, dataDesc
         organisation: result.organisation,
         admin_key: result.adminKey,
         created: result.created,
+        instance: { id: result.instance.id, public_key: result.instance.publicKey },
         ...(result.created
           ? {}
           : {
@@ -58,6 +68,7 @@ export function printInit(result: InitResult, io: CliIo, json: boolean, dataDesc
     `Initialised Kaitiaki in ${dataDescription}.\n` +
       `Admin organisation: ${result.organisation.name} (id ${result.organisation.id})\n` +
       `Admin API key (shown once; store it safely):\n\n  ${result.adminKey}\n\n` +
+      `Instance ${result.instance.id}: its Ed25519 signing key is made (GET /v1/sharing/instance shows the public half).\n` +
       `To sign in to the web UI (/ui/), create an account: kaitiaki user create you@example.org --role admin\n`,
   );
 }

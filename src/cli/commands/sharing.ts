@@ -2,7 +2,10 @@
  * `kaitiaki sharing subscribe-list|subscribe-tcap|status|sync|unsubscribe`: subscriptions to external lists in the
  * local store. A subscription made here is run by `kaitiaki serve` on its interval, or at once with `sync`.
  */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
+import { ValidationError } from '../../core/errors.js';
 import type { TickResult } from '../../sources/runner.js';
 import type { SubscriptionStatus } from '../../sources/service.js';
 import type { CliIo } from '../io.js';
@@ -45,7 +48,9 @@ const runLine = (name: string, r: TickResult) =>
 export function registerSharingCommand(program: Command, io: CliIo): void {
   const sharing = program
     .command('sharing')
-    .description('subscriptions to external lists (TCAP hash list, CSV / JSON-lines lists)');
+    .description(
+      'hash sharing: collections on this instance, hubs it joins, subscriptions to external lists (TCAP, CSV / JSON lines)',
+    );
 
   const subscribe = async (
     options: StoreOptions & { interval?: number; sync?: boolean; json?: boolean },
@@ -215,5 +220,126 @@ export function registerSharingCommand(program: Command, io: CliIo): void {
     }
   });
 
+  addStoreOptions(
+    sharing
+      .command('join')
+      .argument('<name>', 'subscription name (also the name of its read-only mirror bank)')
+      .requiredOption('--hub <url>', "the hub's base URL")
+      .requiredOption('--collection <id>', 'the shared bank on the hub', positiveInt)
+      .option(
+        '--hub-public-key <file>',
+        "the hub's public key (PEM) from its operator; without it, the key the hub states is pinned (trust on first use)",
+      )
+      .description(
+        "follow a collection on another Kaitiaki (a hub) and register this instance's key there to contribute; your organisation's key on the hub from $KAITIAKI_HUB_KEY",
+      ),
+  )
+    .option('--sync', 'fetch it now')
+    .option('--json', 'print JSON')
+    .action(
+      async (
+        name: string,
+        options: StoreOptions & {
+          hub: string;
+          collection: number;
+          hubPublicKey?: string;
+          sync?: boolean;
+          json?: boolean;
+        },
+      ) => {
+        const apiKey = process.env.KAITIAKI_HUB_KEY ?? '';
+        if (!apiKey)
+          throw new ValidationError("set KAITIAKI_HUB_KEY to your organisation's API key on the hub");
+        const { ctx, organisation } = await openStore(options);
+        try {
+          const joined = await ctx.subscriptions.joinHub('cli', organisation.id, {
+            name,
+            hubUrl: options.hub,
+            collectionId: options.collection,
+            apiKey,
+            ...(options.hubPublicKey ? { hubPublicKey: readFileSync(options.hubPublicKey, 'utf8') } : {}),
+          });
+          const runs = options.sync
+            ? await ctx.subscriptions.syncNow(organisation.id, joined.subscription.id)
+            : [];
+          const fingerprint = createHash('sha256').update(joined.hub.publicKey).digest('hex').slice(0, 16);
+          if (options.json)
+            io.stdout.write(
+              JSON.stringify({
+                subscription: statusJson(
+                  ctx.subscriptions.status(
+                    await ctx.subscriptions.get(organisation.id, joined.subscription.id),
+                  ),
+                ),
+                hub_public_key: joined.hub.publicKey,
+                hub_key_fingerprint: fingerprint,
+                pinned: joined.hub.pinned,
+              }) + '\n',
+            );
+          else {
+            io.stdout.write(
+              `joined collection ${options.collection} on ${options.hub} as "${name}" (subscription ${joined.subscription.id}, mirror bank ${joined.subscription.bankId})\n` +
+                `hub key pinned (${joined.hub.pinned}), SHA-256 fingerprint ${fingerprint}: compare it with the hub's operator\n` +
+                `this instance's key is registered with the hub: \`kaitiaki sharing contribute ${name} ...\` sends signed contributions\n`,
+            );
+            for (const r of runs) io.stdout.write(runLine(name, r));
+          }
+          if (runs.some((r) => r.status === 'failed')) io.exitCode = 1;
+        } finally {
+          await ctx.close();
+        }
+      },
+    );
+
+  addStoreOptions(
+    sharing
+      .command('contribute')
+      .argument('<name>', 'the hub subscription (from `sharing join`), name or id')
+      .argument('<signals...>', 'signals as type:value, e.g. pdq:f8f8f0ce... md5:9e107d9d...')
+      .option('--label <label...>', 'labels for every signal')
+      .option('--incident <ref>', 'an incident the signals belong to')
+      .option('--retract', 'retract these signals (your own contributions) instead of adding them')
+      .option('--json', 'print JSON')
+      .description("send signals to the hub collection, signed with this instance's key"),
+  ).action(
+    async (
+      nameOrId: string,
+      signals: string[],
+      options: StoreOptions & { label?: string[]; incident?: string; retract?: boolean; json?: boolean },
+    ) => {
+      const items = signals.map((signal) => {
+        const colon = signal.indexOf(':');
+        if (colon < 1) throw new ValidationError(`"${signal}" is not type:value (e.g. pdq:f8f8f0ce...)`);
+        return {
+          op: options.retract ? ('retract' as const) : ('add' as const),
+          signal_type: signal.slice(0, colon),
+          value: signal.slice(colon + 1),
+          ...(options.retract || !options.label ? {} : { labels: options.label }),
+          ...(options.retract || !options.incident ? {} : { incident: options.incident }),
+        };
+      });
+      const { ctx, organisation } = await openStore(options);
+      try {
+        const sub = /^\d+$/.test(nameOrId)
+          ? await ctx.subscriptions.get(organisation.id, Number(nameOrId))
+          : await ctx.subscriptions.getByName(organisation.id, nameOrId);
+        const received = await ctx.subscriptions.contribute('cli', organisation.id, sub.id, items);
+        if (options.json) io.stdout.write(JSON.stringify(received) + '\n');
+        else
+          io.stdout.write(
+            `batch ${received.batch}: ${received.added} added, ${received.present} already there, ${received.retracted} retracted${received.replayed ? ' (sent before)' : ''}\n`,
+          );
+      } finally {
+        await ctx.close();
+      }
+    },
+  );
+
   registerCollectionCommands(sharing, io);
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('a positive whole number');
+  return n;
 }
