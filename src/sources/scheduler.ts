@@ -1,6 +1,7 @@
 /**
  * Runs each enabled subscription on its own timer (its interval), catching up page after page while the source
- * has more. The list of subscriptions is read again every `refreshMs`, and at once after a change through this
+ * has more. The list of subscriptions is read again every `refreshMs` (5 s: a subscription the CLI adds to the store
+ * of a running server starts soon), and at once after a change through this
  * process (`refresh`), so new, disabled and deleted subscriptions are picked up. Failures are stored on the
  * subscription (last_error) by the runner and reported through `log`.
  * Each run takes the subscription's lease first (`claim`, from the jobs module), so that with several processes
@@ -28,7 +29,7 @@ export class SourceScheduler {
 
   constructor(private readonly deps: SchedulerDeps) {}
 
-  start(refreshMs = 30_000): void {
+  start(refreshMs = 5_000): void {
     this.stopped = false;
     void this.refresh();
     this.refreshTimer = setInterval(() => void this.refresh(), refreshMs);
