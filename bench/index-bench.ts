@@ -12,7 +12,7 @@
  * Queries: half near-duplicates of indexed hashes, half fresh hashes from the corpus's distribution.
  */
 import { hammingWords } from '../src/hashing/pdq/hash256.js';
-import { PdqIndex, type LayoutChoice, type PdqMatch } from '../src/index/pdq-index.js';
+import { PdqIndex, type IndexScheme, type LayoutChoice, type PdqMatch } from '../src/index/pdq-index.js';
 import {
   MODELS,
   correlatedCorpus,
@@ -40,6 +40,8 @@ interface Variant {
   name: string;
   layout: LayoutChoice;
   split: boolean;
+  scheme: IndexScheme;
+  overlapReads: boolean;
 }
 
 interface Args {
@@ -54,13 +56,27 @@ function parseArgs(args: string[]): Args {
     const i = args.indexOf(name);
     return i >= 0 ? args[i + 1] : undefined;
   };
-  const variants = (get('--variants') ?? get('--layouts') ?? 'greedy-halves-unsplit,greedy-unsplit,greedy')
+  const variants = (get('--variants') ?? get('--layouts') ?? 'greedy,pairs')
     .split(',')
     .map((name) => {
-      const layout = name.replace(/-unsplit$/, '');
+      // 'pairs' (the default index) or 'pairs-LAYOUT'; the other names are half-table indexes.
+      if (name === 'pairs' || name.startsWith('pairs-')) {
+        const layout = name === 'pairs' ? 'greedy' : name.slice('pairs-'.length);
+        if (!['identity', 'random', 'greedy'].includes(layout)) throw new Error(`unknown variant "${name}"`);
+        return { name, layout: layout as LayoutChoice, split: true, scheme: 'pairs' as IndexScheme, overlapReads: true };
+      }
+      const overlapReads = !name.endsWith('-no-touch');
+      const rest = name.replace(/-no-touch$/, '');
+      const layout = rest.replace(/-unsplit$/, '');
       if (!['identity', 'random', 'greedy', 'greedy-halves'].includes(layout))
         throw new Error(`unknown variant "${name}"`);
-      return { name, layout: layout as LayoutChoice, split: !name.endsWith('-unsplit') };
+      return {
+        name,
+        layout: layout as LayoutChoice,
+        split: !rest.endsWith('-unsplit'),
+        scheme: 'halves' as IndexScheme,
+        overlapReads,
+      };
     });
   const corpora = (get('--corpora') ?? 'random,calibrated,correlated').split(',');
   for (const corpus of corpora)
@@ -90,12 +106,18 @@ interface Built {
   cpuTimes: number[];
   postings: number[];
   candidates: number[];
+  reads: number[];
   matches: number;
 }
 
 function build(corpus: Uint32Array, variant: Variant, log: (message: string) => void): Built {
   const size = corpus.length / 8;
-  const index = new PdqIndex({ layout: variant.layout, splitBuckets: variant.split });
+  const index = new PdqIndex({
+    layout: variant.layout,
+    splitBuckets: variant.split,
+    scheme: variant.scheme,
+    overlapReads: variant.overlapReads,
+  });
   const loadStart = performance.now();
   const loadCpu = process.cpuUsage();
   index.reserve(size);
@@ -118,6 +140,7 @@ function build(corpus: Uint32Array, variant: Variant, log: (message: string) => 
     cpuTimes: [],
     postings: [],
     candidates: [],
+    reads: [],
     matches: 0,
   };
 }
@@ -153,6 +176,7 @@ function benchLayouts(
       // The work done, which does not depend on the machine's load.
       b.postings.push(b.index.lastSearchWork.postings + b.index.lastSearchWork.inPlace);
       b.candidates.push(b.index.lastSearchWork.candidates);
+      b.reads.push(b.index.lastSearchReads);
     }
   });
   const linearP50 = percentile(linearTimes, 0.5);
@@ -162,6 +186,7 @@ function benchLayouts(
     cpuTimes.sort((x, y) => x - y);
     b.postings.sort((x, y) => x - y);
     b.candidates.sort((x, y) => x - y);
+    b.reads.sort((x, y) => x - y);
     let identical = true;
     expected.forEach((want, q) => {
       if (JSON.stringify(index.search(queries[q], threshold)) !== JSON.stringify(want)) identical = false;
@@ -176,6 +201,8 @@ function benchLayouts(
       variant: b.variant.name,
       layout: b.variant.layout,
       split_buckets: b.variant.split,
+      scheme: b.variant.scheme,
+      overlap_reads: b.variant.overlapReads,
       size,
       threshold,
       queries: queries.length,
@@ -187,8 +214,10 @@ function benchLayouts(
       mean_matches_per_query: b.matches / queries.length,
       postings_scanned_p50: percentile(b.postings, 0.5),
       postings_scanned_p99: percentile(b.postings, 0.99),
-      hashes_read_p50: percentile(b.candidates, 0.5),
-      hashes_read_p99: percentile(b.candidates, 0.99),
+      candidates_p50: percentile(b.candidates, 0.5),
+      candidates_p99: percentile(b.candidates, 0.99),
+      hashes_read_p50: percentile(b.reads, 0.5),
+      hashes_read_p99: percentile(b.reads, 0.99),
       linear_queries: expected.length,
       linear_p50_ms: linearP50,
       speedup: linearP50 / p50,
