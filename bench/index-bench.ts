@@ -1,18 +1,19 @@
 /**
  * `npm run bench -- index [--sizes 1000000,10000000] [--queries 2000] [--corpora random,calibrated,correlated]
- * [--variants greedy-halves-unsplit,greedy-unsplit,greedy]`: the PDQ index against a linear scan of the same
- * hashes, at threshold 31, on corpora from bench/pdq-corpus.ts: uniformly random hashes plus clusters of
- * near-duplicates; 'calibrated', correlated hashes from the latent-factor model fitted to the reference haystack,
- * with video-frame and meme-edit clusters; 'correlated', the same with the model's 'strong' correlation (a harder
- * stress corpus). Each corpus is indexed once per variant, so the alternatives are measured in the same run,
- * interleaved query by query. A variant is a bit layout (identity: fixed halves; random: one random permutation
- * per segment; greedy-halves: chosen from a sample so each half's bits are independent, the previous default;
- * greedy: the same over 32-bit pairs, the default), with long buckets split by the other half of the pair (the
- * default) or not ('-unsplit'). 'greedy-halves-unsplit' is the index before bucket splitting: the baseline.
+ * [--variants greedy-no-touch,greedy]`: the PDQ index against a linear scan of the same hashes, at threshold 31,
+ * on corpora from bench/pdq-corpus.ts: uniformly random hashes plus clusters of near-duplicates; 'calibrated',
+ * correlated hashes from the latent-factor model fitted to the reference haystack, with video-frame and meme-edit
+ * clusters; 'correlated', the same with the model's 'strong' correlation (a harder stress corpus). Each corpus is
+ * indexed once per variant, so the alternatives are measured in the same run, interleaved query by query. A
+ * variant is a bit layout (identity: fixed halves; random: one random permutation per segment; greedy-halves:
+ * chosen from a sample so each half's bits are independent; greedy: the same over 32-bit pairs, the default),
+ * with long buckets split by the other half of the pair (the default) or not ('-unsplit'), and with the touch
+ * passes that overlap a search's cache misses (the default) or without them ('-no-touch'). 'greedy-no-touch' is
+ * the index before the touch passes: the baseline.
  * Queries: half near-duplicates of indexed hashes, half fresh hashes from the corpus's distribution.
  */
 import { hammingWords } from '../src/hashing/pdq/hash256.js';
-import { PdqIndex, type IndexScheme, type LayoutChoice, type PdqMatch } from '../src/index/pdq-index.js';
+import { PdqIndex, type LayoutChoice, type PdqMatch } from '../src/index/pdq-index.js';
 import {
   MODELS,
   correlatedCorpus,
@@ -40,7 +41,6 @@ interface Variant {
   name: string;
   layout: LayoutChoice;
   split: boolean;
-  scheme: IndexScheme;
   overlapReads: boolean;
 }
 
@@ -56,15 +56,9 @@ function parseArgs(args: string[]): Args {
     const i = args.indexOf(name);
     return i >= 0 ? args[i + 1] : undefined;
   };
-  const variants = (get('--variants') ?? get('--layouts') ?? 'greedy,pairs')
+  const variants = (get('--variants') ?? get('--layouts') ?? 'greedy-no-touch,greedy')
     .split(',')
     .map((name) => {
-      // 'pairs' (the default index) or 'pairs-LAYOUT'; the other names are half-table indexes.
-      if (name === 'pairs' || name.startsWith('pairs-')) {
-        const layout = name === 'pairs' ? 'greedy' : name.slice('pairs-'.length);
-        if (!['identity', 'random', 'greedy'].includes(layout)) throw new Error(`unknown variant "${name}"`);
-        return { name, layout: layout as LayoutChoice, split: true, scheme: 'pairs' as IndexScheme, overlapReads: true };
-      }
       const overlapReads = !name.endsWith('-no-touch');
       const rest = name.replace(/-no-touch$/, '');
       const layout = rest.replace(/-unsplit$/, '');
@@ -74,7 +68,6 @@ function parseArgs(args: string[]): Args {
         name,
         layout: layout as LayoutChoice,
         split: !rest.endsWith('-unsplit'),
-        scheme: 'halves' as IndexScheme,
         overlapReads,
       };
     });
@@ -106,7 +99,6 @@ interface Built {
   cpuTimes: number[];
   postings: number[];
   candidates: number[];
-  reads: number[];
   matches: number;
 }
 
@@ -115,7 +107,6 @@ function build(corpus: Uint32Array, variant: Variant, log: (message: string) => 
   const index = new PdqIndex({
     layout: variant.layout,
     splitBuckets: variant.split,
-    scheme: variant.scheme,
     overlapReads: variant.overlapReads,
   });
   const loadStart = performance.now();
@@ -140,7 +131,6 @@ function build(corpus: Uint32Array, variant: Variant, log: (message: string) => 
     cpuTimes: [],
     postings: [],
     candidates: [],
-    reads: [],
     matches: 0,
   };
 }
@@ -176,7 +166,6 @@ function benchLayouts(
       // The work done, which does not depend on the machine's load.
       b.postings.push(b.index.lastSearchWork.postings + b.index.lastSearchWork.inPlace);
       b.candidates.push(b.index.lastSearchWork.candidates);
-      b.reads.push(b.index.lastSearchReads);
     }
   });
   const linearP50 = percentile(linearTimes, 0.5);
@@ -186,7 +175,6 @@ function benchLayouts(
     cpuTimes.sort((x, y) => x - y);
     b.postings.sort((x, y) => x - y);
     b.candidates.sort((x, y) => x - y);
-    b.reads.sort((x, y) => x - y);
     let identical = true;
     expected.forEach((want, q) => {
       if (JSON.stringify(index.search(queries[q], threshold)) !== JSON.stringify(want)) identical = false;
@@ -201,7 +189,6 @@ function benchLayouts(
       variant: b.variant.name,
       layout: b.variant.layout,
       split_buckets: b.variant.split,
-      scheme: b.variant.scheme,
       overlap_reads: b.variant.overlapReads,
       size,
       threshold,
@@ -214,10 +201,8 @@ function benchLayouts(
       mean_matches_per_query: b.matches / queries.length,
       postings_scanned_p50: percentile(b.postings, 0.5),
       postings_scanned_p99: percentile(b.postings, 0.99),
-      candidates_p50: percentile(b.candidates, 0.5),
-      candidates_p99: percentile(b.candidates, 0.99),
-      hashes_read_p50: percentile(b.reads, 0.5),
-      hashes_read_p99: percentile(b.reads, 0.99),
+      hashes_read_p50: percentile(b.candidates, 0.5),
+      hashes_read_p99: percentile(b.candidates, 0.99),
       linear_queries: expected.length,
       linear_p50_ms: linearP50,
       speedup: linearP50 / p50,
