@@ -42,6 +42,7 @@ interface Variant {
   layout: LayoutChoice;
   split: boolean;
   overlapReads: boolean;
+  byteOffsets: boolean;
 }
 
 interface Args {
@@ -56,11 +57,14 @@ function parseArgs(args: string[]): Args {
     const i = args.indexOf(name);
     return i >= 0 ? args[i + 1] : undefined;
   };
-  const variants = (get('--variants') ?? get('--layouts') ?? 'greedy-no-touch,greedy')
+  const variants = (get('--variants') ?? get('--layouts') ?? 'greedy-wide-offsets-no-touch,greedy')
     .split(',')
     .map((name) => {
+      // LAYOUT[-unsplit][-wide-offsets][-no-touch]
       const overlapReads = !name.endsWith('-no-touch');
-      const rest = name.replace(/-no-touch$/, '');
+      let rest = name.replace(/-no-touch$/, '');
+      const byteOffsets = !rest.endsWith('-wide-offsets');
+      rest = rest.replace(/-wide-offsets$/, '');
       const layout = rest.replace(/-unsplit$/, '');
       if (!['identity', 'random', 'greedy', 'greedy-halves'].includes(layout))
         throw new Error(`unknown variant "${name}"`);
@@ -69,6 +73,7 @@ function parseArgs(args: string[]): Args {
         layout: layout as LayoutChoice,
         split: !rest.endsWith('-unsplit'),
         overlapReads,
+        byteOffsets,
       };
     });
   const corpora = (get('--corpora') ?? 'random,calibrated,correlated').split(',');
@@ -108,6 +113,7 @@ function build(corpus: Uint32Array, variant: Variant, log: (message: string) => 
     layout: variant.layout,
     splitBuckets: variant.split,
     overlapReads: variant.overlapReads,
+    byteOffsets: variant.byteOffsets,
   });
   const loadStart = performance.now();
   const loadCpu = process.cpuUsage();
@@ -190,6 +196,7 @@ function benchLayouts(
       layout: b.variant.layout,
       split_buckets: b.variant.split,
       overlap_reads: b.variant.overlapReads,
+      byte_offsets: b.variant.byteOffsets,
       size,
       threshold,
       queries: queries.length,

@@ -332,7 +332,7 @@ describe('PdqIndex on correlated and adversarial corpora', () => {
   });
 });
 
-describe('PdqIndex touch passes (overlapped reads)', () => {
+describe('PdqIndex touch passes (overlapped reads) and one-byte sub-bucket offsets', () => {
   const hexesOf = (words: Uint32Array) =>
     Array.from({ length: words.length / 8 }, (_, i) => pdqWordsToHex(words.subarray(i * 8, i * 8 + 8)));
   const corpora: Record<string, (size: number, seed: number) => Uint32Array> = {
@@ -348,13 +348,15 @@ describe('PdqIndex touch passes (overlapped reads)', () => {
         fc.constantFrom(...Object.keys(corpora)),
         fc.constantFrom<LayoutChoice>('identity', 'greedy'),
         fc.boolean(),
+        fc.boolean(),
         fc.integer({ min: 1, max: 1_000_000 }),
         // Radius 0 to 3 on the halves: 0-15, 16-31, 32-47, 48-63 (697 buckets a table, up to 256 ranges each).
         fc.integer({ min: 0, max: 63 }),
-        (corpusName, layout, overlapReads, seed, threshold) => {
-          // One segment of 6,000: the adversarial corpora make buckets long enough to split into 2^8 sub-buckets.
+        (corpusName, layout, overlapReads, byteOffsets, seed, threshold) => {
+          // One segment of 6,000: the adversarial corpora make buckets long enough to split into 2^8 sub-buckets
+          // (16-bit offsets), the others are short (one-byte offsets unless byteOffsets is false).
           const hashes = hexesOf(corpora[corpusName](6000, seed));
-          const index = new PdqIndex({ layout, layoutMinSegment: 256, overlapReads });
+          const index = new PdqIndex({ layout, layoutMinSegment: 256, overlapReads, byteOffsets });
           const linear = new LinearPdqIndex();
           index.bulkLoad(hashes.map((hash, i) => ({ id: i + 1, bankId: 1, hash })));
           hashes.forEach((hash, i) => linear.add(i + 1, 1, hash));
@@ -369,7 +371,7 @@ describe('PdqIndex touch passes (overlapped reads)', () => {
           }
         },
       ),
-      { numRuns: 30 },
+      { numRuns: 40 },
     );
   });
 

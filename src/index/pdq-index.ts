@@ -72,23 +72,35 @@ const MAX_PROBE_RADIUS = 3;
 const MAX_POSITIONS = 1 << 24;
 /**
  * Long buckets are split by the top bits of the pair's other half: a bucket of L entries gets 2^k sub-buckets,
- * 2^k <= L / SPLIT_UNIT, k <= MAX_SPLIT_BITS. The sub-bucket offsets (16 bits, relative to the bucket) of a
- * table take ceil(count / SPLIT_UNIT) entries: 1/8 byte per posting, 2 bytes per hash over the 16 tables.
+ * k <= MAX_SPLIT_BITS, whose offsets (relative to the bucket) take L / 8 bytes at most: 2^k <= L / 16 of 16 bits
+ * each, or, in a bucket shorter than 256 (its offsets fit in a byte), 2^k <= L / 8 of 8 bits each. A table's
+ * offsets take ceil(count / 8) bytes: 1/8 byte per posting, 2 bytes per hash over the 16 tables. (Before the
+ * byte offsets, every bucket had 2^k <= L / 16: short buckets get one more bit, for the same memory.)
  */
-const SPLIT_UNIT_SHIFT = 4;
+const SPLIT_UNIT_SHIFT = 3;
 const SPLIT_UNIT = 1 << SPLIT_UNIT_SHIFT;
 const MAX_SPLIT_BITS = 8;
+/** Buckets at least this long keep 16-bit sub-bucket offsets. */
+const WIDE_BUCKET = 256;
 
-/** Sub-bucket bits of a bucket of `length` entries (0: not split; buckets of 65,536 or more are not split). */
-function splitBits(length: number): number {
+/**
+ * Sub-bucket bits of a bucket of `length` entries (0: not split; buckets of 65,536 or more are not split).
+ * `byteOffsets` false: 16-bit offsets in every bucket, the previous index (a baseline).
+ */
+function splitBits(length: number, byteOffsets: boolean): number {
   if (length >= 0x10000) return 0;
-  const units = length >>> SPLIT_UNIT_SHIFT;
+  const units = byteOffsets && length < WIDE_BUCKET ? length >>> 3 : length >>> 4;
   return units < 2 ? 0 : Math.min(MAX_SPLIT_BITS, 31 - Math.clz32(units));
 }
 
-/** Where a bucket starting at table offset `offset` keeps its sub-bucket offsets (see SPLIT_UNIT). */
+/** Where (in bytes) a bucket starting at table offset `offset` keeps its sub-bucket offsets. */
 function subStart(offset: number): number {
   return (offset + SPLIT_UNIT - 1) >>> SPLIT_UNIT_SHIFT;
+}
+
+/** Sub-bucket `sub`'s offset in a bucket whose offsets start at byte `at`: 8 or 16 bits (little-endian). */
+function subOffset(subOffsets: Uint8Array, at: number, sub: number, wide: boolean): number {
+  return wide ? subOffsets[at + 2 * sub] | (subOffsets[at + 2 * sub + 1] << 8) : subOffsets[at + sub];
 }
 
 /**
@@ -310,6 +322,11 @@ export interface PdqIndexOptions {
    * reading it (default true); false is the previous index, a baseline for benchmarks.
    */
   overlapReads?: boolean;
+  /**
+   * One-byte sub-bucket offsets in buckets shorter than 256, so they split one bit further for the same memory
+   * (default true); false is the previous index, a baseline for benchmarks.
+   */
+  byteOffsets?: boolean;
 }
 
 /** Bucket-length statistics of one table: what a skewed list does to the index. */
@@ -378,11 +395,12 @@ class Segment {
   /** Per slot 1..15, `count` postings: position << 8 | partner bits, grouped by bucket (and sub-bucket). */
   readonly postings: Uint32Array;
   /**
-   * Per slot, ceil(count / SPLIT_UNIT) entries: for a split bucket (splitBits(length) = k > 0) starting at table
-   * offset o, entries subStart(o) .. subStart(o) + 2^k - 1 are where its sub-buckets start, relative to o. Sub-bucket
-   * s holds the entries whose pair partner (the other half) has top k bits s. Empty when splitting is off.
+   * Per slot, ceil(count / 8) bytes: for a split bucket (splitBits(length) = k > 0) of length L starting at table
+   * offset o, from byte subStart(o) on, the 2^k offsets where its sub-buckets start, relative to o: 16 bits each
+   * (little-endian) when L >= WIDE_BUCKET or without byte offsets, else 8 bits. Sub-bucket s holds the entries
+   * whose pair partner (the other half) has top k bits s. Empty when splitting is off.
    */
-  readonly subOffsets: Uint16Array;
+  readonly subOffsets: Uint8Array;
   readonly subStride: number;
   readonly bucketStats: BucketStats[] = [];
   /** Build-time buffers, dropped once the segment is built. */
@@ -403,11 +421,13 @@ class Segment {
     /** The segment's bit layout; null is the identity (hash words are used as they are). */
     readonly layout: BitLayout | null,
     readonly split: boolean,
+    /** One-byte sub-bucket offsets in buckets shorter than WIDE_BUCKET (see splitBits). */
+    readonly byteOffsets: boolean,
   ) {
     this.offsets = new Uint32Array(SLOTS * (BUCKETS + 1));
     this.postings = new Uint32Array((SLOTS - 1) * count);
     this.subStride = split ? subStart(count) : 0;
-    this.subOffsets = new Uint16Array(SLOTS * this.subStride);
+    this.subOffsets = new Uint8Array(SLOTS * this.subStride);
     // With a layout, bucket a permuted copy (positions relative to the segment's base).
     let words = arrays.hashes;
     let first = base;
@@ -443,7 +463,7 @@ class Segment {
     let anySplit = false;
     if (this.split)
       for (let b = 0; b < BUCKETS; b++) {
-        const k = splitBits(offsets[start + b + 1] - offsets[start + b]);
+        const k = splitBits(offsets[start + b + 1] - offsets[start + b], this.byteOffsets);
         if (k === 0) continue;
         subAt[b] = slot * subStride + subStart(offsets[start + b]);
         shift[b] = 16 - k;
@@ -482,10 +502,15 @@ class Segment {
       const subs = 1 << (16 - sh);
       cursors.fill(0, 0, subs);
       for (let j = from; j < to; j++) cursors[partnerAt[j] >>> sh]++;
+      const wide = !this.byteOffsets || to - from >= WIDE_BUCKET;
       let sum = 0;
       for (let sub = 0; sub < subs; sub++) {
         const n = cursors[sub];
-        subOffsets[at + sub] = cursors[sub] = sum;
+        cursors[sub] = sum;
+        if (wide) {
+          subOffsets[at + 2 * sub] = sum & 0xff;
+          subOffsets[at + 2 * sub + 1] = sum >>> 8;
+        } else subOffsets[at + sub] = sum;
         sum += n;
       }
       if (entryAt) {
@@ -582,6 +607,7 @@ export class PdqIndex {
   /** Written by the touch passes so the loads that bring memory into the cache are not optimised away. */
   private touched = 0;
   private readonly overlapReads: boolean;
+  private readonly byteOffsets: boolean;
   /** Per table probed: the ranges of postings (or, in the first table, of positions) to scan. */
   private rangeFrom = new Uint32Array(0);
   private rangeTo = new Uint32Array(0);
@@ -597,6 +623,7 @@ export class PdqIndex {
     this.splitBuckets = options.splitBuckets ?? true;
     this.layoutMinSegment = options.layoutMinSegment ?? LAYOUT_MIN_SEGMENT;
     this.overlapReads = options.overlapReads ?? true;
+    this.byteOffsets = options.byteOffsets ?? true;
   }
 
   private newSegment(base: number, count: number): Segment {
@@ -612,7 +639,7 @@ export class PdqIndex {
               undefined,
               this.layoutChoice === 'greedy-halves' ? 16 : PAIR_BITS,
             );
-    return new Segment(base, count, this, layout, this.splitBuckets);
+    return new Segment(base, count, this, layout, this.splitBuckets, this.byteOffsets);
   }
 
   private growCandidates(): Uint32Array {
@@ -772,7 +799,7 @@ export class PdqIndex {
     work.postings = work.candidates = work.inPlace = 0;
     let candidates = this.candidates;
     for (const segment of this.segments) {
-      const { offsets, postings, count, layout, base, subOffsets, subStride, split } = segment;
+      const { offsets, postings, count, layout, base, subOffsets, subStride, split, byteOffsets } = segment;
       const q = layout ? layout.permute(query, 0, this.permutedQuery) : query;
       // At most every sub-bucket of every bucket probed.
       const maxRanges = masks.length << MAX_SPLIT_BITS;
@@ -799,7 +826,7 @@ export class PdqIndex {
           const bucketStart = offsets[bucket];
           const bucketEnd = offsets[bucket + 1];
           if (bucketStart === bucketEnd) continue;
-          const k = split ? splitBits(bucketEnd - bucketStart) : 0;
+          const k = split ? splitBits(bucketEnd - bucketStart, byteOffsets) : 0;
           if (k === 0) {
             rangeFrom[ranges] = bucketStart;
             rangeTo[ranges] = bucketEnd;
@@ -809,13 +836,15 @@ export class PdqIndex {
           const subMasks = SUB_MASKS[k];
           const visits = SUB_MASK_COUNTS[k][budget];
           const subFrom = subBase + subStart(bucketStart);
+          const wide = !byteOffsets || bucketEnd - bucketStart >= WIDE_BUCKET;
           const qSub = qOther >>> (16 - k);
           const lastSub = (1 << k) - 1;
           for (let v = 0; v < visits; v++) {
             const x = subMasks[v];
             const sub = qSub ^ x;
-            const from = bucketStart + subOffsets[subFrom + sub];
-            const to = sub === lastSub ? bucketEnd : bucketStart + subOffsets[subFrom + sub + 1];
+            const from = bucketStart + subOffset(subOffsets, subFrom, sub, wide);
+            const to =
+              sub === lastSub ? bucketEnd : bucketStart + subOffset(subOffsets, subFrom, sub + 1, wide);
             if (from === to) continue;
             rangeFrom[ranges] = from;
             rangeTo[ranges] = to;
