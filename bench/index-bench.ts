@@ -1,14 +1,15 @@
 /**
  * `npm run bench -- index [--sizes 1000000,10000000] [--queries 2000] [--corpora random,calibrated,correlated]
- * [--variants greedy-halves-unsplit,greedy-unsplit,greedy]`: the PDQ index against a linear scan of the same
- * hashes, at threshold 31, on corpora from bench/pdq-corpus.ts: uniformly random hashes plus clusters of
- * near-duplicates; 'calibrated', correlated hashes from the latent-factor model fitted to the reference haystack,
- * with video-frame and meme-edit clusters; 'correlated', the same with the model's 'strong' correlation (a harder
- * stress corpus). Each corpus is indexed once per variant, so the alternatives are measured in the same run,
- * interleaved query by query. A variant is a bit layout (identity: fixed halves; random: one random permutation
- * per segment; greedy-halves: chosen from a sample so each half's bits are independent, the previous default;
- * greedy: the same over 32-bit pairs, the default), with long buckets split by the other half of the pair (the
- * default) or not ('-unsplit'). 'greedy-halves-unsplit' is the index before bucket splitting: the baseline.
+ * [--variants greedy-no-touch,greedy]`: the PDQ index against a linear scan of the same hashes, at threshold 31,
+ * on corpora from bench/pdq-corpus.ts: uniformly random hashes plus clusters of near-duplicates; 'calibrated',
+ * correlated hashes from the latent-factor model fitted to the reference haystack, with video-frame and meme-edit
+ * clusters; 'correlated', the same with the model's 'strong' correlation (a harder stress corpus). Each corpus is
+ * indexed once per variant, so the alternatives are measured in the same run, interleaved query by query. A
+ * variant is a bit layout (identity: fixed halves; random: one random permutation per segment; greedy-halves:
+ * chosen from a sample so each half's bits are independent; greedy: the same over 32-bit pairs, the default),
+ * with long buckets split by the other half of the pair (the default) or not ('-unsplit'), and with the touch
+ * passes that overlap a search's cache misses (the default) or without them ('-no-touch'). 'greedy-no-touch' is
+ * the index before the touch passes: the baseline.
  * Queries: half near-duplicates of indexed hashes, half fresh hashes from the corpus's distribution.
  */
 import { hammingWords } from '../src/hashing/pdq/hash256.js';
@@ -40,6 +41,8 @@ interface Variant {
   name: string;
   layout: LayoutChoice;
   split: boolean;
+  overlapReads: boolean;
+  byteOffsets: boolean;
 }
 
 interface Args {
@@ -54,13 +57,24 @@ function parseArgs(args: string[]): Args {
     const i = args.indexOf(name);
     return i >= 0 ? args[i + 1] : undefined;
   };
-  const variants = (get('--variants') ?? get('--layouts') ?? 'greedy-halves-unsplit,greedy-unsplit,greedy')
+  const variants = (get('--variants') ?? get('--layouts') ?? 'greedy-wide-offsets-no-touch,greedy')
     .split(',')
     .map((name) => {
-      const layout = name.replace(/-unsplit$/, '');
+      // LAYOUT[-unsplit][-wide-offsets][-no-touch]
+      const overlapReads = !name.endsWith('-no-touch');
+      let rest = name.replace(/-no-touch$/, '');
+      const byteOffsets = !rest.endsWith('-wide-offsets');
+      rest = rest.replace(/-wide-offsets$/, '');
+      const layout = rest.replace(/-unsplit$/, '');
       if (!['identity', 'random', 'greedy', 'greedy-halves'].includes(layout))
         throw new Error(`unknown variant "${name}"`);
-      return { name, layout: layout as LayoutChoice, split: !name.endsWith('-unsplit') };
+      return {
+        name,
+        layout: layout as LayoutChoice,
+        split: !rest.endsWith('-unsplit'),
+        overlapReads,
+        byteOffsets,
+      };
     });
   const corpora = (get('--corpora') ?? 'random,calibrated,correlated').split(',');
   for (const corpus of corpora)
@@ -95,7 +109,12 @@ interface Built {
 
 function build(corpus: Uint32Array, variant: Variant, log: (message: string) => void): Built {
   const size = corpus.length / 8;
-  const index = new PdqIndex({ layout: variant.layout, splitBuckets: variant.split });
+  const index = new PdqIndex({
+    layout: variant.layout,
+    splitBuckets: variant.split,
+    overlapReads: variant.overlapReads,
+    byteOffsets: variant.byteOffsets,
+  });
   const loadStart = performance.now();
   const loadCpu = process.cpuUsage();
   index.reserve(size);
@@ -176,6 +195,8 @@ function benchLayouts(
       variant: b.variant.name,
       layout: b.variant.layout,
       split_buckets: b.variant.split,
+      overlap_reads: b.variant.overlapReads,
+      byte_offsets: b.variant.byteOffsets,
       size,
       threshold,
       queries: queries.length,

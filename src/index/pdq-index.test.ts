@@ -331,3 +331,72 @@ describe('PdqIndex on correlated and adversarial corpora', () => {
     expect(() => new BitLayout(new Uint8Array(256))).toThrow(/permutes 256 bits/);
   });
 });
+
+describe('PdqIndex touch passes (overlapped reads) and one-byte sub-bucket offsets', () => {
+  const hexesOf = (words: Uint32Array) =>
+    Array.from({ length: words.length / 8 }, (_, i) => pdqWordsToHex(words.subarray(i * 8, i * 8 + 8)));
+  const corpora: Record<string, (size: number, seed: number) => Uint32Array> = {
+    strong: (size, seed) => correlatedCorpus(size, seed, MODELS.strong),
+    'all share substring 0': (size, seed) => sharedSubstringCorpus(size, seed, 0),
+    'all share substring 5': (size, seed) => sharedSubstringCorpus(size, seed, 5),
+    'half the bits constant': (size, seed) => halfConstantCorpus(size, seed),
+  };
+
+  it('give the same results as a linear scan with and without them, at every probe radius (property-based)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...Object.keys(corpora)),
+        fc.constantFrom<LayoutChoice>('identity', 'greedy'),
+        fc.boolean(),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 1_000_000 }),
+        // Radius 0 to 3 on the halves: 0-15, 16-31, 32-47, 48-63 (697 buckets a table, up to 256 ranges each).
+        fc.integer({ min: 0, max: 63 }),
+        (corpusName, layout, overlapReads, byteOffsets, seed, threshold) => {
+          // One segment of 6,000: the adversarial corpora make buckets long enough to split into 2^8 sub-buckets
+          // (16-bit offsets), the others are short (one-byte offsets unless byteOffsets is false).
+          const hashes = hexesOf(corpora[corpusName](6000, seed));
+          const index = new PdqIndex({ layout, layoutMinSegment: 256, overlapReads, byteOffsets });
+          const linear = new LinearPdqIndex();
+          index.bulkLoad(hashes.map((hash, i) => ({ id: i + 1, bankId: 1, hash })));
+          hashes.forEach((hash, i) => linear.add(i + 1, 1, hash));
+          const next = rng(seed);
+          for (let k = 0; k < 50; k++) {
+            const id = 1 + (next() % hashes.length);
+            if (index.remove(id, hashes[id - 1])) linear.remove(id);
+          }
+          for (let q = 0; q < 8; q++) {
+            const query = flipBits(hashes[next() % hashes.length], next() % (threshold + 10), next);
+            expect(index.search(query, threshold)).toEqual(linear.search(query, threshold));
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('do the same work as without them, on a list where every hash shares one substring', () => {
+    const hashes = hexesOf(sharedSubstringCorpus(20_000, 9, 0));
+    const items = hashes.map((hash, i) => ({ id: i + 1, bankId: 1, hash }));
+    const touching = new PdqIndex({ layout: 'identity' });
+    const plain = new PdqIndex({ layout: 'identity', overlapReads: false });
+    touching.bulkLoad(items);
+    plain.bulkLoad(items);
+    expect(touching.bucketStats().perTable[0].max).toBe(20_000);
+    const next = rng(31);
+    let inPlace = 0;
+    let found = 0;
+    for (let q = 0; q < 20; q++) {
+      const query = flipBits(hashes[next() % hashes.length], next() % 32, next);
+      const matches = touching.search(query, 31);
+      expect(matches).toEqual(plain.search(query, 31));
+      expect(touching.lastSearchWork).toEqual(plain.lastSearchWork);
+      // The first table's one bucket of every hash is split: a search scans part of it, not all 20,000.
+      expect(touching.lastSearchWork.inPlace).toBeLessThan(20_000 / 2);
+      inPlace += touching.lastSearchWork.inPlace;
+      found += matches.length;
+    }
+    expect(inPlace).toBeGreaterThan(0);
+    expect(found).toBeGreaterThanOrEqual(20);
+  });
+});
