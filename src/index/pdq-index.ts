@@ -403,7 +403,7 @@ class Segment {
    */
   readonly subOffsets: Uint8Array;
   readonly subStride: number;
-  readonly bucketStats: BucketStats[] = [];
+  private stats: BucketStats[] | null = null;
   /** Build-time buffers, dropped once the segment is built. */
   private buffers: { values: Uint16Array; partners: Uint16Array; partnerAt: Uint16Array } | null = null;
 
@@ -438,12 +438,18 @@ class Segment {
       first = 0;
     }
     this.sortBySlot0(arrays, layout ? words : null);
-    this.bucketStats.push(bucketStats(this.offsets, 0, count));
-    for (let slot = 1; slot < SLOTS; slot++) {
-      this.bucketSlot(slot, words, first);
-      this.bucketStats.push(bucketStats(this.offsets, slot * (BUCKETS + 1), count));
-    }
+    for (let slot = 1; slot < SLOTS; slot++) this.bucketSlot(slot, words, first);
     this.buffers = null;
+  }
+
+  /**
+   * Bucket-length statistics per table, computed when first asked (a status request), not at every build: a sync
+   * builds hundreds of segments, and a pass over 16 x 65,536 buckets each cost more than building a small one.
+   */
+  get bucketStats(): BucketStats[] {
+    return (this.stats ??= Array.from({ length: SLOTS }, (_, slot) =>
+      bucketStats(this.offsets, slot * (BUCKETS + 1), this.count),
+    ));
   }
 
   /**

@@ -106,8 +106,8 @@ function hubRecord(
   ours: (collectionId: unknown) => boolean,
   batches: Map<unknown, BatchPayload>,
 ): SourceRecord {
-  const raw = JSON.stringify(wire);
   const where = `seq ${String(wire.seq)}`;
+  const raw = (): string => JSON.stringify(wire);
   if (wire.contribution !== undefined && wire.contribution !== null) {
     const payload = batches.get(wire.contribution.batch);
     const item = wire.contribution.item;
@@ -115,7 +115,7 @@ function hubRecord(
       return {
         op: 'unreadable',
         reason: "the contributing instance's signature does not hold for this record: forged or altered",
-        raw,
+        raw: raw(),
         where,
       };
   }
@@ -124,24 +124,33 @@ function hubRecord(
       op: 'unreadable',
       reason:
         'the record is not the one the hub signed (its digest differs from the page signature): forged or altered',
-      raw,
+      raw: raw(),
       where,
     };
   if (!ours(wire.collection_id))
     return {
       op: 'unreadable',
       reason: `a record of collection ${String(wire.collection_id)}, not ours`,
-      raw,
+      raw: raw(),
       where,
     };
   if (typeof wire.signal_type !== 'string' || typeof wire.value !== 'string')
-    return { op: 'unreadable', reason: 'a record without signal_type and value', raw, where };
+    return { op: 'unreadable', reason: 'a record without signal_type and value', raw: raw(), where };
   const externalId = `hub:${String(wire.entry_id)}`;
   // Only an active signal is acted on; disabled, disputed or retired on the hub means gone here.
   if (wire.op === 'retract' || (wire.op === 'upsert' && wire.status !== 'active'))
-    return { op: 'delete', signalType: wire.signal_type, value: wire.value, externalId, raw, where };
+    return {
+      op: 'delete',
+      signalType: wire.signal_type,
+      value: wire.value,
+      externalId,
+      get raw() {
+        return JSON.stringify(wire); // only a record that turns out bad is kept as received
+      },
+      where,
+    };
   if (wire.op !== 'upsert')
-    return { op: 'unreadable', reason: `unknown op ${JSON.stringify(wire.op)}`, raw, where };
+    return { op: 'unreadable', reason: `unknown op ${JSON.stringify(wire.op)}`, raw: raw(), where };
   const contributor = typeof wire.contributor?.name === 'string' ? wire.contributor.name : null;
   return {
     op: 'upsert',
@@ -152,7 +161,9 @@ function hubRecord(
     note: contributor ? `contributed by ${contributor}` : null,
     createdAt: typeof wire.created_at === 'string' ? wire.created_at : null,
     updatedAt: typeof wire.at === 'string' ? wire.at : null,
-    raw,
+    get raw() {
+      return JSON.stringify(wire);
+    },
     where,
   };
 }

@@ -57,6 +57,7 @@ export function validateRecords(
   >();
   const quarantine: { reason: string; raw: string }[] = [];
   const keep = new Set<string>();
+  const now = new Date().toISOString(); // one time for the page: its rows are stored together
   const bad = (record: SourceRecord, reason: string) =>
     quarantine.push({ reason: record.where ? `${record.where}: ${reason}` : reason, raw: record.raw });
   for (const record of records) {
@@ -94,6 +95,7 @@ export function validateRecords(
           contributorOrgId: bank.orgId,
           source: 'exchange',
           defaultLabels: [],
+          now,
         },
       );
       latest.set(key, { op: 'upsert', row });
