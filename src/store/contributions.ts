@@ -1,5 +1,7 @@
 /** The store side of signed contributions: member instance keys, batches as signed, and what each item did. */
+import type { Selectable } from 'kysely';
 import { nowIso, type Db } from './database.js';
+import type { ContributionBatchesTable, ContributionItemsTable } from './schema.js';
 
 export interface MemberInstance {
   orgId: number;
@@ -197,13 +199,7 @@ export class ContributionStore {
   }
 }
 
-function toLink(row: {
-  batch_id: number;
-  item: number;
-  entry_id: number;
-  op: string;
-  outcome: string;
-}): BatchItemLink {
+function toLink(row: Omit<Selectable<ContributionItemsTable>, 'bank_id'>): BatchItemLink {
   return {
     batchId: Number(row.batch_id),
     item: row.item,
@@ -213,18 +209,7 @@ function toLink(row: {
   };
 }
 
-function toBatch(row: {
-  id: number;
-  bank_id: number;
-  org_id: number;
-  instance_id: string;
-  batch_key: string;
-  payload: string;
-  signature: string;
-  public_key: string;
-  signed_at: string;
-  received_at: string;
-}): StoredBatch {
+function toBatch(row: Selectable<ContributionBatchesTable>): StoredBatch {
   return {
     id: Number(row.id),
     bankId: Number(row.bank_id),

@@ -10,6 +10,7 @@ import { KaitiakiError } from '../../core/errors.js';
 import { MAX_PAGE, waitForRecords } from '../../sharing/feed.js';
 import { principalOf } from '../plugins/auth.js';
 import { errorResponses, IdParams } from '../schemas/common.js';
+import { ReceivedBatchView } from '../schemas/sharing.js';
 
 const tags = ['sharing'];
 
@@ -55,15 +56,6 @@ const SignedBatchBody = Type.Object(
   },
   { additionalProperties: false },
 );
-
-const Received = Type.Object({
-  batch: Type.String(),
-  id: Type.Integer(),
-  added: Type.Integer(),
-  present: Type.Integer(),
-  retracted: Type.Integer(),
-  replayed: Type.Boolean(),
-});
 
 const EntryParams = Type.Object({ id: Type.Integer({ minimum: 1 }), entryId: Type.Integer({ minimum: 1 }) });
 
@@ -153,7 +145,7 @@ export async function sharingRoutes(app: FastifyInstance, ctx: AppContext): Prom
           'again changes nothing',
         params: IdParams,
         body: SignedBatchBody,
-        response: { 200: Received, ...errorResponses },
+        response: { 200: ReceivedBatchView, ...errorResponses },
       },
     },
     async (request) => {

@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { MAX_BATCH_ITEMS } from '../../sharing/contributions.js';
+import { ReceivedBatchView } from '../schemas/sharing.js';
 import { Type, type Static } from 'typebox';
 import type { AppContext } from '../../context.js';
 import type { TickResult } from '../../sources/runner.js';
@@ -225,14 +226,7 @@ export async function subscriptionRoutes(app: FastifyInstance, ctx: AppContext):
         params: IdParams,
         body: Contribute,
         response: {
-          200: Type.Object({
-            batch: Type.String(),
-            id: Type.Integer(),
-            added: Type.Integer(),
-            present: Type.Integer(),
-            retracted: Type.Integer(),
-            replayed: Type.Boolean(),
-          }),
+          200: ReceivedBatchView,
           ...errorResponses,
         },
       },
