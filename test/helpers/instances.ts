@@ -1,8 +1,10 @@
 /** Kaitiaki instances as separate `kaitiaki serve` processes on loopback, each with its own data directory. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { BIN, runCli } from './cli.js';
 
 export interface Instance {
@@ -40,9 +42,38 @@ export async function start(
 
 export async function instance(name: string, env: Record<string, string> = {}): Promise<Instance> {
   const dataDir = join(mkdtempSync(join(tmpdir(), `kaitiaki-${name}-`)), 'data');
-  const init = await runCli(['init', '--data-dir', dataDir, '--json']);
+  const init = await runCli(['init', '--data-dir', dataDir, '--json'], env);
   const adminKey = JSON.parse(init.stdout).admin_key as string;
   return { dataDir, adminKey, ...(await start(dataDir, env)) };
+}
+
+/**
+ * A fresh PostgreSQL database of its own for an instance process (KAITIAKI_DATABASE_URL), dropped by `drop`.
+ * `server` is a URL of a database on the server to create it from.
+ */
+export async function freshPostgres(server: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `kaitiaki_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: server });
+  await admin.connect();
+  try {
+    await admin.query(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: server });
+      await client.connect();
+      try {
+        await client.query(`drop database if exists ${name} with (force)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
 }
 
 export async function stop(child: ChildProcess): Promise<void> {

@@ -12,13 +12,15 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordDigest } from '../../src/sharing/signing.js';
-import { api, instance, start, stop, until, type Instance } from '../helpers/instances.js';
+import { POSTGRES_URL, TEST_DIALECTS } from '../helpers/databases.js';
+import { api, freshPostgres, instance, start, stop, until, type Instance } from '../helpers/instances.js';
 
 // Unrelated PDQ values (SHA-256 bits): about 128 bits apart, so each matches only itself.
 const hash = (n: number) => createHash('sha256').update(`signal ${n}`).digest('hex');
 
-describe('a hub and three member instances', () => {
+describe.each(TEST_DIALECTS)('a hub (its store on %s) and three member instances', (dialect) => {
   let hub: Instance;
+  let hubDatabase: { url: string; drop(): Promise<void> } | null = null;
   const members: (Instance & { key: string; subscription: number })[] = [];
   let ownerKey: string;
   let bank: number;
@@ -30,7 +32,9 @@ describe('a hub and three member instances', () => {
     (await api(m.url, m.key, 'POST', '/v1/match', { signals: [{ type: 'pdq', value }] })).json.matches.length;
 
   beforeAll(async () => {
-    hub = await instance('hub');
+    // The hub on either store (on PostgreSQL, a database of its own); members on SQLite, as small platforms run.
+    if (dialect === 'postgres') hubDatabase = await freshPostgres(POSTGRES_URL);
+    hub = await instance('hub', hubDatabase ? { KAITIAKI_DATABASE_URL: hubDatabase.url } : {});
     const owner = await api(hub.url, hub.adminKey, 'POST', '/v1/organisations', {
       name: 'Hub moderators',
       admin_key: { name: 'owner', role: 'admin' },
@@ -93,6 +97,7 @@ describe('a hub and three member instances', () => {
     forger?.close();
     for (const m of members) await stop(m.child);
     if (hub) await stop(hub.child);
+    await hubDatabase?.drop();
   });
 
   it('brings the hub bank to every member, then each new contribution within seconds', async () => {
