@@ -78,7 +78,10 @@ export class IndexSync {
   }
 
   private async applyChanges(): Promise<void> {
-    for (;;) {
+    for (let batch = 0; ; batch++) {
+      // Between batches, requests waiting meanwhile (matches) are answered: a catch-up of many changes does not
+      // hold them up until it ends.
+      if (batch > 0) await new Promise((resolve) => setImmediate(resolve));
       const changes = await this.entries.changesSince(this.index.seq, 5000);
       if (changes.length === 0) return;
       // Many new active entries at once (a sync or an import) are appended in bulk and bucketed once per batch,

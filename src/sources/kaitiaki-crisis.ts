@@ -69,6 +69,7 @@ export const kaitiakiCrisisSource: SourceKind<CrisisFeedConfig> = {
           checkpoint: String(page.next_after),
           hasMore: page.more === true,
           again: true,
+          combinable: true,
         };
       },
     };

@@ -222,6 +222,7 @@ export const kaitiakiHubSource: SourceKind<HubConfig> = {
           checkpoint: String(page.next_after),
           hasMore: page.more === true,
           again: true,
+          combinable: true,
         };
       },
     };

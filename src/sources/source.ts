@@ -63,6 +63,11 @@ export interface SourcePage {
   again?: boolean;
   /** Records still to fetch after this page, when the source says. */
   lagRecords?: number | null;
+  /**
+   * While more pages are ready, the runner may store several in one transaction (a hub's change pages: one
+   * sequence, nothing to fetch twice). Sources that leave it unset are stored page by page.
+   */
+  combinable?: boolean;
 }
 
 export interface Source {

@@ -266,6 +266,9 @@ function conflictFreeInsert(tx: Tx, rows: NewEntryRow[]) {
 export async function insertNumbered(tx: Tx, rows: readonly BulkRow[], firstSeq: number): Promise<number> {
   let inserted = 0;
   for (let start = 0; start < rows.length; start += BULK_ROWS) {
+    // Between statements, whatever else is waiting (a match request answered from memory) runs: a long write
+    // (a catch-up of 25,000 signals, an import batch) does not hold the whole process up.
+    if (start > 0) await new Promise((resolve) => setImmediate(resolve));
     const chunk = rows.slice(start, start + BULK_ROWS);
     const params: unknown[] = [];
     for (let i = 0; i < chunk.length; i++) bindBulkRow(params, chunk[i], firstSeq + start + i);

@@ -390,6 +390,7 @@ export class SubscriptionStore {
       for (const [type, set] of byType) {
         const values = [...set];
         for (let start = 0; start < values.length; start += 500) {
+          if (start > 0) await new Promise((resolve) => setImmediate(resolve)); // see insertNumbered
           load(
             await tx
               .selectFrom('entries')
