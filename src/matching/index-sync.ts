@@ -82,7 +82,7 @@ export class IndexSync {
       // Between batches, requests waiting meanwhile (matches) are answered: a catch-up of many changes does not
       // hold them up until it ends.
       if (batch > 0) await new Promise((resolve) => setImmediate(resolve));
-      const changes = await this.entries.changesSince(this.index.seq, 5000);
+      const changes = await this.entries.changesSince(this.index.seq, 25_000);
       if (changes.length === 0) return;
       // Many new active entries at once (a sync or an import) are appended in bulk and bucketed once per batch,
       // instead of one by one; the batch is applied without a pause, so no search sees it half done. A few stay in
