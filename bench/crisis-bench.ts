@@ -7,6 +7,7 @@
  * hash-to-member p50/p99 and first block p50. Baseline, same run: the time from a member adding a hash to its own
  * bank to that hash matching there (what sharing adds on top of the local path).
  */
+import { percentileOf } from '../src/core/stats.js';
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -31,10 +32,8 @@ const arg = (args: string[], name: string, fallback: number) => {
   return i >= 0 ? Number(args[i + 1]) : fallback;
 };
 
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-};
+/** Nearest-rank percentile of values in any order (0 when there are none). */
+const percentile = (values: number[], p: number): number => percentileOf(values, p) ?? 0;
 
 /** Baseline: a member adds a fresh hash to its own bank; how long until it matches there. */
 async function localPath(m: { url: string; key: string }): Promise<number> {

@@ -8,6 +8,7 @@
  *   (half added by the hub's owner, half sent by one member's instance, signed) to matchable at every member, p50
  *   and p99; at the end, signals lost or duplicated per member.
  */
+import { percentileOf } from '../src/core/stats.js';
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -32,10 +33,8 @@ async function until(probe: () => Promise<boolean>, timeoutMs: number, pollMs = 
   }
 }
 
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-};
+/** Nearest-rank percentile of values in any order (0 when there are none). */
+const percentile = (values: number[], p: number): number => percentileOf(values, p) ?? 0;
 
 /** A hub store with a bank of `initial` signals (for the initial sync) and one of `live` (propagation). */
 async function seedHub(dataDir: string, initial: number, live: number) {

@@ -6,6 +6,7 @@
  * lands there (it matches) and for its first block. Reported per member: the share of in-reach variants blocked at
  * upload after the hash landed, time to land and to first block, and how many variants no hash could catch.
  */
+import { percentileOf } from '../core/stats.js';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ValidationError } from '../core/errors.js';
@@ -183,12 +184,6 @@ async function call<T>(to: Endpoint, method: string, path: string, body?: unknow
     );
   return (text ? JSON.parse(text) : null) as T;
 }
-
-const percentile = (values: number[], p: number): number | null => {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-};
 
 export interface DrillProgress {
   phase: 'variants' | 'activation' | 'uploads' | 'done';
@@ -373,9 +368,9 @@ export async function runDrill(
     reach: reachSummary(corpus),
     blocked_by_variant: blockedByVariant(uploads, landedAt),
     blocked_after_hash_share: reachable ? blocked / reachable : null,
-    hash_to_member_p50_ms: percentile(landing, 50),
-    hash_to_member_p99_ms: percentile(landing, 99),
-    first_block_p50_ms: percentile(
+    hash_to_member_p50_ms: percentileOf(landing, 50),
+    hash_to_member_p99_ms: percentileOf(landing, 99),
+    first_block_p50_ms: percentileOf(
       members.map((m) => m.first_block_ms).filter((v): v is number => v !== null),
       50,
     ),

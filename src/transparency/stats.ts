@@ -1,5 +1,6 @@
 /** Small statistics shared by the reports. Percentiles use the nearest-rank method (no interpolation). */
 import { ValidationError } from '../core/errors.js';
+import { percentile } from '../core/stats.js';
 import type { Period } from '../store/transparency.js';
 
 export interface Distribution {
@@ -9,12 +10,7 @@ export interface Distribution {
   p99: number | null;
 }
 
-/** Nearest rank: the smallest value with at least p% of the values at or below it. */
-export function percentile(sorted: readonly number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-  return sorted[rank - 1];
-}
+export { percentile };
 
 export function distribution(values: number[]): Distribution {
   const sorted = Float64Array.from(values).sort();
