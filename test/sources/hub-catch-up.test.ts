@@ -16,13 +16,16 @@ describe('a member catching up on a large hub bank', () => {
   let member: TestApp;
   let memberKey: string;
   let subscription: number;
+  let follower: { id: number; key: string };
+  let bankId: number;
 
   beforeAll(async () => {
     hub = await startTestApp('sqlite');
     const hubUrl = await hub.app.listen({ port: 0, host: '127.0.0.1' });
     const owner = await hub.organisation('Owner', 'admin');
-    const follower = await hub.organisation('Follower', 'admin');
+    follower = await hub.organisation('Follower', 'admin');
     const bank = await hub.ctx.banks.create(owner.id, { name: 'LARGE' });
+    bankId = bank.id;
     const rows = Array.from({ length: SIGNALS }, (_, i) =>
       prepareEntry(
         { signalType: 'pdq', value: hash(i) },
@@ -89,4 +92,23 @@ describe('a member catching up on a large hub bank', () => {
       expect(match.json().matches).toHaveLength(1);
     }
   }, 60_000);
+
+  it('is refused once its organisation left the share on the hub: the error says so, nothing changes', async () => {
+    const left = await hub.app.inject({
+      method: 'DELETE',
+      url: `/v1/shares/incoming/${bankId}`,
+      headers: bearer(follower.key),
+    });
+    expect(left.statusCode).toBe(204);
+    const synced = await member.app.inject({
+      method: 'POST',
+      url: `/v1/subscriptions/${subscription}/sync`,
+      headers: bearer(memberKey),
+    });
+    expect(synced.json().runs[0].status).toBe('failed');
+    expect(synced.json().subscription.last_error).toMatch(
+      /the hub refused this collection \(HTTP 404\).*share you left/,
+    );
+    expect(synced.json().subscription.records_upserted).toBe(SIGNALS);
+  });
 });
