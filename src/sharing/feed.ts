@@ -22,7 +22,6 @@ export interface SharedRecord extends Record<string, unknown> {
   op: 'upsert' | 'retract';
   signal_type: string;
   value: string;
-  instance_id: string;
   contribution?: { batch: number; item: number };
 }
 
@@ -103,7 +102,7 @@ export class SharingFeed {
     const shared: SharedRecord[] = [];
     for (const record of records) {
       const proof = proofs.get(record.entryId)?.[record.op === 'upsert' ? 'add' : 'retract'];
-      shared.push(await this.toShared(record, identity, names, proof));
+      shared.push(await this.toShared(record, names, proof));
     }
     const batchIds = [...new Set(shared.flatMap((r) => (r.contribution ? [r.contribution.batch] : [])))];
     const batches: SharedBatch[] = (await contributions.batches(batchIds))
@@ -136,7 +135,6 @@ export class SharingFeed {
 
   private async toShared(
     record: FeedRecord,
-    identity: InstanceIdentity,
     names: Map<number, string>,
     proof: BatchItemLink | undefined,
   ): Promise<SharedRecord> {
@@ -157,8 +155,7 @@ export class SharingFeed {
         ? { labels: record.labels, status: record.status, contributor, created_at: record.createdAt }
         : {}),
       at: record.at,
-      instance_id: identity.id,
-      // Contributed from a member instance: which signed batch item says so (the page carries the batch).
+      // The hub instance is named once, in the page proof. Contributed from a member instance: which signed batch item says so (the page carries the batch).
       ...(proof ? { contribution: { batch: proof.batchId, item: proof.item } } : {}),
     };
     return body as SharedRecord;
