@@ -366,6 +366,28 @@ export class SubscriptionStore {
       for (const r of rows) existing.set(mirrorKey(r.signal_type, r.value), r);
     };
     const columns = ['id', 'signal_type', 'value', 'labels', 'external_id', 'note', 'status'] as const;
+    /** The mirror's current rows of these signals, by (bank, type, value): the unique index answers each at once. */
+    const lookUp = async (signals: { type: string; value: string }[]) => {
+      const byType = new Map<string, Set<string>>();
+      for (const { type, value } of signals) groupValue(byType, type, value);
+      for (const [type, set] of byType) {
+        const values = [...set];
+        for (let start = 0; start < values.length; start += 500) {
+          if (start > 0) await new Promise((resolve) => setImmediate(resolve)); // see insertNumbered
+          load(
+            await tx
+              .selectFrom('entries')
+              .select(columns)
+              .where('bank_id', '=', bankId)
+              .where('signal_type', '=', type)
+              .where('value', 'in', values.slice(start, start + 500))
+              .execute(),
+          );
+        }
+      }
+    };
+    let candidates = write.upserts;
+    let insertedFirst = 0;
     if (write.snapshotKeep) {
       let after = 0;
       for (;;) {
@@ -382,31 +404,20 @@ export class SubscriptionStore {
         after = rows[rows.length - 1].id;
       }
     } else {
-      // By (bank, type, value): the unique index answers each value at once (by bank and value alone SQLite
-      // walked the bank's entries, 28 ms a page in a bank of 100,000).
-      const byType = new Map<string, Set<string>>();
-      for (const { signal_type: type, value } of write.upserts) groupValue(byType, type, value);
-      for (const { signalType: type, value } of write.deletes) groupValue(byType, type, value);
-      for (const [type, set] of byType) {
-        const values = [...set];
-        for (let start = 0; start < values.length; start += 500) {
-          if (start > 0) await new Promise((resolve) => setImmediate(resolve)); // see insertNumbered
-          load(
-            await tx
-              .selectFrom('entries')
-              .select(columns)
-              .where('bank_id', '=', bankId)
-              .where('signal_type', '=', type)
-              .where('value', 'in', values.slice(start, start + 500))
-              .execute(),
-          );
-        }
+      await lookUp(write.deletes.map((d) => ({ type: d.signalType, value: d.value })));
+      if (write.upserts.length > 0) {
+        // Inserted first: in a catch-up nearly every signal is new, and looking each up before would be wasted.
+        // Those already there (the insert skipped them) are looked up after, and changed where they differ; the
+        // rows just inserted are found equal and left alone.
+        insertedFirst = await insertNumbered(tx, write.upserts, await allocateSeq(tx, write.upserts.length));
+        if (insertedFirst === write.upserts.length) candidates = [];
+        else await lookUp(write.upserts.map((u) => ({ type: u.signal_type, value: u.value })));
       }
     }
 
     const inserts: Omit<NewEntryRow, 'seq'>[] = [];
     const updates: { id: number; row: Omit<NewEntryRow, 'seq'> }[] = [];
-    for (const row of write.upserts) {
+    for (const row of candidates) {
       const current = existing.get(mirrorKey(row.signal_type, row.value));
       if (!current) inserts.push(row);
       else if (
@@ -426,7 +437,7 @@ export class SubscriptionStore {
       for (const [key, current] of existing) if (!write.snapshotKeep.has(key)) deleteIds.add(current.id);
 
     const changes = inserts.length + updates.length + deleteIds.size;
-    if (changes === 0) return { upserted: 0, deleted: 0 };
+    if (changes === 0) return { upserted: insertedFirst, deleted: 0 };
     let seq = await allocateSeq(tx, changes);
     await insertNumbered(tx, inserts, seq);
     seq += inserts.length;
@@ -467,6 +478,6 @@ export class SubscriptionStore {
         )
         .execute();
     }
-    return { upserted: inserts.length + updates.length, deleted: ids.length };
+    return { upserted: insertedFirst + inserts.length + updates.length, deleted: ids.length };
   }
 }
