@@ -9,17 +9,19 @@
  *   and p99; at the end, signals lost or duplicated per member.
  */
 import { percentileOf } from '../src/core/stats.js';
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { readConfig } from '../src/config/config.js';
 import { AppContext } from '../src/context.js';
 import { initialise } from '../src/cli/commands/init.js';
 import { prepareEntry } from '../src/store/entries.js';
 import { api, cleanup, startServer } from './server-harness.js';
 
+const execFileAsync = promisify(execFile);
 const BIN = new URL('../src/bin/kaitiaki.js', import.meta.url).pathname;
 
 const hash = (label: string) => createHash('sha256').update(label).digest('hex');
@@ -69,21 +71,22 @@ async function seedHub(dataDir: string, initial: number, live: number) {
   }
 }
 
-/** The baseline: the same list as a CSV file, loaded into a fresh store with `kaitiaki bank import`. */
-function localImportSeconds(dir: string, initial: number): number {
+/**
+ * The baseline: the same list as a CSV file, loaded into a fresh store with `kaitiaki bank import`. Run without
+ * blocking this process (a blocked event loop lets the hub close idle keep-alive connections under it).
+ */
+async function localImportSeconds(dir: string, initial: number): Promise<number> {
   const csv = join(dir, 'list.csv');
   const lines = ['signal_type,value'];
   for (let i = 0; i < initial; i++) lines.push(`pdq,${hash(`seed ${i}`)}`);
   writeFileSync(csv, lines.join('\n') + '\n');
   const dataDir = join(dir, 'store');
-  const cli = (args: string[]) => {
-    const result = spawnSync(process.execPath, [BIN, ...args, '--data-dir', dataDir], { encoding: 'utf8' });
-    if (result.status !== 0) throw new Error(`kaitiaki ${args.join(' ')} failed: ${result.stderr}`);
-  };
-  cli(['init']);
-  cli(['bank', 'create', 'GIFCT']);
+  const cli = (args: string[]) =>
+    execFileAsync(process.execPath, [BIN, ...args, '--data-dir', dataDir], { maxBuffer: 1 << 20 });
+  await cli(['init']);
+  await cli(['bank', 'create', 'GIFCT']);
   const started = performance.now();
-  cli(['bank', 'import', 'GIFCT', csv, '--no-progress']);
+  await cli(['bank', 'import', 'GIFCT', csv, '--no-progress']);
   return (performance.now() - started) / 1000;
 }
 
@@ -174,7 +177,7 @@ export async function run(args: string[]): Promise<unknown> {
     first.child.kill('SIGTERM');
     const baselineDir = mkdtempSync(join(tmpdir(), 'kaitiaki-bench-import-'));
     dirs.push(baselineDir);
-    const importS = localImportSeconds(baselineDir, initial);
+    const importS = await localImportSeconds(baselineDir, initial);
     log(`baseline: the same list imported from a local CSV file: ${importS.toFixed(1)} s`);
 
     // 2. Propagation to N members of the live bank.
