@@ -19,9 +19,36 @@ export type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T exten
 export const answerOf =
   <T>() =>
   <S extends TSchema>(
-    schema: S & (Same<Static<S>, T> extends true ? unknown : { schemaDiffersFromAnswer: T }),
+    schema: S &
+      (Same<Static<S>, T> extends true ? unknown : { schemaDiffersFromAnswer: Differences<Static<S>, T> }),
   ): S =>
     schema;
+
+/** Where a schema's type A and an answer's type B differ: the error answerOf shows, field by field. */
+type Differences<A, B> =
+  Same<A, B> extends true
+    ? never
+    : [A, B] extends [readonly (infer X)[], readonly (infer Y)[]]
+      ? { items: Differences<X, Y> }
+      : [NonNullable<A>, NonNullable<B>] extends [Record<string, unknown>, Record<string, unknown>]
+        ? Same<null extends A ? 1 : 0, null extends B ? 1 : 0> extends true
+          ? {
+              [
+                K in keyof A | keyof B as K extends keyof A & keyof B
+                  ? Same<A[K], B[K]> extends true
+                    ? never
+                    : K
+                  : K
+              ]: K extends keyof A
+                ? K extends keyof B
+                  ? [Differences<NonNullable<A[K]>, NonNullable<B[K]>>] extends [never]
+                    ? { schema: A[K]; answer: B[K] }
+                    : Differences<NonNullable<A[K]>, NonNullable<B[K]>>
+                  : 'missing from the answer'
+                : 'missing from the schema';
+            }
+          : { schema: A; answer: B }
+        : { schema: A; answer: B };
 
 export const OrganisationView = Type.Object({
   id: Id,
