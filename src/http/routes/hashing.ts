@@ -121,12 +121,12 @@ const IndexStatus = Type.Object({
   sequence: Type.Integer(),
   last_sync_error: Nullable(Type.String()),
   banks: Type.Integer(),
-  process_memory_bytes: Type.Integer(),
+  process_memory_bytes: Type.Number(),
   signal_types: Type.Record(
     Type.String(),
     Type.Object({
       size: Type.Integer(),
-      memory_bytes: Type.Integer(),
+      memory_bytes: Type.Number(),
       last_update: Nullable(Time),
       buckets: Type.Optional(
         Type.Object(
