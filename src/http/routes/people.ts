@@ -133,12 +133,19 @@ export async function peopleRoutes(app: FastifyInstance, ctx: AppContext): Promi
     },
   );
 
-  app.delete('/v1/session', { config: {}, schema: { tags, summary: 'Sign out' } }, async (request, reply) => {
-    const cookie = request.cookies[SESSION_COOKIE];
-    if (cookie) await ctx.sessions.revoke(cookie);
-    reply.clearCookie(SESSION_COOKIE, { path: '/' });
-    return reply.status(204).send();
-  });
+  app.delete(
+    '/v1/session',
+    {
+      config: {},
+      schema: { tags, summary: 'Sign out', response: { 204: Type.Null({ description: 'signed out' }) } },
+    },
+    async (request, reply) => {
+      const cookie = request.cookies[SESSION_COOKIE];
+      if (cookie) await ctx.sessions.revoke(cookie);
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return reply.status(204).send();
+    },
+  );
 
   app.post<{ Body: Static<typeof CreateUser> }>(
     '/v1/users',

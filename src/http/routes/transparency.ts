@@ -111,7 +111,20 @@ export async function transparencyRoutes(app: FastifyInstance, ctx: AppContext):
 
   app.get(
     '/public/transparency/report.schema.json',
-    { config: { permission: null }, schema: { tags, summary: 'JSON Schema of the reports' } },
+    {
+      config: { permission: null },
+      schema: {
+        tags,
+        summary: 'JSON Schema of the reports',
+        response: {
+          200: {
+            content: {
+              'application/schema+json': { schema: Type.Object({}, { additionalProperties: true }) },
+            },
+          },
+        },
+      },
+    },
     async (_request, reply) => reply.type('application/schema+json').send(REPORT_SCHEMA),
   );
 }
