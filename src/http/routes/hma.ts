@@ -41,6 +41,27 @@ function bankJson(bank: Bank) {
   return { name: bank.name, matching_enabled_ratio: bank.enabledRatio };
 }
 
+// The answers of HMA's content API, as HMA gives them.
+const HmaBank = Type.Object({ name: Type.String(), matching_enabled_ratio: Type.Number() });
+const Message = Type.Object({ message: Type.String() });
+const Added = Type.Object({
+  id: Type.Integer({ description: 'the first entry added (0 when none was)' }),
+  signals: Type.Record(Type.String(), Type.String(), { description: 'HMA signal type → value added' }),
+});
+const DisableUntil = Type.Number({
+  description: '0: disabled; 1: enabled; later: disabled until then (Unix s)',
+});
+const Content = Type.Object({
+  id: Type.Integer(),
+  disable_until_ts: DisableUntil,
+  original_media_uri: Type.Null(),
+  bank: HmaBank,
+  signals: Type.Optional(Type.Record(Type.String(), Type.String())),
+  metadata: Type.Optional(Type.Object({}, { additionalProperties: true })),
+  note: Type.Optional(Type.String()),
+});
+const ContentUpdated = Type.Object({ id: Type.Integer(), disable_until_ts: DisableUntil, bank: HmaBank });
+
 /**
  * HMA's coin flip: one draw in [0, 1) per lookup; a bank matches when its ratio is at least the draw. A `seed`
  * makes the draw reproducible (from its SHA-256, not Python's generator: the same seed gives the same answer
@@ -463,7 +484,10 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   app.get(
     '/c/banks',
-    { config: { permission: 'banks:read' }, schema: { tags, summary: 'HMA: banks you may see' } },
+    {
+      config: { permission: 'banks:read' },
+      schema: { tags, summary: 'HMA: banks you may see', response: { 200: Type.Array(HmaBank) } },
+    },
     async (request) => {
       const orgId = principalOf(request).orgId;
       const out = [];
@@ -481,7 +505,12 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
     '/c/banks',
     {
       config: { permission: 'banks:write' },
-      schema: { tags, summary: 'HMA: create a bank (UPPER_WITH_UNDERSCORE name)', body: CreateBank },
+      schema: {
+        tags,
+        summary: 'HMA: create a bank (UPPER_WITH_UNDERSCORE name)',
+        body: CreateBank,
+        response: { 201: HmaBank },
+      },
     },
     async (request, reply) => {
       const { name, enabled_ratio, enabled } = request.body;
@@ -508,14 +537,20 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   app.get<{ Params: Static<typeof BankParams> }>(
     '/c/bank/:bank',
-    { config: { permission: 'banks:read' }, schema: { tags, params: BankParams } },
+    {
+      config: { permission: 'banks:read' },
+      schema: { tags, params: BankParams, response: { 200: HmaBank } },
+    },
     async (request) =>
       bankJson(await ctx.banks.getVisibleByName(principalOf(request).orgId, request.params.bank)),
   );
 
   app.put<{ Params: Static<typeof BankParams>; Body: Static<typeof UpdateBank> }>(
     '/c/bank/:bank',
-    { config: { permission: 'banks:write' }, schema: { tags, params: BankParams, body: UpdateBank } },
+    {
+      config: { permission: 'banks:write' },
+      schema: { tags, params: BankParams, body: UpdateBank, response: { 200: HmaBank } },
+    },
     async (request) => {
       const principal = principalOf(request);
       const bank = await ctx.banks.getVisibleByName(principal.orgId, request.params.bank);
@@ -542,7 +577,10 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   app.delete<{ Params: Static<typeof BankParams> }>(
     '/c/bank/:bank',
-    { config: { permission: 'banks:write' }, schema: { tags, params: BankParams } },
+    {
+      config: { permission: 'banks:write' },
+      schema: { tags, params: BankParams, response: { 200: Message } },
+    },
     async (request) => {
       const principal = principalOf(request);
       const bank = await ctx.banks.getVisibleByName(principal.orgId, request.params.bank);
@@ -593,6 +631,7 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
         params: BankParams,
         querystring: AddContentQuery,
         consumes: ['multipart/form-data', 'application/json'],
+        response: { 200: Added },
       },
     },
     async (request) => {
@@ -635,6 +674,7 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
           minProperties: 1,
           maxProperties: 8,
         }),
+        response: { 200: Added },
       },
     },
     async (request) => {
@@ -653,6 +693,7 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
         summary: 'HMA: one bank content; signals and metadata only when asked for',
         params: ContentParams,
         querystring: ContentQuery,
+        response: { 200: Content },
       },
     },
     async (request) => {
@@ -672,7 +713,10 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   app.put<{ Params: Static<typeof ContentParams>; Body: Static<typeof UpdateContent> }>(
     '/c/bank/:bank/content/:id',
-    { config: { permission: 'entries:write' }, schema: { tags, params: ContentParams, body: UpdateContent } },
+    {
+      config: { permission: 'entries:write' },
+      schema: { tags, params: ContentParams, body: UpdateContent, response: { 200: ContentUpdated } },
+    },
     async (request) => {
       const principal = principalOf(request);
       const bank = await ctx.banks.getVisibleByName(principal.orgId, request.params.bank);
@@ -703,7 +747,10 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   app.delete<{ Params: Static<typeof ContentParams> }>(
     '/c/bank/:bank/content/:id',
-    { config: { permission: 'entries:write' }, schema: { tags, params: ContentParams } },
+    {
+      config: { permission: 'entries:write' },
+      schema: { tags, params: ContentParams, response: { 200: Type.Object({ deleted: Type.Integer() }) } },
+    },
     async (request) => {
       const principal = principalOf(request);
       const bank = await ctx.banks.getVisibleByName(principal.orgId, request.params.bank);
