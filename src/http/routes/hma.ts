@@ -60,6 +60,23 @@ const Content = Type.Object({
   metadata: Type.Optional(Type.Object({}, { additionalProperties: true })),
   note: Type.Optional(Type.String()),
 });
+const Text = { content: { 'text/plain': { schema: Type.String() } } };
+const Hashes = Type.Record(Type.String(), Type.String(), {
+  description: 'HMA signal type → hash ("" for a photo too flat to match)',
+});
+const BankMatches = Type.Record(
+  Type.String(),
+  Type.Array(Type.Object({ bank_content_id: Type.Integer(), distance: Type.String() })),
+  { description: 'bank name → its matching contents' },
+);
+// /m/lookup answers one signal's matches by bank, or (for media) per signal type: either shape passes through.
+const Lookup = Type.Object(
+  {},
+  {
+    additionalProperties: true,
+    description: 'bank name → [{bank_content_id, distance}]; for media, per HMA signal type',
+  },
+);
 const ContentUpdated = Type.Object({ id: Type.Integer(), disable_until_ts: DisableUntil, bank: HmaBank });
 
 /**
@@ -320,7 +337,11 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
     '/status',
     {
       config: { permission: null },
-      schema: { tags, summary: 'HMA liveness: I-AM-ALIVE, or 503 INDEX-NOT-LOADED' },
+      schema: {
+        tags,
+        summary: 'HMA liveness: I-AM-ALIVE, or 503 INDEX-NOT-LOADED',
+        response: { 200: Text, 503: Text },
+      },
     },
     async (_request, reply: FastifyReply) => {
       const loaded = ctx.indexSync.loadedAt !== null;
@@ -330,8 +351,10 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
         .send(loaded ? 'I-AM-ALIVE' : 'INDEX-NOT-LOADED');
     },
   );
-  app.get('/status/live', { config: { permission: null }, schema: { tags } }, async (_request, reply) =>
-    reply.type('text/plain').send('I-AM-ALIVE'),
+  app.get(
+    '/status/live',
+    { config: { permission: null }, schema: { tags, response: { 200: Text } } },
+    async (_request, reply) => reply.type('text/plain').send('I-AM-ALIVE'),
   );
 
   app.get<{ Querystring: Static<typeof UrlQuery> }>(
@@ -342,6 +365,7 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
         tags,
         summary: 'HMA: hash the media at a URL (hosts in KAITIAKI_FETCH_ALLOWED_HOSTS only)',
         querystring: UrlQuery,
+        response: { 200: Hashes },
       },
     },
     async (request) => onlyTypes(hmaHashes(await hashUrl(request.query)), request.query.types),
@@ -354,6 +378,7 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
         tags,
         summary: 'HMA: hash an upload (field name photo or video)',
         consumes: ['multipart/form-data'],
+        response: { 200: Hashes },
       },
     },
     async (request) => {
@@ -366,7 +391,19 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
     '/m/raw_lookup',
     {
       config: { permission: 'match' },
-      schema: { tags, summary: 'HMA: ids of matching bank content', querystring: LookupQuery },
+      schema: {
+        tags,
+        summary: 'HMA: ids of matching bank content',
+        querystring: LookupQuery,
+        response: {
+          200: Type.Object({
+            matches: Type.Union([
+              Type.Array(Type.Integer()),
+              Type.Array(Type.Object({ bank_content_id: Type.Integer(), distance: Type.String() })),
+            ]),
+          }),
+        },
+      },
     },
     async (request) => {
       const q = request.query;
@@ -393,6 +430,7 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
         tags,
         summary: 'HMA: matches by bank for one signal, or for the media at a URL (url, content_type)',
         querystring: LookupQuery,
+        response: { 200: Lookup },
       },
     },
     async (request) => {
@@ -420,6 +458,7 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
         summary: 'HMA: hash an upload and look up every signal',
         querystring: LookupQuery,
         consumes: ['multipart/form-data'],
+        response: { 200: Type.Record(Type.String(), BankMatches, { description: 'per HMA signal type' }) },
       },
     },
     async (request) => {
@@ -443,6 +482,11 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
           Type.Array(Type.String({ maxLength: 8_000_000 }), { minItems: 2, maxItems: 2 }),
           { minProperties: 1, maxProperties: 8 },
         ),
+        response: {
+          200: Type.Record(Type.String(), Type.Unknown(), {
+            description: 'per signal type: [matched, {distance}]',
+          }),
+        },
       },
     },
     async (request) => {
@@ -460,7 +504,21 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
     '/m/index/status',
     {
       config: { permission: 'index:read' },
-      schema: { tags, summary: 'HMA: index presence and size per signal type' },
+      schema: {
+        tags,
+        summary: 'HMA: index presence and size per signal type',
+        response: {
+          200: Type.Record(
+            Type.String(),
+            Type.Object({
+              present: Type.Boolean(),
+              built_to: Type.Integer({ description: 'Unix seconds' }),
+              size: Type.Integer(),
+              buckets: Type.Optional(Type.Object({}, { additionalProperties: true })),
+            }),
+          ),
+        },
+      },
     },
     async (request) => {
       const builtTo = Math.floor(Date.parse(ctx.indexSync.loadedAt ?? ctx.startedAt) / 1000);
