@@ -61,6 +61,11 @@ export interface HumanRightsNote {
   bystander_decision?: string;
 }
 
+/** An activation's human-rights notes, one per decider, as recorded when it went active. */
+export interface DecidersHumanRights extends HumanRightsNote {
+  actor: string;
+}
+
 export interface IncidentInput {
   title: string;
   summary?: string;
@@ -894,14 +899,14 @@ export class CrisisService {
             ? (protocol.definition.types.find((t) => t.key === a.type_key)?.label ?? null)
             : null,
           state: a.state,
-          next_states: allowedNext(a.state as ActivationState),
+          next_states: [...allowedNext(a.state as ActivationState)],
           opened: moment(a.opened_at, zone),
           activated: a.activated_at ? moment(a.activated_at, zone) : null,
           concluded: a.concluded_at ? moment(a.concluded_at, zone) : null,
           conclusion: a.conclusion_basis ? { basis: a.conclusion_basis, text: a.conclusion_text } : null,
           not_activated_reason: a.not_activated_reason,
           review_due: review ? moment(review, zone) : null,
-          human_rights: a.human_rights ? (JSON.parse(a.human_rights) as HumanRightsNote[]) : [],
+          human_rights: a.human_rights ? (JSON.parse(a.human_rights) as DecidersHumanRights[]) : [],
           criteria: criteria
             .filter((c) => c.activation_id === a.id)
             .map((c) => ({

@@ -1,10 +1,11 @@
 /** Appeals: thin handlers over AppealsService (src/appeals/). */
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
-import { APPEAL_OUTCOMES } from '../../appeals/appeals-service.js';
+import { APPEAL_OUTCOMES, type AppealView } from '../../appeals/appeals-service.js';
 import type { AppContext } from '../../context.js';
 import { principalOf } from '../plugins/auth.js';
 import { errorResponses, IdParams, PageQuery } from '../schemas/common.js';
+import { answerOf, Id, Nullable, PageOf, Time } from '../schemas/views.js';
 
 const Statement = Type.String({ minLength: 1, maxLength: 5000 });
 const FileBody = Type.Object(
@@ -36,6 +37,28 @@ const DecisionBody = Type.Object(
   { additionalProperties: false },
 );
 
+const Appeal = answerOf<AppealView>()(
+  Type.Object({
+    id: Id,
+    decision_id: Id,
+    case_id: Id,
+    appellant_id: Type.String(),
+    channel: Type.String(),
+    statement: Type.String(),
+    status: Type.String(),
+    original_decider: Type.String(),
+    automated_detection: Type.Boolean(),
+    assignee: Nullable(Type.String()),
+    filed_at: Time,
+    due_at: Time,
+    overdue: Type.Boolean(),
+    decided_at: Nullable(Time),
+    decided_by: Nullable(Type.String()),
+    reply: Nullable(Type.String()),
+    restore_action_id: Nullable(Type.String({ description: 'the content.restore action, when reinstated' })),
+  }),
+);
+
 export async function appealRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const tags = ['appeals'];
   const caller = (request: Parameters<typeof principalOf>[0]) => {
@@ -51,7 +74,7 @@ export async function appealRoutes(app: FastifyInstance, ctx: AppContext): Promi
         tags,
         summary: 'File an appeal on behalf of the affected user',
         body: FileBody,
-        response: errorResponses,
+        response: { 201: Appeal, ...errorResponses },
       },
     },
     async (request, reply) => reply.status(201).send(await ctx.appeals.file(caller(request), request.body)),
@@ -65,7 +88,7 @@ export async function appealRoutes(app: FastifyInstance, ctx: AppContext): Promi
         tags,
         summary: 'File an appeal with the signed token from the statement of reasons (no account needed)',
         body: LinkBody,
-        response: errorResponses,
+        response: { 201: Appeal, ...errorResponses },
       },
     },
     async (request, reply) => reply.status(201).send(await ctx.appeals.fileByLink(request.body)),
@@ -79,7 +102,7 @@ export async function appealRoutes(app: FastifyInstance, ctx: AppContext): Promi
         tags,
         summary: 'Appeals, filtered by status; overdue=true lists those past the 14-day reply',
         querystring: ListQuery,
-        response: errorResponses,
+        response: { 200: PageOf(Appeal), ...errorResponses },
       },
     },
     async (request) => {
@@ -92,7 +115,7 @@ export async function appealRoutes(app: FastifyInstance, ctx: AppContext): Promi
     '/v1/appeals/:id',
     {
       config: { permission: 'appeals:decide' },
-      schema: { tags, summary: 'One appeal', params: IdParams, response: errorResponses },
+      schema: { tags, summary: 'One appeal', params: IdParams, response: { 200: Appeal, ...errorResponses } },
     },
     async (request) => ctx.appeals.get(principalOf(request).orgId, request.params.id),
   );
@@ -109,7 +132,7 @@ export async function appealRoutes(app: FastifyInstance, ctx: AppContext): Promi
           { assignee: Type.String({ minLength: 1, maxLength: 200 }) },
           { additionalProperties: false },
         ),
-        response: errorResponses,
+        response: { 200: Appeal, ...errorResponses },
       },
     },
     async (request) => ctx.appeals.assign(caller(request), request.params.id, request.body.assignee),
@@ -124,7 +147,7 @@ export async function appealRoutes(app: FastifyInstance, ctx: AppContext): Promi
         summary: 'Uphold or reverse, with a reasoned reply; a reversal sends content.restore',
         params: IdParams,
         body: DecisionBody,
-        response: errorResponses,
+        response: { 200: Appeal, ...errorResponses },
       },
     },
     async (request) => {

@@ -3,6 +3,7 @@ import { Type, type Static } from 'typebox';
 import type { AppContext } from '../../context.js';
 import { principalOf } from '../plugins/auth.js';
 import { errorResponses, PageQuery } from '../schemas/common.js';
+import { Id, Nullable, PageOf, Time } from '../schemas/views.js';
 
 const AuditQuery = Type.Object(
   {
@@ -22,7 +23,24 @@ export async function auditRoutes(app: FastifyInstance, ctx: AppContext): Promis
         summary:
           "The audit trail: your organisation's records (instance administrators see every record); ?order=desc for newest first",
         querystring: AuditQuery,
-        response: errorResponses,
+        response: {
+          200: PageOf(
+            Type.Object({
+              id: Id,
+              organisation_id: Nullable(Id),
+              actor: Type.String(),
+              actor_name: Type.String(),
+              action: Type.String(),
+              subject_type: Type.String(),
+              subject_id: Type.String(),
+              detail: Type.Record(Type.String(), Type.Unknown()),
+              created_at: Time,
+              prev_hash: Type.String(),
+              hash: Type.String({ description: 'chains the record to the one before it' }),
+            }),
+          ),
+          ...errorResponses,
+        },
       },
     },
     async (request) => {

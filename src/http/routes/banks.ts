@@ -155,7 +155,7 @@ export async function bankRoutes(app: FastifyInstance, ctx: AppContext): Promise
         tags,
         summary: 'Delete a bank you own and all its entries',
         params: IdParams,
-        response: errorResponses,
+        response: { 204: Type.Null({ description: 'removed' }), ...errorResponses },
       },
     },
     async (request, reply) => {

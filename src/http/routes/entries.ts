@@ -184,7 +184,7 @@ export async function entryRoutes(app: FastifyInstance, ctx: AppContext): Promis
         description:
           "The bank's owner and organisations with moderate rights retract any entry; with contribute rights, only the entries your organisation contributed.",
         params: BankEntryParams,
-        response: errorResponses,
+        response: { 204: Type.Null({ description: 'retracted' }), ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -272,7 +272,15 @@ export async function entryRoutes(app: FastifyInstance, ctx: AppContext): Promis
         summary: 'Export every entry as JSON lines (default) or CSV, streamed',
         params: IdParams,
         querystring: ExportQuery,
-        response: errorResponses,
+        response: {
+          200: {
+            content: {
+              'application/x-ndjson': { schema: Type.String({ description: 'one entry per line' }) },
+              'text/csv': { schema: Type.String({ description: 'a header line, then one entry per line' }) },
+            },
+          },
+          ...errorResponses,
+        },
       },
     },
     async (request, reply) => {

@@ -8,6 +8,7 @@ import { bucketStatsView } from '../../matching/signal-index-set.js';
 import { principalOf } from '../plugins/auth.js';
 import { errorResponses, Signal } from '../schemas/common.js';
 import { matchView } from '../views.js';
+import { MatchView, Nullable, Time } from '../schemas/views.js';
 import { signalsOf } from '../../signals/registry.js';
 
 /** The one uploaded file of a multipart request (any field name), read with the upload size limit. */
@@ -89,6 +90,57 @@ function hashView(result: HashResult) {
   };
 }
 
+const SignalValue = Type.Object({ value: Type.String() });
+const HashSchema = Type.Object({
+  content_type: Type.String(),
+  bytes: Type.Integer(),
+  width: Type.Optional(Type.Integer()),
+  height: Type.Optional(Type.Integer()),
+  signals: Type.Object(
+    {
+      pdq: Type.Optional(
+        Type.Object({
+          value: Type.String(),
+          quality: Type.Optional(Type.Integer()),
+          usable: Type.Optional(Type.Boolean({ description: 'false: quality too low to match on' })),
+        }),
+      ),
+      vpdq: Type.Optional(Type.Object({ value: Type.String(), frames: Type.Integer() })),
+      md5: Type.Optional(SignalValue),
+      sha256: Type.Optional(SignalValue),
+    },
+    { additionalProperties: SignalValue, description: 'per signal type; other registered types as {value}' },
+  ),
+});
+const MatchSchema = Type.Object({
+  ...Type.Partial(HashSchema).properties,
+  matches: Type.Array(MatchView),
+});
+const IndexStatus = Type.Object({
+  loaded_at: Nullable(Time),
+  sequence: Type.Integer(),
+  last_sync_error: Nullable(Type.String()),
+  banks: Type.Integer(),
+  process_memory_bytes: Type.Number(),
+  signal_types: Type.Record(
+    Type.String(),
+    Type.Object({
+      size: Type.Integer(),
+      memory_bytes: Type.Number(),
+      last_update: Nullable(Time),
+      buckets: Type.Optional(
+        Type.Object(
+          {},
+          {
+            additionalProperties: true,
+            description: 'largest, p99, even_length, layouts, per_table_largest (hash indexes only)',
+          },
+        ),
+      ),
+    }),
+  ),
+});
+
 const MatchBody = Type.Object(
   {
     signals: Type.Array(Signal, { minItems: 1, maxItems: 64 }),
@@ -107,7 +159,7 @@ export async function hashingRoutes(app: FastifyInstance, ctx: AppContext): Prom
         tags: ['matching'],
         summary: 'Upload media (multipart, one file part) and get its signals',
         consumes: ['multipart/form-data'],
-        response: errorResponses,
+        response: { 200: HashSchema, ...errorResponses },
       },
     },
     async (request) => {
@@ -126,7 +178,12 @@ export async function hashingRoutes(app: FastifyInstance, ctx: AppContext): Prom
         description:
           'JSON: {"signals":[{"type":"pdq","value":"<64 hex>"}], "banks"?: [ids]}. Multipart: one file part; it is hashed first.',
         body: MatchBody,
-        response: errorResponses,
+        response: {
+          200: Type.Object(MatchSchema.properties, {
+            description: 'an upload also answers its signals, as POST /v1/hash',
+          }),
+          ...errorResponses,
+        },
       },
       // The body schema is for JSON; a multipart upload has no JSON body and is validated by the hasher.
       attachValidation: true,
@@ -153,7 +210,7 @@ export async function hashingRoutes(app: FastifyInstance, ctx: AppContext): Prom
       schema: {
         tags: ['matching'],
         summary: 'Index sizes, memory and last update per signal type',
-        response: errorResponses,
+        response: { 200: IndexStatus, ...errorResponses },
       },
     },
     async () => ({

@@ -39,6 +39,30 @@ const UpdateExchange = Type.Object({ enabled: Type.Boolean() }, { additionalProp
 const unix = (iso: string | null) => (iso ? Math.floor(Date.parse(iso) / 1000) : 0);
 
 /** The time the checkpoint stands for: a TCAP record time, else when the list was last fetched whole. */
+// The answers of HMA's exchange API, as HMA gives them.
+const Message = Type.Object({ message: Type.String() });
+const Names = Type.Array(Type.String());
+// An exchange's settings are its source kind's own fields: they pass through beside name, api and enabled.
+const Exchange = Type.Object(
+  { name: Type.String(), api: Type.String(), enabled: Type.Boolean() },
+  { additionalProperties: true, description: "the exchange's settings (api_json, secrets left out)" },
+);
+const FieldsSchema = Type.Record(
+  Type.String(),
+  Type.Object({ type: Type.String(), required: Type.Boolean(), description: Type.String() }),
+);
+const ExchangeStatus = Type.Object({
+  last_fetch_time: Type.Integer({ description: 'Unix seconds; 0: never' }),
+  checkpoint_time: Type.Integer({ description: 'Unix seconds; 0: none' }),
+  success: Type.Boolean(),
+  up_to_date: Type.Boolean(),
+  fetched_items: Type.Integer(),
+  last_error: Type.Union([Type.String(), Type.Null()]),
+  lag_records: Type.Union([Type.Integer(), Type.Null()]),
+  lag_seconds: Type.Union([Type.Number(), Type.Null()]),
+  records_quarantined: Type.Integer(),
+});
+
 function checkpointTime(sub: Subscription): number {
   if (sub.kind === 'tcap' && sub.checkpoint) {
     try {
@@ -76,6 +100,7 @@ export function registerHmaExchangeRoutes(app: FastifyInstance, ctx: AppContext)
       schema: {
         tags,
         summary: 'HMA: the exchange APIs (source kinds, with their HMA names) this instance has',
+        response: { 200: Names },
       },
     },
     async () => [...SOURCE_KINDS.values()].flatMap((k) => [k.name, ...(k.aliases ?? [])]),
@@ -83,7 +108,19 @@ export function registerHmaExchangeRoutes(app: FastifyInstance, ctx: AppContext)
 
   app.get<{ Params: Static<typeof ApiParams> }>(
     '/c/exchanges/api/:api',
-    { config: { permission: 'banks:read' }, schema: { tags, params: ApiParams } },
+    {
+      config: { permission: 'banks:read' },
+      schema: {
+        tags,
+        params: ApiParams,
+        response: {
+          200: Type.Object({
+            supports_authentification: Type.Boolean(),
+            has_set_authentification: Type.Boolean(),
+          }),
+        },
+      },
+    },
     async (request) => {
       const kind = getSourceKind(request.params.api);
       return {
@@ -96,7 +133,14 @@ export function registerHmaExchangeRoutes(app: FastifyInstance, ctx: AppContext)
 
   app.get<{ Params: Static<typeof ApiParams> }>(
     '/c/exchanges/api/:api/schema',
-    { config: { permission: 'banks:read' }, schema: { tags, params: ApiParams } },
+    {
+      config: { permission: 'banks:read' },
+      schema: {
+        tags,
+        params: ApiParams,
+        response: { 200: Type.Object({ config_schema: FieldsSchema, credentials_schema: FieldsSchema }) },
+      },
+    },
     async (request) => {
       const kind = getSourceKind(request.params.api);
       const describe = (secret: boolean) =>
@@ -124,7 +168,10 @@ export function registerHmaExchangeRoutes(app: FastifyInstance, ctx: AppContext)
 
   app.get(
     '/c/exchanges',
-    { config: { permission: 'banks:read' }, schema: { tags, summary: 'HMA: the names of your exchanges' } },
+    {
+      config: { permission: 'banks:read' },
+      schema: { tags, summary: 'HMA: the names of your exchanges', response: { 200: Names } },
+    },
     async (request) => (await allNames(principalOf(request).orgId)).map((s) => s.name),
   );
 
@@ -136,6 +183,7 @@ export function registerHmaExchangeRoutes(app: FastifyInstance, ctx: AppContext)
         tags,
         summary: 'HMA: create an exchange (a subscription) and its backing bank of the same name',
         body: CreateExchange,
+        response: { 201: Message },
       },
     },
     async (request, reply) => {
@@ -155,13 +203,19 @@ export function registerHmaExchangeRoutes(app: FastifyInstance, ctx: AppContext)
 
   app.get<{ Params: Static<typeof NameParams> }>(
     '/c/exchange/:name',
-    { config: { permission: 'banks:read' }, schema: { tags, params: NameParams } },
+    {
+      config: { permission: 'banks:read' },
+      schema: { tags, params: NameParams, response: { 200: Exchange } },
+    },
     async (request) => exchangeJson(await service.getByName(principalOf(request).orgId, request.params.name)),
   );
 
   app.put<{ Params: Static<typeof NameParams>; Body: Static<typeof UpdateExchange> }>(
     '/c/exchange/:name',
-    { config: { permission: 'banks:write' }, schema: { tags, params: NameParams, body: UpdateExchange } },
+    {
+      config: { permission: 'banks:write' },
+      schema: { tags, params: NameParams, body: UpdateExchange, response: { 200: Exchange } },
+    },
     async (request) => {
       const principal = principalOf(request);
       const sub = await service.getByName(principal.orgId, request.params.name);
@@ -173,7 +227,10 @@ export function registerHmaExchangeRoutes(app: FastifyInstance, ctx: AppContext)
 
   app.delete<{ Params: Static<typeof NameParams> }>(
     '/c/exchange/:name',
-    { config: { permission: 'banks:write' }, schema: { tags, params: NameParams } },
+    {
+      config: { permission: 'banks:write' },
+      schema: { tags, params: NameParams, response: { 200: Message } },
+    },
     async (request) => {
       const principal = principalOf(request);
       const sub = await service.getByName(principal.orgId, request.params.name);
@@ -186,7 +243,12 @@ export function registerHmaExchangeRoutes(app: FastifyInstance, ctx: AppContext)
     '/c/exchange/:name/status',
     {
       config: { permission: 'banks:read' },
-      schema: { tags, params: NameParams, summary: 'HMA: last fetch, checkpoint time, success (and more)' },
+      schema: {
+        tags,
+        params: NameParams,
+        summary: 'HMA: last fetch, checkpoint time, success (and more)',
+        response: { 200: ExchangeStatus },
+      },
     },
     async (request) => {
       const orgId = principalOf(request).orgId;

@@ -41,6 +41,44 @@ function bankJson(bank: Bank) {
   return { name: bank.name, matching_enabled_ratio: bank.enabledRatio };
 }
 
+// The answers of HMA's content API, as HMA gives them.
+const HmaBank = Type.Object({ name: Type.String(), matching_enabled_ratio: Type.Number() });
+const Message = Type.Object({ message: Type.String() });
+const Added = Type.Object({
+  id: Type.Integer({ description: 'the first entry added (0 when none was)' }),
+  signals: Type.Record(Type.String(), Type.String(), { description: 'HMA signal type → value added' }),
+});
+const DisableUntil = Type.Number({
+  description: '0: disabled; 1: enabled; later: disabled until then (Unix s)',
+});
+const Content = Type.Object({
+  id: Type.Integer(),
+  disable_until_ts: DisableUntil,
+  original_media_uri: Type.Null(),
+  bank: HmaBank,
+  signals: Type.Optional(Type.Record(Type.String(), Type.String())),
+  metadata: Type.Optional(Type.Object({}, { additionalProperties: true })),
+  note: Type.Optional(Type.String()),
+});
+const Text = { content: { 'text/plain': { schema: Type.String() } } };
+const Hashes = Type.Record(Type.String(), Type.String(), {
+  description: 'HMA signal type → hash ("" for a photo too flat to match)',
+});
+const BankMatches = Type.Record(
+  Type.String(),
+  Type.Array(Type.Object({ bank_content_id: Type.Integer(), distance: Type.String() })),
+  { description: 'bank name → its matching contents' },
+);
+// /m/lookup answers one signal's matches by bank, or (for media) per signal type: either shape passes through.
+const Lookup = Type.Object(
+  {},
+  {
+    additionalProperties: true,
+    description: 'bank name → [{bank_content_id, distance}]; for media, per HMA signal type',
+  },
+);
+const ContentUpdated = Type.Object({ id: Type.Integer(), disable_until_ts: DisableUntil, bank: HmaBank });
+
 /**
  * HMA's coin flip: one draw in [0, 1) per lookup; a bank matches when its ratio is at least the draw. A `seed`
  * makes the draw reproducible (from its SHA-256, not Python's generator: the same seed gives the same answer
@@ -299,7 +337,11 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
     '/status',
     {
       config: { permission: null },
-      schema: { tags, summary: 'HMA liveness: I-AM-ALIVE, or 503 INDEX-NOT-LOADED' },
+      schema: {
+        tags,
+        summary: 'HMA liveness: I-AM-ALIVE, or 503 INDEX-NOT-LOADED',
+        response: { 200: Text, 503: Text },
+      },
     },
     async (_request, reply: FastifyReply) => {
       const loaded = ctx.indexSync.loadedAt !== null;
@@ -309,8 +351,10 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
         .send(loaded ? 'I-AM-ALIVE' : 'INDEX-NOT-LOADED');
     },
   );
-  app.get('/status/live', { config: { permission: null }, schema: { tags } }, async (_request, reply) =>
-    reply.type('text/plain').send('I-AM-ALIVE'),
+  app.get(
+    '/status/live',
+    { config: { permission: null }, schema: { tags, response: { 200: Text } } },
+    async (_request, reply) => reply.type('text/plain').send('I-AM-ALIVE'),
   );
 
   app.get<{ Querystring: Static<typeof UrlQuery> }>(
@@ -321,6 +365,7 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
         tags,
         summary: 'HMA: hash the media at a URL (hosts in KAITIAKI_FETCH_ALLOWED_HOSTS only)',
         querystring: UrlQuery,
+        response: { 200: Hashes },
       },
     },
     async (request) => onlyTypes(hmaHashes(await hashUrl(request.query)), request.query.types),
@@ -333,6 +378,7 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
         tags,
         summary: 'HMA: hash an upload (field name photo or video)',
         consumes: ['multipart/form-data'],
+        response: { 200: Hashes },
       },
     },
     async (request) => {
@@ -345,7 +391,19 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
     '/m/raw_lookup',
     {
       config: { permission: 'match' },
-      schema: { tags, summary: 'HMA: ids of matching bank content', querystring: LookupQuery },
+      schema: {
+        tags,
+        summary: 'HMA: ids of matching bank content',
+        querystring: LookupQuery,
+        response: {
+          200: Type.Object({
+            matches: Type.Union([
+              Type.Array(Type.Integer()),
+              Type.Array(Type.Object({ bank_content_id: Type.Integer(), distance: Type.String() })),
+            ]),
+          }),
+        },
+      },
     },
     async (request) => {
       const q = request.query;
@@ -372,6 +430,7 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
         tags,
         summary: 'HMA: matches by bank for one signal, or for the media at a URL (url, content_type)',
         querystring: LookupQuery,
+        response: { 200: Lookup },
       },
     },
     async (request) => {
@@ -399,6 +458,7 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
         summary: 'HMA: hash an upload and look up every signal',
         querystring: LookupQuery,
         consumes: ['multipart/form-data'],
+        response: { 200: Type.Record(Type.String(), BankMatches, { description: 'per HMA signal type' }) },
       },
     },
     async (request) => {
@@ -422,6 +482,11 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
           Type.Array(Type.String({ maxLength: 8_000_000 }), { minItems: 2, maxItems: 2 }),
           { minProperties: 1, maxProperties: 8 },
         ),
+        response: {
+          200: Type.Record(Type.String(), Type.Unknown(), {
+            description: 'per signal type: [matched, {distance}]',
+          }),
+        },
       },
     },
     async (request) => {
@@ -439,7 +504,21 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
     '/m/index/status',
     {
       config: { permission: 'index:read' },
-      schema: { tags, summary: 'HMA: index presence and size per signal type' },
+      schema: {
+        tags,
+        summary: 'HMA: index presence and size per signal type',
+        response: {
+          200: Type.Record(
+            Type.String(),
+            Type.Object({
+              present: Type.Boolean(),
+              built_to: Type.Integer({ description: 'Unix seconds' }),
+              size: Type.Integer(),
+              buckets: Type.Optional(Type.Object({}, { additionalProperties: true })),
+            }),
+          ),
+        },
+      },
     },
     async (request) => {
       const builtTo = Math.floor(Date.parse(ctx.indexSync.loadedAt ?? ctx.startedAt) / 1000);
@@ -463,7 +542,10 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   app.get(
     '/c/banks',
-    { config: { permission: 'banks:read' }, schema: { tags, summary: 'HMA: banks you may see' } },
+    {
+      config: { permission: 'banks:read' },
+      schema: { tags, summary: 'HMA: banks you may see', response: { 200: Type.Array(HmaBank) } },
+    },
     async (request) => {
       const orgId = principalOf(request).orgId;
       const out = [];
@@ -481,7 +563,12 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
     '/c/banks',
     {
       config: { permission: 'banks:write' },
-      schema: { tags, summary: 'HMA: create a bank (UPPER_WITH_UNDERSCORE name)', body: CreateBank },
+      schema: {
+        tags,
+        summary: 'HMA: create a bank (UPPER_WITH_UNDERSCORE name)',
+        body: CreateBank,
+        response: { 201: HmaBank },
+      },
     },
     async (request, reply) => {
       const { name, enabled_ratio, enabled } = request.body;
@@ -508,14 +595,20 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   app.get<{ Params: Static<typeof BankParams> }>(
     '/c/bank/:bank',
-    { config: { permission: 'banks:read' }, schema: { tags, params: BankParams } },
+    {
+      config: { permission: 'banks:read' },
+      schema: { tags, params: BankParams, response: { 200: HmaBank } },
+    },
     async (request) =>
       bankJson(await ctx.banks.getVisibleByName(principalOf(request).orgId, request.params.bank)),
   );
 
   app.put<{ Params: Static<typeof BankParams>; Body: Static<typeof UpdateBank> }>(
     '/c/bank/:bank',
-    { config: { permission: 'banks:write' }, schema: { tags, params: BankParams, body: UpdateBank } },
+    {
+      config: { permission: 'banks:write' },
+      schema: { tags, params: BankParams, body: UpdateBank, response: { 200: HmaBank } },
+    },
     async (request) => {
       const principal = principalOf(request);
       const bank = await ctx.banks.getVisibleByName(principal.orgId, request.params.bank);
@@ -542,7 +635,10 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   app.delete<{ Params: Static<typeof BankParams> }>(
     '/c/bank/:bank',
-    { config: { permission: 'banks:write' }, schema: { tags, params: BankParams } },
+    {
+      config: { permission: 'banks:write' },
+      schema: { tags, params: BankParams, response: { 200: Message } },
+    },
     async (request) => {
       const principal = principalOf(request);
       const bank = await ctx.banks.getVisibleByName(principal.orgId, request.params.bank);
@@ -593,6 +689,7 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
         params: BankParams,
         querystring: AddContentQuery,
         consumes: ['multipart/form-data', 'application/json'],
+        response: { 200: Added },
       },
     },
     async (request) => {
@@ -635,6 +732,7 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
           minProperties: 1,
           maxProperties: 8,
         }),
+        response: { 200: Added },
       },
     },
     async (request) => {
@@ -653,6 +751,7 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
         summary: 'HMA: one bank content; signals and metadata only when asked for',
         params: ContentParams,
         querystring: ContentQuery,
+        response: { 200: Content },
       },
     },
     async (request) => {
@@ -672,7 +771,10 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   app.put<{ Params: Static<typeof ContentParams>; Body: Static<typeof UpdateContent> }>(
     '/c/bank/:bank/content/:id',
-    { config: { permission: 'entries:write' }, schema: { tags, params: ContentParams, body: UpdateContent } },
+    {
+      config: { permission: 'entries:write' },
+      schema: { tags, params: ContentParams, body: UpdateContent, response: { 200: ContentUpdated } },
+    },
     async (request) => {
       const principal = principalOf(request);
       const bank = await ctx.banks.getVisibleByName(principal.orgId, request.params.bank);
@@ -703,7 +805,10 @@ function registerHmaRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   app.delete<{ Params: Static<typeof ContentParams> }>(
     '/c/bank/:bank/content/:id',
-    { config: { permission: 'entries:write' }, schema: { tags, params: ContentParams } },
+    {
+      config: { permission: 'entries:write' },
+      schema: { tags, params: ContentParams, response: { 200: Type.Object({ deleted: Type.Integer() }) } },
+    },
     async (request) => {
       const principal = principalOf(request);
       const bank = await ctx.banks.getVisibleByName(principal.orgId, request.params.bank);

@@ -7,9 +7,12 @@ import {
   REFERRAL_OUTCOMES,
   SCRUTINY_OUTCOMES,
   SCRUTINY_REQUESTERS,
+  type OrderView,
+  type ReferralView,
 } from '../../orders/orders-service.js';
 import { principalOf } from '../plugins/auth.js';
 import { errorResponses, IdParams, PageQuery } from '../schemas/common.js';
+import { answerOf, Id, Nullable, PageOf, Time } from '../schemas/views.js';
 
 const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
 const Item = Type.Object(
@@ -81,6 +84,88 @@ const SettingsBody = Type.Object(
   { additionalProperties: false },
 );
 
+const ContentItemView = Type.Object({
+  url: Type.Optional(Type.String()),
+  external_id: Type.Optional(Type.String()),
+});
+const Order = answerOf<OrderView>()(
+  Type.Object({
+    id: Id,
+    reference: Type.String(),
+    authority_org_id: Id,
+    platform_org_id: Id,
+    authority_name: Type.String(),
+    member_state: Type.String(),
+    content_types: Type.Array(Type.String()),
+    reasons: Type.String(),
+    items: Type.Array(ContentItemView),
+    legal_basis: Type.String(),
+    signed_at: Time,
+    redress: Type.String(),
+    cross_border: Type.Boolean(),
+    non_disclosure_until: Nullable(Time),
+    non_disclosure_extended: Type.Boolean(),
+    received_at: Time,
+    clock_start: Time,
+    deadline_at: Time,
+    seconds_left: Nullable(
+      Type.Number({
+        description: 'seconds left on the clock, negative once overdue; null when it is not running',
+      }),
+    ),
+    escalation: Nullable(
+      Type.Union([Type.Literal('none'), Type.Literal('30m'), Type.Literal('50m'), Type.Literal('overdue')]),
+    ),
+    status: Type.String(),
+    case_id: Nullable(Id),
+    annex_ii: Nullable(
+      Type.Object({ action: Type.String(), actioned_at: Time, answered_at: Time, late: Type.Boolean() }),
+    ),
+    annex_iii: Nullable(
+      Type.Object({ ground: Type.String(), detail: Nullable(Type.String()), sent_at: Time }),
+    ),
+    scrutiny: Nullable(
+      Type.Object({
+        requested_by: Type.String(),
+        requested_at: Time,
+        deadline_at: Time,
+        outcome: Nullable(Type.String()),
+        decided_at: Nullable(Time),
+      }),
+    ),
+    reinstated_at: Nullable(Time),
+    reinstatement_reason: Nullable(Type.String()),
+    preserve_until: Nullable(Time),
+    preservation_extensions: Type.Array(
+      Type.Object({ until: Time, requested_by: Type.String(), reason: Type.String(), at: Time }),
+    ),
+    preservation_purged_at: Nullable(Time),
+  }),
+);
+const Referral = answerOf<ReferralView>()(
+  Type.Object({
+    id: Id,
+    reference: Type.String(),
+    authority_org_id: Id,
+    platform_org_id: Id,
+    items: Type.Array(ContentItemView),
+    basis_cited: Type.String(),
+    reasons: Type.String(),
+    received_at: Time,
+    outcome: Type.String(),
+    basis_used: Nullable(Type.String()),
+    outcome_at: Nullable(Time),
+    case_id: Nullable(Id),
+  }),
+);
+const Settings = answerOf<ReturnType<typeof settingsView>>()(
+  Type.Object({
+    hosts: Type.Array(Type.String()),
+    appeal_window_days: Type.Integer(),
+    publish_reports: Type.Boolean(),
+  }),
+);
+
 export async function orderRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const tags = ['orders'];
   const caller = (request: Parameters<typeof principalOf>[0]) => {
@@ -96,7 +181,7 @@ export async function orderRoutes(app: FastifyInstance, ctx: AppContext): Promis
         tags,
         summary: 'Send a TCO removal order (Annex I); the one-hour clock starts on receipt',
         body: OrderBody,
-        response: errorResponses,
+        response: { 201: Order, ...errorResponses },
       },
     },
     async (request, reply) => reply.status(201).send(await ctx.orders.issue(caller(request), request.body)),
@@ -110,7 +195,7 @@ export async function orderRoutes(app: FastifyInstance, ctx: AppContext): Promis
         tags,
         summary: 'Orders issued (authority) or received (platform), with their clocks',
         querystring: ListQuery,
-        response: errorResponses,
+        response: { 200: PageOf(Order), ...errorResponses },
       },
     },
     async (request) => {
@@ -123,7 +208,7 @@ export async function orderRoutes(app: FastifyInstance, ctx: AppContext): Promis
     '/v1/orders/:id',
     {
       config: { permission: 'orders:read' },
-      schema: { tags, summary: 'One order', params: IdParams, response: errorResponses },
+      schema: { tags, summary: 'One order', params: IdParams, response: { 200: Order, ...errorResponses } },
     },
     async (request) => ctx.orders.get(caller(request), request.params.id),
   );
@@ -137,7 +222,7 @@ export async function orderRoutes(app: FastifyInstance, ctx: AppContext): Promis
         summary: 'Answer an order: Annex II (done) or Annex III (cannot comply)',
         params: IdParams,
         body: AnswerBody,
-        response: errorResponses,
+        response: { 200: Order, ...errorResponses },
       },
     },
     async (request) => {
@@ -161,7 +246,7 @@ export async function orderRoutes(app: FastifyInstance, ctx: AppContext): Promis
           'Restart the clock after Annex III (platform: grounds ceased; authority: clarification sent)',
         params: IdParams,
         body: Type.Object({ at: Type.Optional(DateTime) }, { additionalProperties: false }),
-        response: errorResponses,
+        response: { 200: Order, ...errorResponses },
       },
     },
     async (request) => ctx.orders.restartClock(caller(request), request.params.id, request.body),
@@ -176,7 +261,7 @@ export async function orderRoutes(app: FastifyInstance, ctx: AppContext): Promis
         summary: 'Record a request for scrutiny of a cross-border order (TCO Art. 4)',
         params: IdParams,
         body: Type.Object({ requested_by: literals(SCRUTINY_REQUESTERS) }, { additionalProperties: false }),
-        response: errorResponses,
+        response: { 200: Order, ...errorResponses },
       },
     },
     async (request) => ctx.orders.requestScrutiny(caller(request), request.params.id, request.body),
@@ -191,7 +276,7 @@ export async function orderRoutes(app: FastifyInstance, ctx: AppContext): Promis
         summary: 'Record the scrutiny decision; an infringement ends the order',
         params: IdParams,
         body: Type.Object({ outcome: literals(SCRUTINY_OUTCOMES) }, { additionalProperties: false }),
-        response: errorResponses,
+        response: { 200: Order, ...errorResponses },
       },
     },
     async (request) => ctx.orders.scrutinyOutcome(caller(request), request.params.id, request.body),
@@ -209,7 +294,7 @@ export async function orderRoutes(app: FastifyInstance, ctx: AppContext): Promis
           { reason: Type.String({ minLength: 3, maxLength: 2000 }) },
           { additionalProperties: false },
         ),
-        response: errorResponses,
+        response: { 200: Order, ...errorResponses },
       },
     },
     async (request) => {
@@ -228,7 +313,7 @@ export async function orderRoutes(app: FastifyInstance, ctx: AppContext): Promis
         summary: 'Extend the Art. 11(3) non-disclosure once, by up to six weeks',
         params: IdParams,
         body: Type.Object({ until: DateTime }, { additionalProperties: false }),
-        response: errorResponses,
+        response: { 200: Order, ...errorResponses },
       },
     },
     async (request) => ctx.orders.extendNonDisclosure(caller(request), request.params.id, request.body),
@@ -254,7 +339,7 @@ export async function orderRoutes(app: FastifyInstance, ctx: AppContext): Promis
           },
           { additionalProperties: false },
         ),
-        response: errorResponses,
+        response: { 200: Order, ...errorResponses },
       },
     },
     async (request) => ctx.orders.extendPreservation(caller(request), request.params.id, request.body),
@@ -268,7 +353,7 @@ export async function orderRoutes(app: FastifyInstance, ctx: AppContext): Promis
         tags,
         summary: 'Send a voluntary referral (terms-of-service based)',
         body: ReferralBody,
-        response: errorResponses,
+        response: { 201: Referral, ...errorResponses },
       },
     },
     async (request, reply) => reply.status(201).send(await ctx.orders.refer(caller(request), request.body)),
@@ -282,7 +367,7 @@ export async function orderRoutes(app: FastifyInstance, ctx: AppContext): Promis
         tags,
         summary: 'Referrals sent (authority) or received (platform)',
         querystring: ListQuery,
-        response: errorResponses,
+        response: { 200: PageOf(Referral), ...errorResponses },
       },
     },
     async (request) => {
@@ -296,7 +381,12 @@ export async function orderRoutes(app: FastifyInstance, ctx: AppContext): Promis
     '/v1/referrals/:id',
     {
       config: { permission: 'orders:read' },
-      schema: { tags, summary: 'One referral', params: IdParams, response: errorResponses },
+      schema: {
+        tags,
+        summary: 'One referral',
+        params: IdParams,
+        response: { 200: Referral, ...errorResponses },
+      },
     },
     async (request) => ctx.orders.getReferral(caller(request), request.params.id),
   );
@@ -316,7 +406,7 @@ export async function orderRoutes(app: FastifyInstance, ctx: AppContext): Promis
           { outcome: literals(REFERRAL_OUTCOMES), basis_used: Type.String({ minLength: 3, maxLength: 500 }) },
           { additionalProperties: false },
         ),
-        response: errorResponses,
+        response: { 200: Referral, ...errorResponses },
       },
     },
     async (request) => ctx.orders.referralOutcome(caller(request), request.params.id, request.body),
@@ -326,7 +416,11 @@ export async function orderRoutes(app: FastifyInstance, ctx: AppContext): Promis
     '/v1/settings/recourse',
     {
       config: { permission: 'reports:read' },
-      schema: { tags, summary: 'Hosts, appeal window and report publication', response: errorResponses },
+      schema: {
+        tags,
+        summary: 'Hosts, appeal window and report publication',
+        response: { 200: Settings, ...errorResponses },
+      },
     },
     async (request) => settingsView(await ctx.orgSettings.get(principalOf(request).orgId)),
   );
@@ -339,7 +433,7 @@ export async function orderRoutes(app: FastifyInstance, ctx: AppContext): Promis
         tags,
         summary: 'Set hosts (orders for other hosts are refused), appeal window, report publication',
         body: SettingsBody,
-        response: errorResponses,
+        response: { 200: Settings, ...errorResponses },
       },
     },
     async (request) => {

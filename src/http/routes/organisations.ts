@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
-import { ROLES } from '../../auth/roles.js';
+import { INSTANCE_PERMISSIONS, PERMISSIONS, ROLES } from '../../auth/roles.js';
 import type { AppContext } from '../../context.js';
 import { ORGANISATION_KINDS } from '../../store/organisations.js';
 import { principalOf } from '../plugins/auth.js';
-import { ItemsOf, OrganisationView } from '../schemas/views.js';
+import { ApiKeyView, Id, ItemsOf, Nullable, OrganisationView } from '../schemas/views.js';
 import { errorResponses } from '../schemas/common.js';
 import { apiKeyView, organisationView } from '../views.js';
 
@@ -29,12 +29,33 @@ const CreateOrganisation = Type.Object(
   { additionalProperties: false },
 );
 
+const Me = Type.Object({
+  organisation: OrganisationView,
+  role: Type.String(),
+  permissions: Type.Array(Type.Enum([...PERMISSIONS, ...INSTANCE_PERMISSIONS])),
+  key_id: Nullable(Id),
+  instance_admin: Type.Boolean(),
+});
+const NewOrganisation = Type.Object({
+  organisation: OrganisationView,
+  api_key: Type.Optional(
+    Type.Object(
+      { key: Type.String({ description: 'shown only here' }), ...ApiKeyView.properties },
+      { description: 'the first administrator key, when asked for' },
+    ),
+  ),
+});
+
 export async function organisationRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.get(
     '/v1/me',
     {
       config: {},
-      schema: { tags: ['organisations'], summary: 'Who the API key belongs to', response: errorResponses },
+      schema: {
+        tags: ['organisations'],
+        summary: 'Who the API key belongs to',
+        response: { 200: Me, ...errorResponses },
+      },
     },
     async (request) => {
       const principal = principalOf(request);
@@ -56,7 +77,7 @@ export async function organisationRoutes(app: FastifyInstance, ctx: AppContext):
         tags: ['organisations'],
         summary: 'Create an organisation (instance administrators)',
         body: CreateOrganisation,
-        response: errorResponses,
+        response: { 201: NewOrganisation, ...errorResponses },
       },
     },
     async (request, reply) => {

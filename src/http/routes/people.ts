@@ -1,11 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
-import { permissionsOf, ROLES } from '../../auth/roles.js';
+import { INSTANCE_PERMISSIONS, PERMISSIONS, permissionsOf, ROLES } from '../../auth/roles.js';
 import type { AppContext } from '../../context.js';
 import { AuthError, NotFoundError } from '../../core/errors.js';
 import { SESSION_TTL_MS, type User } from '../../store/users.js';
 import { principalOf, SESSION_COOKIE } from '../plugins/auth.js';
 import { errorResponses, IdParams } from '../schemas/common.js';
+import { answerOf, Id, Time } from '../schemas/views.js';
 
 const SignIn = Type.Object(
   {
@@ -35,6 +36,25 @@ function userView(u: User) {
   };
 }
 
+const UserSchema = answerOf<ReturnType<typeof userView>>()(
+  Type.Object({
+    id: Id,
+    email: Type.String(),
+    display_name: Type.String(),
+    role: Type.String(),
+    organisation_id: Id,
+    permissions: Type.Array(Type.Enum([...PERMISSIONS, ...INSTANCE_PERMISSIONS])),
+  }),
+);
+const SessionSchema = Type.Object({
+  user: UserSchema,
+  csrf_token: Type.String({
+    description: 'send it back as x-csrf-token on every write made with the cookie',
+  }),
+  expires_at: Time,
+});
+const NewUser = Type.Omit(UserSchema, ['permissions']);
+
 function lockedError(until: string): AuthError {
   return new AuthError(
     `too many failed sign-ins for this account: try again after ${until}, or ask an administrator to unlock it`,
@@ -59,7 +79,7 @@ export async function peopleRoutes(app: FastifyInstance, ctx: AppContext): Promi
         tags,
         summary: 'Sign in (sets an HttpOnly session cookie; answers the CSRF token for changes)',
         body: SignIn,
-        response: errorResponses,
+        response: { 200: SessionSchema, ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -94,7 +114,11 @@ export async function peopleRoutes(app: FastifyInstance, ctx: AppContext): Promi
     '/v1/session',
     {
       config: {},
-      schema: { tags, summary: 'The signed-in person (session cookie)', response: errorResponses },
+      schema: {
+        tags,
+        summary: 'The signed-in person (session cookie)',
+        response: { 200: SessionSchema, ...errorResponses },
+      },
     },
     async (request) => {
       const cookie = request.cookies[SESSION_COOKIE];
@@ -109,12 +133,19 @@ export async function peopleRoutes(app: FastifyInstance, ctx: AppContext): Promi
     },
   );
 
-  app.delete('/v1/session', { config: {}, schema: { tags, summary: 'Sign out' } }, async (request, reply) => {
-    const cookie = request.cookies[SESSION_COOKIE];
-    if (cookie) await ctx.sessions.revoke(cookie);
-    reply.clearCookie(SESSION_COOKIE, { path: '/' });
-    return reply.status(204).send();
-  });
+  app.delete(
+    '/v1/session',
+    {
+      config: {},
+      schema: { tags, summary: 'Sign out', response: { 204: Type.Null({ description: 'signed out' }) } },
+    },
+    async (request, reply) => {
+      const cookie = request.cookies[SESSION_COOKIE];
+      if (cookie) await ctx.sessions.revoke(cookie);
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return reply.status(204).send();
+    },
+  );
 
   app.post<{ Body: Static<typeof CreateUser> }>(
     '/v1/users',
@@ -124,7 +155,7 @@ export async function peopleRoutes(app: FastifyInstance, ctx: AppContext): Promi
         tags,
         summary: 'Create an account for a person in your organisation',
         body: CreateUser,
-        response: errorResponses,
+        response: { 201: NewUser, ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -154,7 +185,13 @@ export async function peopleRoutes(app: FastifyInstance, ctx: AppContext): Promi
         tags,
         summary: "Clear a person's failed sign-ins (and the lock they caused)",
         params: IdParams,
-        response: errorResponses,
+        response: {
+          200: Type.Object({
+            id: Id,
+            unlocked: Type.Boolean({ description: 'false when it was not locked' }),
+          }),
+          ...errorResponses,
+        },
       },
     },
     async (request) => {

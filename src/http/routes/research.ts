@@ -6,10 +6,12 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { AppContext } from '../../context.js';
 import { ValidationError } from '../../core/errors.js';
-import type { RequestStatus } from '../../store/research.js';
+import type { ProjectRecord, RequestStatus } from '../../store/research.js';
 import { principalOf } from '../plugins/auth.js';
 import { errorResponses, IdParams } from '../schemas/common.js';
 import { budgetJson, datasetView, requestView, researcherView, resultView } from '../research-views.js';
+import { AGGREGATE_KINDS } from '../../research/plan.js';
+import { answerOf, Id, ItemsOf, Nullable, Time } from '../schemas/views.js';
 
 const tags = ['research'];
 const responses = { ...errorResponses, 409: errorResponses[400] };
@@ -91,6 +93,113 @@ const SampleQuery = Type.Object(
   { additionalProperties: false },
 );
 
+const DatasetSchema = Type.Object({
+  id: Id,
+  organisation_id: Id,
+  name: Type.String(),
+  description: Type.String(),
+  privacy_unit: Type.String(),
+  public_keys: Type.Record(Type.String(), Type.Array(Type.String()), {
+    description: 'per categorical column, its public keys',
+  }),
+  bounds: Type.Record(Type.String(), Type.Array(Type.Number(), { minItems: 2, maxItems: 2 }), {
+    description: 'per numeric column, its inclusive public bounds [low, high]',
+  }),
+  auto_approve: Type.Object({
+    kinds: Type.Array(Type.Enum(AGGREGATE_KINDS)),
+    max_rho: Type.Number(),
+    private_keys: Type.Boolean(),
+  }),
+  private_rows: Type.Integer(),
+  mock_rows: Type.Integer(),
+  created_at: Time,
+});
+const ResearcherSchema = answerOf<ReturnType<typeof researcherView>>()(
+  Type.Object({
+    id: Id,
+    organisation_id: Id,
+    name: Type.String(),
+    email: Type.String(),
+    principal: Type.String(),
+    accredited_by: Type.String(),
+    accredited_until: Time,
+    revoked_at: Nullable(Time),
+    created_at: Time,
+  }),
+);
+const BudgetSchema = answerOf<ReturnType<typeof budgetJson>>()(
+  Type.Object({
+    researcher_id: Id,
+    dataset_id: Id,
+    rho: Type.Number(),
+    delta: Type.Number(),
+    rho_spent: Type.Number(),
+    delta_spent: Type.Number(),
+    rho_remaining: Type.Number(),
+    epsilon: Type.Object({ delta: Type.Number(), budget: Type.Number(), spent: Type.Number() }),
+    updated_at: Time,
+  }),
+);
+const ResultSchema = answerOf<ReturnType<typeof resultView>>()(
+  Type.Object({
+    kind: Type.Enum(AGGREGATE_KINDS),
+    noisy: Type.Boolean({ description: 'false for exact runs (the mock)' }),
+    columns: Type.Optional(Type.Array(Type.String())),
+    rows: Type.Optional(Type.Array(Type.Object({ key: Type.Array(Type.String()), value: Type.Number() }))),
+    value: Type.Optional(Type.Number()),
+    metric: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    noise: Type.Array(
+      Type.Object({
+        statistic: Type.String(),
+        mechanism: Type.Union([Type.Literal('discrete_laplace'), Type.Literal('discrete_gaussian')]),
+        scale: Type.Number(),
+        sensitivity: Type.Number(),
+        interval95: Type.Number(),
+      }),
+    ),
+    cost: Type.Object({ rho: Type.Number(), delta: Type.Number() }),
+  }),
+);
+const RequestSchema = answerOf<ReturnType<typeof requestView>>()(
+  Type.Object({
+    id: Id,
+    dataset_id: Id,
+    researcher_id: Id,
+    project_id: Nullable(Id),
+    plan: Type.Unknown({ description: 'the query plan, as sent' }),
+    plan_hash: Type.String(),
+    cost: Type.Object({ rho: Type.Number(), delta: Type.Number() }),
+    status: Type.Union([
+      Type.Literal('pending'),
+      Type.Literal('approved'),
+      Type.Literal('denied'),
+      Type.Literal('released'),
+      Type.Literal('failed'),
+    ]),
+    reason: Nullable(Type.String()),
+    decided_by: Nullable(Type.String()),
+    decided_at: Nullable(Time),
+    released_at: Nullable(Time),
+    created_at: Time,
+    result: Nullable(Type.Object(ResultSchema.properties, { description: 'once released' })),
+  }),
+);
+const LedgerSchema = answerOf<ReturnType<typeof ledgerView>>()(
+  Type.Object({
+    budget: BudgetSchema,
+    entries: Type.Array(
+      Type.Object({ id: Id, request_id: Id, rho: Type.Number(), delta: Type.Number(), created_at: Time }),
+    ),
+  }),
+);
+const Rows = Type.Object({ rows: Type.Integer({ description: 'rows loaded' }) });
+// Projects are answered as stored, field names included (camelCase, unlike the other research answers).
+const ProjectSchema = answerOf<ProjectRecord>()(
+  Type.Object({ id: Id, researcherId: Id, title: Type.String(), purpose: Type.String(), createdAt: Time }),
+);
+// Mock rows have the dataset's columns: they pass through as they are.
+const MockRow = Type.Object({}, { additionalProperties: true, description: 'one mock event, by column' });
+
 export async function researchRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const research = ctx.research;
   // Event files are streamed to the loader, not buffered (10 M rows is about a gigabyte of CSV). The entries
@@ -109,7 +218,7 @@ export async function researchRoutes(app: FastifyInstance, ctx: AppContext): Pro
         tags,
         summary: 'Register a dataset of exposure events',
         body: CreateDataset,
-        response: responses,
+        response: { 201: DatasetSchema, ...responses },
       },
     },
     async (request, reply) => {
@@ -129,7 +238,11 @@ export async function researchRoutes(app: FastifyInstance, ctx: AppContext): Pro
     '/v1/research/datasets',
     {
       config: { permission: 'research:own' },
-      schema: { tags, summary: "Your organisation's research datasets", response: responses },
+      schema: {
+        tags,
+        summary: "Your organisation's research datasets",
+        response: { 200: ItemsOf(DatasetSchema), ...responses },
+      },
     },
     async (request) => ({ items: (await research.listOwnDatasets(principalOf(request))).map(datasetView) }),
   );
@@ -138,7 +251,12 @@ export async function researchRoutes(app: FastifyInstance, ctx: AppContext): Pro
     '/v1/research/datasets/:id',
     {
       config: { permission: 'research:own' },
-      schema: { tags, summary: 'A dataset', params: IdParams, response: responses },
+      schema: {
+        tags,
+        summary: 'A dataset',
+        params: IdParams,
+        response: { 200: DatasetSchema, ...responses },
+      },
     },
     async (request) => datasetView(await research.ownDataset(principalOf(request), request.params.id)),
   );
@@ -152,7 +270,7 @@ export async function researchRoutes(app: FastifyInstance, ctx: AppContext): Pro
         summary: 'Set what runs without review',
         params: IdParams,
         body: Policy,
-        response: responses,
+        response: { 200: DatasetSchema, ...responses },
       },
     },
     async (request) =>
@@ -170,7 +288,7 @@ export async function researchRoutes(app: FastifyInstance, ctx: AppContext): Pro
         summary: 'Load events (text/csv with a header, or application/x-ndjson), replacing the twin',
         params: IdParams,
         querystring: LoadQuery,
-        response: responses,
+        response: { 200: Rows, ...responses },
       },
     },
     async (request) => {
@@ -202,7 +320,7 @@ export async function researchRoutes(app: FastifyInstance, ctx: AppContext): Pro
         summary: 'Generate the mock twin',
         params: IdParams,
         body: MockBody,
-        response: responses,
+        response: { 200: Rows, ...responses },
       },
     },
     async (request) => research.generateMock(principalOf(request), request.params.id, request.body),
@@ -212,7 +330,12 @@ export async function researchRoutes(app: FastifyInstance, ctx: AppContext): Pro
     '/v1/research/datasets/:id/budgets',
     {
       config: { permission: 'research:own' },
-      schema: { tags, summary: 'Budgets on a dataset', params: IdParams, response: responses },
+      schema: {
+        tags,
+        summary: 'Budgets on a dataset',
+        params: IdParams,
+        response: { 200: ItemsOf(BudgetSchema), ...responses },
+      },
     },
     async (request) => ({
       items: (await research.datasetBudgets(principalOf(request), request.params.id)).map(budgetJson),
@@ -228,7 +351,7 @@ export async function researchRoutes(app: FastifyInstance, ctx: AppContext): Pro
         summary: "Set a researcher's budget (zCDP ρ, and δ for partition selection)",
         params: BudgetParams,
         body: BudgetBody,
-        response: responses,
+        response: { 200: BudgetSchema, ...responses },
       },
     },
     async (request) =>
@@ -250,7 +373,7 @@ export async function researchRoutes(app: FastifyInstance, ctx: AppContext): Pro
         tags,
         summary: "A researcher's ledger on a dataset",
         params: BudgetParams,
-        response: responses,
+        response: { 200: LedgerSchema, ...responses },
       },
     },
     async (request) =>
@@ -261,7 +384,12 @@ export async function researchRoutes(app: FastifyInstance, ctx: AppContext): Pro
     '/v1/research/researchers',
     {
       config: { permission: 'research:own' },
-      schema: { tags, summary: 'Accredit a researcher (or renew)', body: Accredit, response: responses },
+      schema: {
+        tags,
+        summary: 'Accredit a researcher (or renew)',
+        body: Accredit,
+        response: { 201: ResearcherSchema, ...responses },
+      },
     },
     async (request, reply) => {
       const b = request.body;
@@ -279,7 +407,11 @@ export async function researchRoutes(app: FastifyInstance, ctx: AppContext): Pro
     '/v1/research/researchers',
     {
       config: { permission: 'research:own' },
-      schema: { tags, summary: 'Researchers you accredited', response: responses },
+      schema: {
+        tags,
+        summary: 'Researchers you accredited',
+        response: { 200: ItemsOf(ResearcherSchema), ...responses },
+      },
     },
     async (request) => ({
       items: (await research.listResearchers(principalOf(request))).map(researcherView),
@@ -290,7 +422,12 @@ export async function researchRoutes(app: FastifyInstance, ctx: AppContext): Pro
     '/v1/research/researchers/:id',
     {
       config: { permission: 'research:own' },
-      schema: { tags, summary: 'Revoke an accreditation', params: IdParams, response: responses },
+      schema: {
+        tags,
+        summary: 'Revoke an accreditation',
+        params: IdParams,
+        response: { 204: Type.Null({ description: 'revoked' }), ...responses },
+      },
     },
     async (request, reply) => {
       await research.revokeResearcher(principalOf(request), request.params.id);
@@ -302,7 +439,12 @@ export async function researchRoutes(app: FastifyInstance, ctx: AppContext): Pro
     '/v1/research/review/requests',
     {
       config: { permission: 'research:own' },
-      schema: { tags, summary: 'Requests on your datasets', querystring: StatusQuery, response: responses },
+      schema: {
+        tags,
+        summary: 'Requests on your datasets',
+        querystring: StatusQuery,
+        response: { 200: ItemsOf(RequestSchema), ...responses },
+      },
     },
     async (request) => ({
       items: (
@@ -315,7 +457,12 @@ export async function researchRoutes(app: FastifyInstance, ctx: AppContext): Pro
     '/v1/research/review/requests/:id/mock',
     {
       config: { permission: 'research:own' },
-      schema: { tags, summary: "Run a request's plan on the mock", params: IdParams, response: responses },
+      schema: {
+        tags,
+        summary: "Run a request's plan on the mock",
+        params: IdParams,
+        response: { 200: ResultSchema, ...responses },
+      },
     },
     async (request) => resultView(await research.ownerRunOnMock(principalOf(request), request.params.id)),
   );
@@ -328,7 +475,7 @@ export async function researchRoutes(app: FastifyInstance, ctx: AppContext): Pro
         tags,
         summary: 'Approve: run on the private data, charge and release',
         params: IdParams,
-        response: responses,
+        response: { 200: RequestSchema, ...responses },
       },
     },
     async (request) => requestView((await research.approve(principalOf(request), request.params.id)).request),
@@ -338,7 +485,13 @@ export async function researchRoutes(app: FastifyInstance, ctx: AppContext): Pro
     '/v1/research/review/requests/:id/deny',
     {
       config: { permission: 'research:own' },
-      schema: { tags, summary: 'Deny with a reason', params: IdParams, body: DenyBody, response: responses },
+      schema: {
+        tags,
+        summary: 'Deny with a reason',
+        params: IdParams,
+        body: DenyBody,
+        response: { 200: RequestSchema, ...responses },
+      },
     },
     async (request) =>
       requestView(await research.deny(principalOf(request), request.params.id, request.body.reason)),
@@ -349,7 +502,18 @@ export async function researchRoutes(app: FastifyInstance, ctx: AppContext): Pro
     '/v1/research/me',
     {
       config: { permission: 'research:query' },
-      schema: { tags, summary: 'Your accreditations, datasets granted and budgets', response: responses },
+      schema: {
+        tags,
+        summary: 'Your accreditations, datasets granted and budgets',
+        response: {
+          200: Type.Object({
+            researchers: Type.Array(ResearcherSchema),
+            datasets: Type.Array(DatasetSchema),
+            budgets: Type.Array(BudgetSchema),
+          }),
+          ...responses,
+        },
+      },
     },
     async (request) => {
       const o = await research.researcherOverview(principalOf(request));
@@ -369,7 +533,7 @@ export async function researchRoutes(app: FastifyInstance, ctx: AppContext): Pro
         tags,
         summary: 'Start a project with a stated purpose',
         body: ProjectBody,
-        response: responses,
+        response: { 201: ProjectSchema, ...responses },
       },
     },
     async (request, reply) =>
@@ -389,7 +553,7 @@ export async function researchRoutes(app: FastifyInstance, ctx: AppContext): Pro
     '/v1/research/projects',
     {
       config: { permission: 'research:query' },
-      schema: { tags, summary: 'Your projects', response: responses },
+      schema: { tags, summary: 'Your projects', response: { 200: ItemsOf(ProjectSchema), ...responses } },
     },
     async (request) => ({ items: await research.listProjects(principalOf(request)) }),
   );
@@ -403,7 +567,7 @@ export async function researchRoutes(app: FastifyInstance, ctx: AppContext): Pro
         summary: 'Rows of the mock twin',
         params: IdParams,
         querystring: SampleQuery,
-        response: responses,
+        response: { 200: ItemsOf(MockRow), ...responses },
       },
     },
     async (request) => ({
@@ -420,7 +584,7 @@ export async function researchRoutes(app: FastifyInstance, ctx: AppContext): Pro
         summary: 'Run a plan on the mock twin (free, exact)',
         params: IdParams,
         body: PlanBody,
-        response: responses,
+        response: { 200: ResultSchema, ...responses },
       },
     },
     async (request) =>
@@ -436,7 +600,7 @@ export async function researchRoutes(app: FastifyInstance, ctx: AppContext): Pro
         summary: 'Submit a plan for the private data',
         params: IdParams,
         body: PlanBody,
-        response: responses,
+        response: { 201: RequestSchema, 202: RequestSchema, ...responses },
       },
     },
     async (request, reply) => {
@@ -454,7 +618,7 @@ export async function researchRoutes(app: FastifyInstance, ctx: AppContext): Pro
     '/v1/research/requests',
     {
       config: { permission: 'research:query' },
-      schema: { tags, summary: 'Your requests', response: responses },
+      schema: { tags, summary: 'Your requests', response: { 200: ItemsOf(RequestSchema), ...responses } },
     },
     async (request) => ({
       items: (await research.researcherRequests(principalOf(request))).map(requestView),
@@ -469,7 +633,7 @@ export async function researchRoutes(app: FastifyInstance, ctx: AppContext): Pro
         tags,
         summary: 'A request and, once released, its result',
         params: IdParams,
-        response: responses,
+        response: { 200: RequestSchema, ...responses },
       },
     },
     async (request) => requestView(await research.getRequest(principalOf(request), request.params.id)),
@@ -479,7 +643,12 @@ export async function researchRoutes(app: FastifyInstance, ctx: AppContext): Pro
     '/v1/research/datasets/:id/ledger',
     {
       config: { permission: 'research:query' },
-      schema: { tags, summary: 'Your budget and ledger on a dataset', params: IdParams, response: responses },
+      schema: {
+        tags,
+        summary: 'Your budget and ledger on a dataset',
+        params: IdParams,
+        response: { 200: LedgerSchema, ...responses },
+      },
     },
     async (request) => ledgerView(await research.ledger(principalOf(request), request.params.id)),
   );

@@ -69,7 +69,7 @@ export async function shareRoutes(app: FastifyInstance, ctx: AppContext): Promis
         tags,
         summary: 'Decline an offer or leave a share',
         params: BankParams,
-        response: errorResponses,
+        response: { 204: Type.Null({ description: 'removed' }), ...errorResponses },
       },
     },
     async (request, reply) => {

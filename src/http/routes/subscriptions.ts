@@ -12,6 +12,7 @@ import type { SubscriptionStatus } from '../../sources/service.js';
 import type { QuarantinedRecord } from '../../store/sources.js';
 import { principalOf } from '../plugins/auth.js';
 import { errorResponses, IdParams, PageQuery } from '../schemas/common.js';
+import { answerOf, Id, Nullable, PageOf, Time } from '../schemas/views.js';
 
 const Contribute = Type.Object(
   {
@@ -89,6 +90,49 @@ export const tickView = (r: TickResult) => ({
   ...(r.error ? { error: r.error } : {}),
 });
 
+const SubscriptionSchema = answerOf<ReturnType<typeof subscriptionView>>()(
+  Type.Object({
+    id: Id,
+    organisation_id: Id,
+    name: Type.String(),
+    kind: Type.String(),
+    config: Type.Record(Type.String(), Type.Unknown(), {
+      description: 'the source settings (secrets left out)',
+    }),
+    enabled: Type.Boolean(),
+    interval_seconds: Type.Integer(),
+    bank_id: Nullable(Id),
+    checkpoint: Nullable(Type.String()),
+    lag_records: Nullable(Type.Integer()),
+    lag_seconds: Nullable(Type.Number()),
+    last_fetch_at: Nullable(Time),
+    last_success_at: Nullable(Time),
+    caught_up_at: Nullable(Time),
+    last_error: Nullable(Type.String()),
+    last_error_at: Nullable(Time),
+    records_upserted: Type.Integer(),
+    records_deleted: Type.Integer(),
+    records_quarantined: Type.Integer(),
+    created_by: Type.String(),
+    created_at: Time,
+  }),
+);
+
+const QuarantinedSchema = answerOf<ReturnType<typeof quarantineView>>()(
+  Type.Object({ id: Id, reason: Type.String(), raw: Type.String(), created_at: Time }),
+);
+
+const TickSchema = answerOf<ReturnType<typeof tickView>>()(
+  Type.Object({
+    status: Type.Enum(['applied', 'unchanged', 'failed', 'disabled', 'superseded']),
+    upserted: Type.Integer(),
+    deleted: Type.Integer(),
+    quarantined: Type.Integer(),
+    has_more: Type.Boolean(),
+    error: Type.Optional(Type.String()),
+  }),
+);
+
 export async function subscriptionRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const service = ctx.subscriptions;
   const view = async (orgId: number, id: number) =>
@@ -103,7 +147,7 @@ export async function subscriptionRoutes(app: FastifyInstance, ctx: AppContext):
         summary:
           'Your subscriptions to external lists, with checkpoint, lag, last error and quarantine count',
         querystring: PageQuery,
-        response: errorResponses,
+        response: { 200: PageOf(SubscriptionSchema), ...errorResponses },
       },
     },
     async (request) => {
@@ -124,7 +168,7 @@ export async function subscriptionRoutes(app: FastifyInstance, ctx: AppContext):
         tags,
         summary: 'Subscribe to an external list (kind tcap or list) into a new read-only mirror bank',
         body: CreateSubscription,
-        response: errorResponses,
+        response: { 201: SubscriptionSchema, ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -148,7 +192,7 @@ export async function subscriptionRoutes(app: FastifyInstance, ctx: AppContext):
         tags,
         summary: 'One subscription and its status',
         params: IdParams,
-        response: errorResponses,
+        response: { 200: SubscriptionSchema, ...errorResponses },
       },
     },
     async (request) => view(principalOf(request).orgId, request.params.id),
@@ -163,7 +207,7 @@ export async function subscriptionRoutes(app: FastifyInstance, ctx: AppContext):
         summary: 'Pause or resume a subscription',
         params: IdParams,
         body: UpdateSubscription,
-        response: errorResponses,
+        response: { 200: SubscriptionSchema, ...errorResponses },
       },
     },
     async (request) => {
@@ -186,7 +230,7 @@ export async function subscriptionRoutes(app: FastifyInstance, ctx: AppContext):
         tags,
         summary: 'Unsubscribe: deletes the subscription and its mirror bank',
         params: IdParams,
-        response: errorResponses,
+        response: { 204: Type.Null({ description: 'removed' }), ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -204,7 +248,10 @@ export async function subscriptionRoutes(app: FastifyInstance, ctx: AppContext):
         tags,
         summary: 'Fetch now, page after page until the source has nothing more ready',
         params: IdParams,
-        response: errorResponses,
+        response: {
+          200: Type.Object({ runs: Type.Array(TickSchema), subscription: SubscriptionSchema }),
+          ...errorResponses,
+        },
       },
     },
     async (request) => {
@@ -251,7 +298,7 @@ export async function subscriptionRoutes(app: FastifyInstance, ctx: AppContext):
         summary: 'Records the source sent that were not stored, with the reason',
         params: IdParams,
         querystring: PageQuery,
-        response: errorResponses,
+        response: { 200: PageOf(QuarantinedSchema), ...errorResponses },
       },
     },
     async (request) => {

@@ -26,6 +26,25 @@ const ReportQuery = Type.Object(
   { additionalProperties: false },
 );
 
+const Report = {
+  200: {
+    content: {
+      'application/json': {
+        schema: Type.Object(
+          {},
+          {
+            additionalProperties: true,
+            description: 'the report; its JSON Schema is at /public/transparency/report.schema.json',
+          },
+        ),
+      },
+      'text/csv': { schema: Type.String() },
+      'text/html': { schema: Type.String({ description: 'a printable page' }) },
+    },
+  },
+  ...errorResponses,
+};
+
 export async function transparencyRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const tags = ['transparency'];
   const send = (
@@ -53,7 +72,7 @@ export async function transparencyRoutes(app: FastifyInstance, ctx: AppContext):
           "The organisation's transparency report for a period, computed from the record (json, csv or html)",
         params: KindParams,
         querystring: ReportQuery,
-        response: errorResponses,
+        response: Report,
       },
     },
     async (request, reply) => {
@@ -76,7 +95,7 @@ export async function transparencyRoutes(app: FastifyInstance, ctx: AppContext):
         summary: 'A published transparency report (only if the organisation chose to publish)',
         params: PublicParams,
         querystring: ReportQuery,
-        response: errorResponses,
+        response: Report,
       },
     },
     async (request, reply) => {
@@ -92,7 +111,20 @@ export async function transparencyRoutes(app: FastifyInstance, ctx: AppContext):
 
   app.get(
     '/public/transparency/report.schema.json',
-    { config: { permission: null }, schema: { tags, summary: 'JSON Schema of the reports' } },
+    {
+      config: { permission: null },
+      schema: {
+        tags,
+        summary: 'JSON Schema of the reports',
+        response: {
+          200: {
+            content: {
+              'application/schema+json': { schema: Type.Object({}, { additionalProperties: true }) },
+            },
+          },
+        },
+      },
+    },
     async (_request, reply) => reply.type('application/schema+json').send(REPORT_SCHEMA),
   );
 }

@@ -2,11 +2,53 @@
  * The API's answers, schema first: each view in ../views.ts is typed by its schema here, so the code cannot answer
  * a field the documentation lacks, and the schemas make the 2xx answers of /openapi.json.
  */
-import { Type, type TSchema } from 'typebox';
+import { Type, type Static, type TSchema } from 'typebox';
 
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
-const Id = Type.Integer({ minimum: 1 });
-const Time = Type.String({ description: 'ISO 8601 time (UTC)' });
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+export const Id = Type.Integer({ minimum: 1 });
+export const Time = Type.String({ description: 'ISO 8601 time (UTC)' });
+
+/** True when A and B are the same type, field for field (optional and nullable alike). */
+export type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+
+/**
+ * The schema of an answer whose type is T, checked at compile time: Fastify serialises a 2xx answer through its
+ * schema and drops any field the schema does not list, so a schema that lags behind the service's type must not
+ * compile. Use: `const Order = answerOf<OrderView>()(Type.Object({ ... }))`.
+ */
+export const answerOf =
+  <T>() =>
+  <S extends TSchema>(
+    schema: S &
+      (Same<Static<S>, T> extends true ? unknown : { schemaDiffersFromAnswer: Differences<Static<S>, T> }),
+  ): S =>
+    schema;
+
+/** Where a schema's type A and an answer's type B differ: the error answerOf shows, field by field. */
+type Differences<A, B> =
+  Same<A, B> extends true
+    ? never
+    : [A, B] extends [readonly (infer X)[], readonly (infer Y)[]]
+      ? { items: Differences<X, Y> }
+      : [NonNullable<A>, NonNullable<B>] extends [Record<string, unknown>, Record<string, unknown>]
+        ? Same<null extends A ? 1 : 0, null extends B ? 1 : 0> extends true
+          ? {
+              [
+                K in keyof A | keyof B as K extends keyof A & keyof B
+                  ? Same<A[K], B[K]> extends true
+                    ? never
+                    : K
+                  : K
+              ]: K extends keyof A
+                ? K extends keyof B
+                  ? [Differences<NonNullable<A[K]>, NonNullable<B[K]>>] extends [never]
+                    ? { schema: A[K]; answer: B[K] }
+                    : Differences<NonNullable<A[K]>, NonNullable<B[K]>>
+                  : 'missing from the answer'
+                : 'missing from the schema';
+            }
+          : { schema: A; answer: B }
+        : { schema: A; answer: B };
 
 export const OrganisationView = Type.Object({
   id: Id,

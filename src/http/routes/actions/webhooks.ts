@@ -4,10 +4,56 @@ import { Type, type Static } from 'typebox';
 import type { AppContext } from '../../../context.js';
 import { principalOf } from '../../plugins/auth.js';
 import { errorResponses, IdParams } from '../../schemas/common.js';
+import { answerOf, Id, ItemsOf, Nullable, Time } from '../../schemas/views.js';
 
 const WebhookBody = Type.Object(
   { url: Type.String({ minLength: 8, maxLength: 2000 }) },
   { additionalProperties: false },
+);
+
+type Service = AppContext['webhooks'];
+const WebhookSchema = Type.Object({ id: Id, url: Type.String(), enabled: Type.Boolean(), created_at: Time });
+const NewWebhook = Type.Object({
+  ...WebhookSchema.properties,
+  secret: Type.String({ description: 'the signing secret: shown only here' }),
+});
+const ActionSchema = answerOf<
+  Pick<
+    Awaited<ReturnType<Service['actions']>>[number],
+    | 'id'
+    | 'type'
+    | 'case_id'
+    | 'status'
+    | 'attempts'
+    | 'next_attempt_at'
+    | 'last_error'
+    | 'created_at'
+    | 'delivered_at'
+  >
+>()(
+  Type.Object({
+    id: Type.String(),
+    type: Type.String(),
+    case_id: Id,
+    status: Type.String({ description: 'pending, delivered or dead' }),
+    attempts: Type.Integer(),
+    next_attempt_at: Time,
+    last_error: Nullable(Type.String()),
+    created_at: Time,
+    delivered_at: Nullable(Time),
+  }),
+);
+const DeliverySchema = answerOf<Awaited<ReturnType<Service['deliveries']>>[number]>()(
+  Type.Object({
+    id: Id,
+    action_id: Type.String(),
+    webhook_id: Id,
+    attempt: Type.Integer(),
+    status_code: Nullable(Type.Integer()),
+    error: Nullable(Type.String()),
+    duration_ms: Type.Number(),
+    created_at: Time,
+  }),
 );
 
 export async function webhookRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -19,7 +65,7 @@ export async function webhookRoutes(app: FastifyInstance, ctx: AppContext): Prom
         tags: ['webhooks'],
         summary: 'Add a webhook; its signing secret is shown only in this response',
         body: WebhookBody,
-        response: errorResponses,
+        response: { 201: NewWebhook, ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -43,7 +89,11 @@ export async function webhookRoutes(app: FastifyInstance, ctx: AppContext): Prom
     '/v1/webhooks',
     {
       config: { permission: 'webhooks:manage' },
-      schema: { tags: ['webhooks'], summary: 'Your webhooks', response: errorResponses },
+      schema: {
+        tags: ['webhooks'],
+        summary: 'Your webhooks',
+        response: { 200: ItemsOf(WebhookSchema), ...errorResponses },
+      },
     },
     async (request) => ({
       items: (await ctx.webhooks.list(principalOf(request).orgId)).map((w) => ({
@@ -59,7 +109,12 @@ export async function webhookRoutes(app: FastifyInstance, ctx: AppContext): Prom
     '/v1/webhooks/:id',
     {
       config: { permission: 'webhooks:manage' },
-      schema: { tags: ['webhooks'], summary: 'Remove a webhook', params: IdParams, response: errorResponses },
+      schema: {
+        tags: ['webhooks'],
+        summary: 'Remove a webhook',
+        params: IdParams,
+        response: { 204: Type.Null({ description: 'removed' }), ...errorResponses },
+      },
     },
     async (request, reply) => {
       const principal = principalOf(request);
@@ -83,7 +138,7 @@ export async function webhookRoutes(app: FastifyInstance, ctx: AppContext): Prom
           },
           { additionalProperties: false },
         ),
-        response: errorResponses,
+        response: { 200: ItemsOf(ActionSchema), ...errorResponses },
       },
     },
     async (request) => ({
@@ -105,7 +160,11 @@ export async function webhookRoutes(app: FastifyInstance, ctx: AppContext): Prom
     '/v1/webhooks/deliveries',
     {
       config: { permission: 'webhooks:manage' },
-      schema: { tags: ['webhooks'], summary: 'The delivery log (latest first)', response: errorResponses },
+      schema: {
+        tags: ['webhooks'],
+        summary: 'The delivery log (latest first)',
+        response: { 200: ItemsOf(DeliverySchema), ...errorResponses },
+      },
     },
     async (request) => ({
       items: await ctx.webhooks.deliveries(principalOf(request).orgId),

@@ -9,6 +9,8 @@ import type { AppContext } from '../../../context.js';
 import { afterActionHtml } from '../../../crisis/after-action-html.js';
 import { FINDING_STATUSES, REPORT_VARIANTS } from '../../../crisis/after-action.js';
 import { errorResponses, IdParams } from '../../schemas/common.js';
+import { AfterActionReportSchema, FindingSchema } from '../../schemas/crisis.js';
+import { ItemsOf } from '../../schemas/views.js';
 import { crisisCaller } from './incidents.js';
 
 const tags = ['crisis'];
@@ -46,7 +48,7 @@ export async function crisisAfterActionRoutes(app: FastifyInstance, ctx: AppCont
         summary: 'Record a finding of the incident: what is to be done, its owner and due date',
         params: IdParams,
         body: FindingBody,
-        response: errorResponses,
+        response: { 201: FindingSchema, ...errorResponses },
       },
     },
     async (request, reply) =>
@@ -59,7 +61,12 @@ export async function crisisAfterActionRoutes(app: FastifyInstance, ctx: AppCont
     '/v1/crisis/incidents/:id/findings',
     {
       config: { permission: 'crisis:read' },
-      schema: { tags, summary: "The incident's findings", params: IdParams, response: errorResponses },
+      schema: {
+        tags,
+        summary: "The incident's findings",
+        params: IdParams,
+        response: { 200: ItemsOf(FindingSchema), ...errorResponses },
+      },
     },
     async (request) => ({ items: await afterAction.findings(crisisCaller(request), request.params.id) }),
   );
@@ -73,7 +80,7 @@ export async function crisisAfterActionRoutes(app: FastifyInstance, ctx: AppCont
         summary: 'Close or reopen a finding, or change its owner or due date (null clears it)',
         params: IdParams,
         body: FindingPatch,
-        response: errorResponses,
+        response: { 200: FindingSchema, ...errorResponses },
       },
     },
     async (request) => afterAction.updateFinding(crisisCaller(request), request.params.id, request.body),
@@ -89,7 +96,7 @@ export async function crisisAfterActionRoutes(app: FastifyInstance, ctx: AppCont
           'The after-action report, computed from the record (variant=public: no member names, contacts or evidence; observers get only that one)',
         params: IdParams,
         querystring: ReportQuery,
-        response: errorResponses,
+        response: { 200: AfterActionReportSchema, ...errorResponses },
       },
     },
     async (request) => afterAction.report(crisisCaller(request), request.params.id, request.query.variant),
@@ -114,7 +121,12 @@ export async function crisisAfterActionRoutes(app: FastifyInstance, ctx: AppCont
         summary: 'The after-action report as a printable page with timeline and per-member charts',
         params: IdParams,
         querystring: ReportQuery,
-        response: errorResponses,
+        response: {
+          200: {
+            content: { 'text/html': { schema: Type.String({ description: 'a printable HTML page' }) } },
+          },
+          ...errorResponses,
+        },
       },
     },
     async (request, reply) =>

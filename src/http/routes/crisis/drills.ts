@@ -8,6 +8,8 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { AppContext } from '../../../context.js';
 import { errorResponses, IdParams } from '../../schemas/common.js';
+import { DrillRunSchema } from '../../schemas/crisis.js';
+import { Id } from '../../schemas/views.js';
 import { crisisCaller } from './incidents.js';
 
 const tags = ['crisis'];
@@ -27,7 +29,10 @@ export async function crisisDrillRoutes(app: FastifyInstance, ctx: AppContext): 
         summary:
           'Start a drill (scenario as for `kaitiaki drill run`; hub.key a coordinator API key; hosts from KAITIAKI_SOURCE_ALLOWED_HOSTS, media under KAITIAKI_SOURCE_FILE_ROOT)',
         body: ScenarioBody,
-        response: errorResponses,
+        response: {
+          202: Type.Object({ id: Id }, { description: 'the run started; poll it' }),
+          ...errorResponses,
+        },
       },
     },
     async (request, reply) =>
@@ -42,7 +47,7 @@ export async function crisisDrillRoutes(app: FastifyInstance, ctx: AppContext): 
         tags,
         summary: 'A drill started from the API: running, done (with its report) or failed',
         params: IdParams,
-        response: errorResponses,
+        response: { 200: DrillRunSchema, ...errorResponses },
       },
     },
     async (request) => ctx.drillRuns.get(crisisCaller(request), request.params.id),

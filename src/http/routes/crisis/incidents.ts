@@ -11,6 +11,13 @@ import { ART48_SECTIONS, NOTIFY_GROUPS } from '../../../crisis/protocols.js';
 import { CONCLUSION_BASES, STATES } from '../../../crisis/states.js';
 import { principalOf } from '../../plugins/auth.js';
 import { errorResponses, IdParams, PageQuery } from '../../schemas/common.js';
+import {
+  IncidentSchema,
+  IncidentSummarySchema,
+  ParticipantSchema,
+  ProtocolSchema,
+} from '../../schemas/crisis.js';
+import { ItemsOf, PageOf } from '../../schemas/views.js';
 
 const tags = ['crisis'];
 const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
@@ -136,7 +143,7 @@ export async function crisisIncidentRoutes(app: FastifyInstance, ctx: AppContext
       schema: {
         tags,
         summary: 'Protocols you can run: the newest version of each (presets and your own)',
-        response: errorResponses,
+        response: { 200: ItemsOf(ProtocolSchema), ...errorResponses },
       },
     },
     async (request) => ({ items: await crisis.protocols(crisisCaller(request)) }),
@@ -146,7 +153,12 @@ export async function crisisIncidentRoutes(app: FastifyInstance, ctx: AppContext
     '/v1/crisis/protocols/:key/versions',
     {
       config: { permission: 'crisis:observe' },
-      schema: { tags, summary: 'Every version of a protocol', params: KeyParams, response: errorResponses },
+      schema: {
+        tags,
+        summary: 'Every version of a protocol',
+        params: KeyParams,
+        response: { 200: ItemsOf(ProtocolSchema), ...errorResponses },
+      },
     },
     async (request) => ({ items: await crisis.protocolVersions(crisisCaller(request), request.params.key) }),
   );
@@ -159,7 +171,7 @@ export async function crisisIncidentRoutes(app: FastifyInstance, ctx: AppContext
         tags,
         summary: 'Save a protocol (a new version; incidents keep the version they were activated under)',
         body: ProtocolBody,
-        response: errorResponses,
+        response: { 201: ProtocolSchema, ...errorResponses },
       },
     },
     async (request, reply) =>
@@ -173,7 +185,7 @@ export async function crisisIncidentRoutes(app: FastifyInstance, ctx: AppContext
       schema: {
         tags,
         summary: 'Your crisis network: members, governments, observers, other mechanisms',
-        response: errorResponses,
+        response: { 200: ItemsOf(ParticipantSchema), ...errorResponses },
       },
     },
     async (request) => ({ items: await crisis.participants(crisisCaller(request)) }),
@@ -189,7 +201,7 @@ export async function crisisIncidentRoutes(app: FastifyInstance, ctx: AppContext
           'Add an organisation to your crisis network, or change its groups, roles, contacts and consent',
         params: OrgParams,
         body: ParticipantBody,
-        response: errorResponses,
+        response: { 200: ParticipantSchema, ...errorResponses },
       },
     },
     async (request) => crisis.setParticipant(crisisCaller(request), request.params.orgId, request.body),
@@ -203,7 +215,7 @@ export async function crisisIncidentRoutes(app: FastifyInstance, ctx: AppContext
         tags,
         summary: 'Remove an organisation from your crisis network',
         params: OrgParams,
-        response: errorResponses,
+        response: { 204: Type.Null({ description: 'removed' }), ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -220,7 +232,7 @@ export async function crisisIncidentRoutes(app: FastifyInstance, ctx: AppContext
         tags,
         summary: 'Report an incident (optionally opening its assessment under protocols at once)',
         body: IncidentBody,
-        response: errorResponses,
+        response: { 201: IncidentSchema, ...errorResponses },
       },
     },
     async (request, reply) =>
@@ -236,7 +248,7 @@ export async function crisisIncidentRoutes(app: FastifyInstance, ctx: AppContext
         tags,
         summary: 'Incidents you coordinate or take part in',
         querystring: ListQuery,
-        response: errorResponses,
+        response: { 200: PageOf(IncidentSummarySchema), ...errorResponses },
       },
     },
     async (request) => {
@@ -249,7 +261,12 @@ export async function crisisIncidentRoutes(app: FastifyInstance, ctx: AppContext
     '/v1/crisis/incidents/:id',
     {
       config: { permission: 'crisis:observe' },
-      schema: { tags, summary: 'The record of an incident', params: IdParams, response: errorResponses },
+      schema: {
+        tags,
+        summary: 'The record of an incident',
+        params: IdParams,
+        response: { 200: IncidentSchema, ...errorResponses },
+      },
     },
     async (request) => crisis.incident(crisisCaller(request), request.params.id),
   );
@@ -263,7 +280,7 @@ export async function crisisIncidentRoutes(app: FastifyInstance, ctx: AppContext
         summary: 'Assess the incident under one more protocol',
         params: IdParams,
         body: Type.Object({ protocol: Key }, strict),
-        response: errorResponses,
+        response: { 201: IncidentSchema, ...errorResponses },
       },
     },
     async (request, reply) =>
@@ -281,7 +298,7 @@ export async function crisisIncidentRoutes(app: FastifyInstance, ctx: AppContext
         summary: 'Post a situational-awareness update (the incident bank numbers are stamped on it)',
         params: IdParams,
         body: Type.Object({ text: Text(10_000, 1) }, strict),
-        response: errorResponses,
+        response: { 201: IncidentSchema, ...errorResponses },
       },
     },
     async (request, reply) =>
@@ -308,7 +325,7 @@ export async function crisisIncidentRoutes(app: FastifyInstance, ctx: AppContext
         summary: 'Assert a criterion of the protocol as met or not, with evidence references',
         params: IdParams,
         body: CriterionBody,
-        response: errorResponses,
+        response: { 200: IncidentSchema, ...errorResponses },
       },
     },
     async (request) => crisis.assertCriterion(crisisCaller(request), request.params.id, request.body),
@@ -327,7 +344,7 @@ export async function crisisIncidentRoutes(app: FastifyInstance, ctx: AppContext
         summary: 'Record your decision to activate a type, with its rationale and human-rights note',
         params: IdParams,
         body: DecisionBody,
-        response: errorResponses,
+        response: { 200: IncidentSchema, ...errorResponses },
       },
     },
     async (request) => crisis.decide(crisisCaller(request), request.params.id, request.body),
@@ -342,7 +359,7 @@ export async function crisisIncidentRoutes(app: FastifyInstance, ctx: AppContext
         summary: 'Move an activation to its next state (409 names the states it can go to)',
         params: IdParams,
         body: TransitionBody,
-        response: errorResponses,
+        response: { 200: IncidentSchema, ...errorResponses },
       },
     },
     async (request) => crisis.transition(crisisCaller(request), request.params.id, request.body),

@@ -5,6 +5,7 @@ import type { AppContext } from '../../../context.js';
 import { MAX_MINUTES_PER_REPORT } from '../../../crisis/live.js';
 import { MAX_PAGE } from '../../../sharing/feed.js';
 import { errorResponses, IdParams } from '../../schemas/common.js';
+import { Id } from '../../schemas/views.js';
 import { crisisCaller } from './incidents.js';
 
 const tags = ['crisis'];
@@ -43,6 +44,30 @@ const TelemetryBody = Type.Object(
   strict,
 );
 
+// Records, batches and the proof are signed: they pass through as they are (a field dropped or a number
+// re-typed by the serialiser would break the signature a member checks).
+const signed = (description: string) => Type.Object({}, { additionalProperties: true, description });
+const FeedPageSchema = Type.Object({
+  collections: Type.Array(
+    Type.Object({ id: Id, incident_id: Id, title: Type.String(), exercise: Type.Boolean() }),
+    { description: 'the incident banks this page may carry records of' },
+  ),
+  instance: Type.Object({ id: Type.String(), public_key: Type.String() }),
+  records: Type.Array(
+    signed('collection_id, seq, op (upsert or retract), signal_type, value, instance_id, contribution?, …'),
+  ),
+  next_after: Type.Integer({ description: 'the cursor for the next page' }),
+  more: Type.Boolean(),
+  batches: Type.Array(
+    signed(
+      'a contribution batch as its member signed it: id, organisation_id, instance_id, public_key, payload, signature',
+    ),
+  ),
+  proof: signed(
+    "the hub's signature over the page: instance_id, after, next_after, more, collections, digests, batches, signature",
+  ),
+});
+
 export async function crisisLiveRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.get<{ Querystring: Static<typeof FeedQuery> }>(
     '/v1/crisis/feed/changes',
@@ -54,7 +79,7 @@ export async function crisisLiveRoutes(app: FastifyInstance, ctx: AppContext): P
           'Signed changes of every incident bank you accepted, after one cursor (members follow this with the ' +
           '`kaitiaki-crisis` source: a new incident needs no new subscription)',
         querystring: FeedQuery,
-        response: errorResponses,
+        response: { 200: FeedPageSchema, ...errorResponses },
       },
     },
     async (request) =>
@@ -77,7 +102,10 @@ export async function crisisLiveRoutes(app: FastifyInstance, ctx: AppContext): P
           'and your first block (totals: sending a minute again replaces it)',
         params: IdParams,
         body: TelemetryBody,
-        response: errorResponses,
+        response: {
+          200: Type.Object({ minutes: Type.Integer({ description: 'minutes recorded' }) }),
+          ...errorResponses,
+        },
       },
     },
     async (request) => ctx.crisisLive.report(crisisCaller(request), request.params.id, request.body),

@@ -6,8 +6,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { AppContext } from '../../../context.js';
-import { INTERVENTION_MODES, RESOURCE_KINDS, type AckLinkView } from '../../../crisis/notifications.js';
+import {
+  INTERVENTION_MODES,
+  RESOURCE_KINDS,
+  type AckLinkView,
+  type CrisisNotifications,
+} from '../../../crisis/notifications.js';
 import { errorResponses, IdParams } from '../../schemas/common.js';
+import { AckLinkSchema, NotificationSchema, ResourceSchema } from '../../schemas/crisis.js';
+import { answerOf, ItemsOf } from '../../schemas/views.js';
 import { crisisCaller } from './incidents.js';
 
 const tags = ['crisis'];
@@ -73,6 +80,14 @@ function sendPage(reply: FastifyReply, html: string) {
     .send(html);
 }
 
+const Page = Type.String({ description: 'an HTML page' });
+const Intervention = answerOf<Awaited<ReturnType<CrisisNotifications['intervene']>>>()(
+  Type.Object({
+    action_id: Type.String({ description: 'the action delivered to your webhooks' }),
+    resource: ResourceSchema,
+  }),
+);
+
 const wantsHtml = (request: FastifyRequest) =>
   (request.headers.accept ?? '').includes('text/html') ||
   (request.headers['content-type'] ?? '').startsWith('text/plain');
@@ -89,7 +104,7 @@ export async function crisisNotificationRoutes(app: FastifyInstance, ctx: AppCon
         summary:
           'Who was notified of the incident’s activations: sent, due, acknowledged (how, late), escalated (observers see no contact addresses)',
         params: IdParams,
-        response: errorResponses,
+        response: { 200: ItemsOf(NotificationSchema), ...errorResponses },
       },
     },
     async (request) => ({ items: await notifications.list(crisisCaller(request), request.params.id) }),
@@ -104,7 +119,7 @@ export async function crisisNotificationRoutes(app: FastifyInstance, ctx: AppCon
         summary:
           'Acknowledge a crisis notification addressed to your organisation (late if after its due time)',
         params: IdParams,
-        response: errorResponses,
+        response: { 200: NotificationSchema, ...errorResponses },
       },
     },
     async (request) => notifications.acknowledge(crisisCaller(request), request.params.id),
@@ -119,7 +134,7 @@ export async function crisisNotificationRoutes(app: FastifyInstance, ctx: AppCon
         summary:
           'The acknowledgement page of a notification link (no key needed; opening it acknowledges nothing)',
         params: TokenParams,
-        response: errorResponses,
+        response: { 200: { content: { 'text/html': { schema: Page } } }, ...errorResponses },
       },
     },
     async (request, reply) =>
@@ -135,7 +150,10 @@ export async function crisisNotificationRoutes(app: FastifyInstance, ctx: AppCon
         summary:
           'Acknowledge a crisis notification with the link it carried (403 KAI_ERR_ACK_LINK for a link Kaitiaki did not send)',
         params: TokenParams,
-        response: errorResponses,
+        response: {
+          200: { content: { 'application/json': { schema: AckLinkSchema }, 'text/html': { schema: Page } } },
+          ...errorResponses,
+        },
       },
     },
     async (request, reply) => {
@@ -154,7 +172,7 @@ export async function crisisNotificationRoutes(app: FastifyInstance, ctx: AppCon
           'Add an intervention resource to an activation: a redirect (https url), counter-speech or crisis-support text, per locale',
         params: IdParams,
         body: ResourceBody,
-        response: errorResponses,
+        response: { 201: ResourceSchema, ...errorResponses },
       },
     },
     async (request, reply) =>
@@ -173,7 +191,7 @@ export async function crisisNotificationRoutes(app: FastifyInstance, ctx: AppCon
           'Have an intervention (interstitial or redirect, with the resource for your locale, else en) delivered to your own webhooks for one of your content ids',
         params: IdParams,
         body: InterventionBody,
-        response: errorResponses,
+        response: { 202: Intervention, ...errorResponses },
       },
     },
     async (request, reply) =>

@@ -7,6 +7,7 @@ import type { MatchEvidence } from '../../../matching/match-service.js';
 import { DECISIONS, GROUND_TYPES } from '../../../review/statements.js';
 import { principalOf } from '../../plugins/auth.js';
 import { errorResponses, IdParams, PageQuery } from '../../schemas/common.js';
+import { answerOf, Id, Nullable, Time } from '../../schemas/views.js';
 
 const DecisionBody = Type.Object(
   {
@@ -66,6 +67,14 @@ const NextQuery = Type.Object(
   { additionalProperties: false },
 );
 
+// Evidence is stored with the case as the match recorded it; it passes through as stored.
+const Evidence = Type.Unknown({
+  description:
+    'a match as recorded: signalType, signalIndex, distance, detail?, bank {id, name, orgId, purpose}, entry ' +
+    '{id, labels, contributorOrgId, source, externalId, status}; one case answers each entry with its note and ' +
+    "the bank's threshold",
+});
+
 function caseView(c: CaseView, names: Record<string, string> = {}) {
   return {
     id: c.id,
@@ -85,6 +94,192 @@ function caseView(c: CaseView, names: Record<string, string> = {}) {
   };
 }
 
+/** A page of the queue, with each case's sources and the counts per status and priority under the filter. */
+async function casePage(
+  ctx: AppContext,
+  principal: { orgId: number; label: string },
+  q: Static<typeof CaseQuery>,
+) {
+  const filter: CaseFilter = {
+    status: q.status,
+    priority: q.priority,
+    source: q.source,
+    bankId: q.bank_id,
+    label: q.label,
+    claimedBy: q.claimed_by === 'me' ? principal.label : q.claimed_by,
+    externalId: q.external_id,
+  };
+  const page = await ctx.review.listCases(principal.orgId, {
+    ...filter,
+    cursor: q.cursor,
+    limit: q.limit,
+  });
+  const names = await ctx.review.displayNames(
+    principal.orgId,
+    page.items.flatMap((c) => (c.claimedBy ? [c.claimedBy] : [])),
+  );
+  const sources = await ctx.review.sourcesOf(principal.orgId, page.items);
+  return {
+    items: page.items.map((c) => ({ ...caseView(c, names), sources: sources.get(c.id) ?? [] })),
+    next_cursor: page.nextCursor,
+    counts: await ctx.review.countCases(principal.orgId, filter),
+  };
+}
+
+/** One case with its evidence, submission, the uploader's other cases, reports and decisions. */
+async function caseDetail(ctx: AppContext, orgId: number, id: number) {
+  const c = await ctx.review.getCase(orgId, id);
+  const decisions = await ctx.review.decisions(orgId, c.id);
+  const submission = c.submissionId ? await ctx.review.getSubmission(orgId, c.submissionId) : null;
+  const names = await ctx.review.displayNames(orgId, [
+    ...(c.claimedBy ? [c.claimedBy] : []),
+    ...decisions.map((d) => d.decided_by),
+  ]);
+  const evidence = c.evidence as MatchEvidence[];
+  // Only entries of banks this organisation matched against (visible to it when the match was made).
+  const notes = await ctx.review.entryNotes(evidence.map((e) => e.entry.id));
+  return {
+    ...caseView(c, names),
+    evidence: evidence.map((e) => ({
+      ...e,
+      entry: { ...e.entry, note: notes.get(e.entry.id) ?? null },
+      threshold: ctx.bankRules.threshold(e.bank.id, e.signalType),
+    })),
+    has_media: submission?.mediaSha256 != null,
+    submission: submission && {
+      id: submission.id,
+      uploader_id: submission.uploaderId,
+      context: submission.context,
+      created_at: submission.createdAt,
+      media_purged_at: submission.mediaPurgedAt,
+    },
+    uploader_history: submission?.uploaderId
+      ? await ctx.review.uploaderHistory(orgId, submission.uploaderId, c.id)
+      : [],
+    reports: await ctx.review.reports(orgId, c.id),
+    decisions: decisions.map((d) => ({
+      id: d.id,
+      decision: d.decision,
+      ground_type: d.ground_type,
+      ground: d.ground,
+      reason: d.reason,
+      automated: d.automated === 1,
+      decided_by: d.decided_by,
+      decided_by_name: names[d.decided_by] ?? d.decided_by,
+      created_at: d.created_at,
+    })),
+  };
+}
+
+const CaseSchema = answerOf<ReturnType<typeof caseView>>()(
+  Type.Object({
+    id: Id,
+    submission_id: Nullable(Id),
+    external_id: Nullable(Type.String()),
+    status: Type.String(),
+    priority: Type.String(),
+    due_at: Time,
+    assignee: Nullable(Type.String()),
+    evidence: Type.Array(Evidence),
+    created_at: Time,
+    updated_at: Time,
+    version: Type.Integer({ description: 'name it when deciding: a decision on a changed case is refused' }),
+    claimed_by: Nullable(Type.String()),
+    claimed_by_name: Nullable(Type.String()),
+    claim_expires_at: Nullable(Time),
+  }),
+);
+
+const CasePageSchema = answerOf<Awaited<ReturnType<typeof casePage>>>()(
+  Type.Object({
+    items: Type.Array(
+      Type.Object({
+        ...CaseSchema.properties,
+        sources: Type.Array(Type.String(), { description: 'match, report or alert' }),
+      }),
+    ),
+    next_cursor: Nullable(Type.String()),
+    counts: Type.Record(Type.String(), Type.Integer(), { description: 'cases per status and priority' }),
+  }),
+);
+
+type CaseDetail = Awaited<ReturnType<typeof caseDetail>>;
+const CaseDetailSchema = Type.Object({
+  ...answerOf<Omit<CaseDetail, 'evidence'>>()(
+    Type.Object({
+      ...Type.Omit(CaseSchema, ['evidence']).properties,
+      has_media: Type.Boolean(),
+      submission: Nullable(
+        Type.Object({
+          id: Id,
+          uploader_id: Nullable(Type.String()),
+          context: Type.Record(Type.String(), Type.Unknown()),
+          created_at: Time,
+          media_purged_at: Nullable(Time),
+        }),
+      ),
+      uploader_history: Type.Array(
+        Type.Object({
+          case_id: Id,
+          status: Type.String(),
+          external_id: Nullable(Type.String()),
+          created_at: Time,
+          decision: Nullable(Type.String()),
+        }),
+        { description: "the uploader's other cases, latest first" },
+      ),
+      reports: Type.Array(
+        Type.Object({
+          id: Id,
+          kind: Type.String(),
+          external_id: Nullable(Type.String()),
+          url: Nullable(Type.String()),
+          source: Type.String(),
+          category: Nullable(Type.String()),
+          detail: Type.Unknown(),
+          created_at: Time,
+        }),
+      ),
+      decisions: Type.Array(
+        Type.Object({
+          id: Id,
+          decision: Type.String(),
+          ground_type: Type.String(),
+          ground: Type.String(),
+          reason: Type.String(),
+          automated: Type.Boolean(),
+          decided_by: Type.String(),
+          decided_by_name: Type.String(),
+          created_at: Time,
+        }),
+      ),
+    }),
+  ).properties,
+  evidence: Type.Array(Evidence),
+});
+
+const Decided = Type.Object({
+  decision_id: Id,
+  action_id: Nullable(Type.String({ description: 'the action sent to your webhooks, if any' })),
+  statement_id: Nullable(Type.String({ description: 'the statement of reasons, if one is due' })),
+});
+
+const BulkResultSchema = Type.Object({
+  decided: Type.Integer(),
+  refused: Type.Integer(),
+  results: Type.Array(
+    Type.Union([
+      Type.Object({
+        id: Id,
+        decided: Type.Literal(true),
+        decision_id: Id,
+        statement_id: Nullable(Type.String()),
+      }),
+      Type.Object({ id: Id, decided: Type.Literal(false), code: Type.String(), error: Type.String() }),
+    ]),
+  ),
+});
+
 export async function caseRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const tags = ['review'];
 
@@ -96,37 +291,10 @@ export async function caseRoutes(app: FastifyInstance, ctx: AppContext): Promise
         tags,
         summary: 'The review queue (filter with ?status=open)',
         querystring: CaseQuery,
-        response: errorResponses,
+        response: { 200: CasePageSchema, ...errorResponses },
       },
     },
-    async (request) => {
-      const principal = principalOf(request);
-      const q = request.query;
-      const filter: CaseFilter = {
-        status: q.status,
-        priority: q.priority,
-        source: q.source,
-        bankId: q.bank_id,
-        label: q.label,
-        claimedBy: q.claimed_by === 'me' ? principal.label : q.claimed_by,
-        externalId: q.external_id,
-      };
-      const page = await ctx.review.listCases(principal.orgId, {
-        ...filter,
-        cursor: q.cursor,
-        limit: q.limit,
-      });
-      const names = await ctx.review.displayNames(
-        principal.orgId,
-        page.items.flatMap((c) => (c.claimedBy ? [c.claimedBy] : [])),
-      );
-      const sources = await ctx.review.sourcesOf(principal.orgId, page.items);
-      return {
-        items: page.items.map((c) => ({ ...caseView(c, names), sources: sources.get(c.id) ?? [] })),
-        next_cursor: page.nextCursor,
-        counts: await ctx.review.countCases(principal.orgId, filter),
-      };
-    },
+    async (request) => casePage(ctx, principalOf(request), request.query),
   );
 
   app.get<{ Params: Static<typeof IdParams> }>(
@@ -137,53 +305,10 @@ export async function caseRoutes(app: FastifyInstance, ctx: AppContext): Promise
         tags,
         summary: 'One case with its evidence and decisions',
         params: IdParams,
-        response: errorResponses,
+        response: { 200: CaseDetailSchema, ...errorResponses },
       },
     },
-    async (request) => {
-      const orgId = principalOf(request).orgId;
-      const c = await ctx.review.getCase(orgId, request.params.id);
-      const decisions = await ctx.review.decisions(orgId, c.id);
-      const submission = c.submissionId ? await ctx.review.getSubmission(orgId, c.submissionId) : null;
-      const names = await ctx.review.displayNames(orgId, [
-        ...(c.claimedBy ? [c.claimedBy] : []),
-        ...decisions.map((d) => d.decided_by),
-      ]);
-      const evidence = c.evidence as MatchEvidence[];
-      // Only entries of banks this organisation matched against (visible to it when the match was made).
-      const notes = await ctx.review.entryNotes(evidence.map((e) => e.entry.id));
-      return {
-        ...caseView(c, names),
-        evidence: evidence.map((e) => ({
-          ...e,
-          entry: { ...e.entry, note: notes.get(e.entry.id) ?? null },
-          threshold: ctx.bankRules.threshold(e.bank.id, e.signalType),
-        })),
-        has_media: submission?.mediaSha256 != null,
-        submission: submission && {
-          id: submission.id,
-          uploader_id: submission.uploaderId,
-          context: submission.context,
-          created_at: submission.createdAt,
-          media_purged_at: submission.mediaPurgedAt,
-        },
-        uploader_history: submission?.uploaderId
-          ? await ctx.review.uploaderHistory(orgId, submission.uploaderId, c.id)
-          : [],
-        reports: await ctx.review.reports(orgId, c.id),
-        decisions: decisions.map((d) => ({
-          id: d.id,
-          decision: d.decision,
-          ground_type: d.ground_type,
-          ground: d.ground,
-          reason: d.reason,
-          automated: d.automated === 1,
-          decided_by: d.decided_by,
-          decided_by_name: names[d.decided_by] ?? d.decided_by,
-          created_at: d.created_at,
-        })),
-      };
-    },
+    async (request) => caseDetail(ctx, principalOf(request).orgId, request.params.id),
   );
 
   app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof DecisionBody> }>(
@@ -195,7 +320,7 @@ export async function caseRoutes(app: FastifyInstance, ctx: AppContext): Promise
         summary: 'Decide an open case: the action, statement of reasons and audit record are written with it',
         params: IdParams,
         body: DecisionBody,
-        response: errorResponses,
+        response: { 201: Decided, ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -229,7 +354,7 @@ export async function caseRoutes(app: FastifyInstance, ctx: AppContext): Promise
           { assignee: Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Null()]) },
           { additionalProperties: false },
         ),
-        response: errorResponses,
+        response: { 200: CaseSchema, ...errorResponses },
       },
     },
     async (request) => {
@@ -249,7 +374,7 @@ export async function caseRoutes(app: FastifyInstance, ctx: AppContext): Promise
         summary:
           'One decision on several cases (each with the version seen): each gets its own action and statement of reasons; answered per case',
         body: BulkDecisionBody,
-        response: errorResponses,
+        response: { 200: BulkResultSchema, ...errorResponses },
       },
     },
     async (request) => {
@@ -282,7 +407,7 @@ export async function caseRoutes(app: FastifyInstance, ctx: AppContext): Promise
         summary:
           'Claim an open case while you review it (10 minutes, renewed by claiming again); 409 while someone else has it',
         params: IdParams,
-        response: errorResponses,
+        response: { 200: CaseSchema, ...errorResponses },
       },
     },
     async (request) => {
@@ -300,7 +425,7 @@ export async function caseRoutes(app: FastifyInstance, ctx: AppContext): Promise
         tags,
         summary: 'Give back your claim on a case (someone else’s claim is left alone)',
         params: IdParams,
-        response: errorResponses,
+        response: { 200: CaseSchema, ...errorResponses },
       },
     },
     async (request) => {
@@ -318,7 +443,11 @@ export async function caseRoutes(app: FastifyInstance, ctx: AppContext): Promise
         summary:
           'Claim the next case: the most urgent open case nobody else has claimed (204 when the queue is empty)',
         querystring: NextQuery,
-        response: errorResponses,
+        response: {
+          200: CaseSchema,
+          204: Type.Null({ description: 'the queue is empty' }),
+          ...errorResponses,
+        },
       },
     },
     async (request, reply) => {

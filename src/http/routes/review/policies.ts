@@ -5,6 +5,7 @@ import type { AppContext } from '../../../context.js';
 import { POLICY_ACTIONS } from '../../../review/policy.js';
 import { principalOf } from '../../plugins/auth.js';
 import { errorResponses } from '../../schemas/common.js';
+import { Id, Nullable } from '../../schemas/views.js';
 
 const PoliciesBody = Type.Object(
   {
@@ -23,6 +24,16 @@ const PoliciesBody = Type.Object(
   { additionalProperties: false },
 );
 
+const Policies = Type.Object({
+  policies: Type.Array(
+    Type.Object({
+      bank_id: Nullable(Id),
+      label: Nullable(Type.String()),
+      action: Type.Enum(POLICY_ACTIONS),
+    }),
+  ),
+});
+
 export async function policyRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const tags = ['review'];
 
@@ -30,7 +41,11 @@ export async function policyRoutes(app: FastifyInstance, ctx: AppContext): Promi
     '/v1/policies',
     {
       config: { permission: 'cases:read' },
-      schema: { tags, summary: 'Your match policies (none: the defaults apply)', response: errorResponses },
+      schema: {
+        tags,
+        summary: 'Your match policies (none: the defaults apply)',
+        response: { 200: Policies, ...errorResponses },
+      },
     },
     async (request) => ({
       policies: (await ctx.review.policies(principalOf(request).orgId)).map((p) => ({
@@ -45,7 +60,12 @@ export async function policyRoutes(app: FastifyInstance, ctx: AppContext): Promi
     '/v1/policies',
     {
       config: { permission: 'banks:write' },
-      schema: { tags, summary: 'Replace your match policies', body: PoliciesBody, response: errorResponses },
+      schema: {
+        tags,
+        summary: 'Replace your match policies',
+        body: PoliciesBody,
+        response: { 200: Policies, ...errorResponses },
+      },
     },
     async (request) => {
       const principal = principalOf(request);

@@ -4,6 +4,7 @@ import { Type, type Static } from 'typebox';
 import type { AppContext } from '../../../context.js';
 import { principalOf } from '../../plugins/auth.js';
 import { errorResponses } from '../../schemas/common.js';
+import { Id } from '../../schemas/views.js';
 
 const ReportBody = Type.Object(
   {
@@ -28,6 +29,10 @@ const AlertBody = Type.Object(
   { additionalProperties: false },
 );
 
+const NewCase = Type.Boolean({ description: "false: it joined the content's open case" });
+const ReportOpened = Type.Object({ report_id: Id, case_id: Id, new_case: NewCase });
+const AlertOpened = Type.Object({ alert_id: Id, case_id: Id, new_case: NewCase });
+
 export async function reportRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const tags = ['review'];
 
@@ -39,7 +44,7 @@ export async function reportRoutes(app: FastifyInstance, ctx: AppContext): Promi
         tags,
         summary: "A user's report about content; joins the content's open case or opens one",
         body: ReportBody,
-        response: errorResponses,
+        response: { 201: ReportOpened, ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -67,7 +72,7 @@ export async function reportRoutes(app: FastifyInstance, ctx: AppContext): Promi
         summary:
           'A URL-level alert (e.g. from a TCAP-style feed) with the group or category it attributes; opens an urgent case',
         body: AlertBody,
-        response: errorResponses,
+        response: { 201: AlertOpened, ...errorResponses },
       },
     },
     async (request, reply) => {

@@ -24,7 +24,18 @@ export async function statementRoutes(app: FastifyInstance, ctx: AppContext): Pr
           { since: Type.Optional(Type.String({ format: 'date-time' })) },
           { additionalProperties: false },
         ),
-        response: errorResponses,
+        response: {
+          200: {
+            content: {
+              'application/x-ndjson': {
+                schema: Type.String({
+                  description: 'one statement of reasons per line, as GET /v1/statements/{id}',
+                }),
+              },
+            },
+          },
+          ...errorResponses,
+        },
       },
     },
     async (request, reply) => {
@@ -50,7 +61,14 @@ export async function statementRoutes(app: FastifyInstance, ctx: AppContext): Pr
         tags,
         summary: "A statement of reasons in the DSA transparency database's JSON form",
         params: StatementParams,
-        response: errorResponses,
+        response: {
+          // Stored as it was sent to the transparency database: it passes through whole.
+          200: Type.Object(
+            {},
+            { additionalProperties: true, description: "the DSA transparency database's statement fields" },
+          ),
+          ...errorResponses,
+        },
       },
     },
     async (request) => ctx.review.statement(principalOf(request).orgId, request.params.id),

@@ -13,6 +13,8 @@ import {
 import { principalOf } from '../../plugins/auth.js';
 import { errorResponses, IdParams, Signal } from '../../schemas/common.js';
 import { matchView } from '../../views.js';
+import { answerOf, Id, MatchView, Nullable, Time } from '../../schemas/views.js';
+import { POLICY_ACTIONS } from '../../../review/policy.js';
 import { hashOptions, uploadedFile } from '../hashing.js';
 import { signalsOf } from '../../../signals/registry.js';
 
@@ -53,6 +55,50 @@ function submissionView(result: SubmissionResult) {
   };
 }
 
+function submissionDetail(s: Awaited<ReturnType<AppContext['review']['getSubmission']>>) {
+  return {
+    id: s.id,
+    external_id: s.externalId,
+    verdict: s.verdict,
+    case_id: s.caseId,
+    signals: s.signals,
+    uploader_id: s.uploaderId,
+    context: s.context,
+    created_at: s.createdAt,
+    has_media: s.mediaSha256 !== null,
+    media_purged_at: s.mediaPurgedAt,
+  };
+}
+
+const Verdict = Type.Enum(['no-match', 'actioned', 'queued', 'logged', 'pending', 'failed']);
+const SubmissionSchema = answerOf<ReturnType<typeof submissionView>>()(
+  Type.Object({
+    id: Id,
+    external_id: Type.String(),
+    verdict: Verdict,
+    policy_action: Nullable(Type.Enum(POLICY_ACTIONS)),
+    case_id: Nullable(Id),
+    replayed: Type.Boolean({ description: 'the stored answer to a repeated Idempotency-Key' }),
+    created_at: Time,
+    matches: Type.Array(MatchView),
+  }),
+);
+const SubmissionDetailSchema = answerOf<ReturnType<typeof submissionDetail>>()(
+  Type.Object({
+    id: Id,
+    external_id: Type.String(),
+    verdict: Verdict,
+    case_id: Nullable(Id),
+    signals: Type.Array(Type.Object({ type: Type.String(), value: Type.String() })),
+    uploader_id: Nullable(Type.String()),
+    context: Type.Record(Type.String(), Type.Unknown()),
+    created_at: Time,
+    has_media: Type.Boolean(),
+    media_purged_at: Nullable(Time),
+  }),
+);
+const Media = { schema: Type.String({ format: 'binary' }) };
+
 export async function submissionRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const tags = ['review'];
 
@@ -66,7 +112,7 @@ export async function submissionRoutes(app: FastifyInstance, ctx: AppContext): P
         description:
           'JSON with signals, or multipart with a `file` part plus `external_id` (and optional `uploader_id`) fields. An `Idempotency-Key` header makes retries safe.',
         body: SubmissionBody,
-        response: errorResponses,
+        response: { 200: SubmissionSchema, 201: SubmissionSchema, 202: SubmissionSchema, ...errorResponses },
       },
       attachValidation: true,
     },
@@ -139,23 +185,15 @@ export async function submissionRoutes(app: FastifyInstance, ctx: AppContext): P
     '/v1/submissions/:id',
     {
       config: { permission: 'submissions:read' },
-      schema: { tags, summary: 'One submission and its verdict', params: IdParams, response: errorResponses },
+      schema: {
+        tags,
+        summary: 'One submission and its verdict',
+        params: IdParams,
+        response: { 200: SubmissionDetailSchema, ...errorResponses },
+      },
     },
-    async (request) => {
-      const s = await ctx.review.getSubmission(principalOf(request).orgId, request.params.id);
-      return {
-        id: s.id,
-        external_id: s.externalId,
-        verdict: s.verdict,
-        case_id: s.caseId,
-        signals: s.signals,
-        uploader_id: s.uploaderId,
-        context: s.context,
-        created_at: s.createdAt,
-        has_media: s.mediaSha256 !== null,
-        media_purged_at: s.mediaPurgedAt,
-      };
-    },
+    async (request) =>
+      submissionDetail(await ctx.review.getSubmission(principalOf(request).orgId, request.params.id)),
   );
 
   app.get<{ Params: Static<typeof IdParams> }>(
@@ -166,7 +204,7 @@ export async function submissionRoutes(app: FastifyInstance, ctx: AppContext): P
         tags,
         summary: 'The uploaded media of a submission (for reviewers; never cached)',
         params: IdParams,
-        response: errorResponses,
+        response: { 200: { content: { 'image/*': Media, 'video/*': Media } }, ...errorResponses },
       },
     },
     async (request, reply) => {
