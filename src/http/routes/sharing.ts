@@ -80,6 +80,20 @@ const Provenance = Type.Object({
   opinions: Type.Object({ confirm: Type.Integer(), false_positive: Type.Integer(), seen: Type.Integer() }),
 });
 
+/**
+ * A change page. Records, batches and the proof pass through as the feed built them (typed as open values here):
+ * members check digests over exactly what was signed, so a serialiser must neither drop nor re-type a field.
+ */
+const FeedPageView = Type.Object({
+  collection: Type.Object({ id: Type.Integer(), name: Type.String(), owner_organisation_id: Type.Integer() }),
+  instance: Type.Object({ id: Type.String(), public_key: Type.String() }),
+  records: Type.Array(Type.Unknown()),
+  batches: Type.Array(Type.Unknown()),
+  next_after: Type.Integer(),
+  more: Type.Boolean(),
+  proof: Type.Unknown(),
+});
+
 const Instance = Type.Object({
   id: Type.String(),
   public_key: Type.String({ description: 'Ed25519, SPKI PEM' }),
@@ -181,7 +195,7 @@ export async function sharingRoutes(app: FastifyInstance, ctx: AppContext): Prom
           'next_after for the next page, more=true while pages remain. 409 KAI_ERR_CURSOR_AHEAD for a cursor from the future',
         params: IdParams,
         querystring: ChangesQuery,
-        response: errorResponses,
+        response: { 200: FeedPageView, ...errorResponses },
       },
     },
     async (request) =>
