@@ -12,6 +12,7 @@ import { EntryService, type Entry } from '../store/entries.js';
 import {
   FEEDBACK_KINDS,
   SignalFeedbackStore,
+  type ContributorOpinions,
   type BankFeedback,
   type EntryOpinions,
   type Feedback,
@@ -153,6 +154,12 @@ export class SignalFeedbackService {
   async ofBank(orgId: number, bankId: number): Promise<BankFeedback[]> {
     await this.banks.assertCanModerate(orgId, bankId, 'seeing every opinion');
     return new SignalFeedbackStore(this.db).ofBank(bankId);
+  }
+
+  /** Opinions of a bank's signals aggregated per contributing organisation, for its owner and moderators. */
+  async byContributor(orgId: number, bankId: number): Promise<ContributorOpinions[]> {
+    await this.banks.assertCanModerate(orgId, bankId, 'seeing every opinion');
+    return new SignalFeedbackStore(this.db).byContributor(bankId);
   }
 
   /**

@@ -36,6 +36,16 @@ const toFeedback = (r: FeedbackRow): Feedback => ({
   updatedAt: r.updated_at,
 });
 
+export interface ContributorOpinions {
+  orgId: number;
+  orgName: string;
+  signals: number;
+  disputed: number;
+  confirm: number;
+  falsePositive: number;
+  seen: number;
+}
+
 export interface EntryOpinions {
   entryId: number;
   confirm: number;
@@ -97,6 +107,55 @@ export class SignalFeedbackStore {
       .where('org_id', '=', orgId)
       .executeTakeFirst();
     return row ? toFeedback(row) : null;
+  }
+
+  /**
+   * Per contributing organisation of a bank's entries: how many it contributed, how many of those are disputed, and
+   * the opinions others gave of them (a contributor whose signals draw false positives shows here).
+   */
+  async byContributor(bankId: number): Promise<ContributorOpinions[]> {
+    const entries = await this.db
+      .selectFrom('entries')
+      .innerJoin('organisations', 'organisations.id', 'entries.contributor_org_id')
+      .select([
+        'entries.contributor_org_id as org_id',
+        'organisations.name as org_name',
+        (eb) => eb.fn.countAll<number>().as('signals'),
+        (eb) =>
+          eb.fn
+            .sum<number>(eb.case().when('entries.status', '=', 'disputed').then(1).else(0).end())
+            .as('disputed'),
+      ])
+      .where('entries.bank_id', '=', bankId)
+      .groupBy(['entries.contributor_org_id', 'organisations.name'])
+      .execute();
+    const opinions = await this.db
+      .selectFrom('signal_feedback')
+      .innerJoin('entries', 'entries.id', 'signal_feedback.entry_id')
+      .select([
+        'entries.contributor_org_id as org_id',
+        'signal_feedback.kind',
+        (eb) => eb.fn.countAll<number>().as('n'),
+      ])
+      .where('signal_feedback.bank_id', '=', bankId)
+      .groupBy(['entries.contributor_org_id', 'signal_feedback.kind'])
+      .execute();
+    const count = (orgId: number, kind: FeedbackKind) =>
+      Number(opinions.find((o) => Number(o.org_id) === orgId && o.kind === kind)?.n ?? 0);
+    return entries
+      .map((e) => {
+        const orgId = Number(e.org_id);
+        return {
+          orgId,
+          orgName: e.org_name,
+          signals: Number(e.signals),
+          disputed: Number(e.disputed ?? 0),
+          confirm: count(orgId, 'confirm'),
+          falsePositive: count(orgId, 'false_positive'),
+          seen: count(orgId, 'seen'),
+        };
+      })
+      .sort((a, b) => b.falsePositive - a.falsePositive || a.orgId - b.orgId);
   }
 
   /** Every opinion of a bank's entries, newest first, each with its organisation's name. */

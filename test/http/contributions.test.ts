@@ -226,6 +226,28 @@ describe.each(TEST_DIALECTS)('signed contributions from member instances, on %s'
       instance_id: instance.id,
       public_key: instance.publicKey,
     });
+    // Per contributor, for the owner: the member's signals and the opinions others gave of them; not for a reader.
+    await call('POST', `/v1/signals/${entry.id}/feedback`, owner.key, {
+      kind: 'false_positive',
+      reason: 'a logo',
+    });
+    const perContributor = await call('GET', `/v1/banks/${bank}/feedback/contributors`, owner.key);
+    expect(perContributor.statusCode).toBe(200);
+    const mine = (perContributor.json().items as { organisation_id: number }[]).find(
+      (c) => c.organisation_id === member.id,
+    );
+    expect(mine).toMatchObject({
+      organisation_name: 'Member',
+      confirm: 1,
+      false_positive: 1,
+      seen: 0,
+      disputed: 0,
+    });
+    expect((mine as unknown as { signals: number }).signals).toBe(
+      (await entriesOfBank()).filter((e) => e.contributor_organisation_id === member.id).length,
+    );
+    expect(perContributor.json().items[0].organisation_id).toBe(member.id); // most false positives first
+    expect((await call('GET', `/v1/banks/${bank}/feedback/contributors`, reader.key)).statusCode).toBe(403);
     const stranger = await t.organisation('Stranger', 'admin');
     expect(
       (await call('GET', `/v1/sharing/banks/${bank}/entries/${entry.id}/provenance`, stranger.key))

@@ -146,6 +146,49 @@ export async function feedbackRoutes(app: FastifyInstance, ctx: AppContext): Pro
     },
   );
 
+  app.get<{ Params: Static<typeof IdParams> }>(
+    '/v1/banks/:id/feedback/contributors',
+    {
+      config: { permission: 'banks:read' },
+      schema: {
+        tags,
+        summary:
+          "Opinions of a bank's signals per contributing organisation (signals, disputed, confirm / false positive / seen), most false positives first; for its owner and moderators",
+        params: IdParams,
+        response: {
+          200: Type.Object({
+            items: Type.Array(
+              Type.Object({
+                organisation_id: Type.Integer(),
+                organisation_name: Type.String(),
+                signals: Type.Integer(),
+                disputed: Type.Integer(),
+                confirm: Type.Integer(),
+                false_positive: Type.Integer(),
+                seen: Type.Integer(),
+              }),
+            ),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const items = await ctx.feedback.byContributor(principalOf(request).orgId, request.params.id);
+      return {
+        items: items.map((c) => ({
+          organisation_id: c.orgId,
+          organisation_name: c.orgName,
+          signals: c.signals,
+          disputed: c.disputed,
+          confirm: c.confirm,
+          false_positive: c.falsePositive,
+          seen: c.seen,
+        })),
+      };
+    },
+  );
+
   app.post<{ Params: Static<typeof BankEntryParams>; Body: Static<typeof DisputeBody> }>(
     '/v1/banks/:id/entries/:entryId/dispute',
     {
