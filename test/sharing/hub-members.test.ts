@@ -183,26 +183,35 @@ describe.each(TEST_DIALECTS)('a hub (its store on %s) and three member instances
     expect(values).not.toContain(hash(1));
   }, 60_000);
 
-  it('refuses a forged record: quarantined and reported, never stored', async () => {
+  /** Member 1 follows the shared bank through the impostor (under `path`); resolves when `done` holds of its status. */
+  const throughImpostor = async (
+    name: string,
+    path: string,
+    done: (status: Record<string, unknown>) => unknown,
+  ): Promise<Record<string, unknown> & { id: number }> => {
     const m = members[1];
-    const forgerUrl = `http://127.0.0.1:${(forger.address() as AddressInfo).port}`;
     const sub = await api(m.url, m.key, 'POST', '/v1/subscriptions', {
-      name: 'IMPOSTOR',
+      name,
       kind: 'kaitiaki',
       interval_seconds: 1,
       config: {
-        hub_url: forgerUrl,
+        hub_url: `http://127.0.0.1:${(forger.address() as AddressInfo).port}${path}`,
         collection_id: bank,
         api_key: memberKeysOnHub[1],
         hub_public_key: publicKey,
       },
     });
     expect(sub.status).toBe(201);
-    const status = await until('quarantine', async () => {
+    return until(name, async () => {
       const items = (await api(m.url, m.key, 'GET', '/v1/subscriptions')).json.items;
-      const s = items.find((i: { name: string }) => i.name === 'IMPOSTOR');
-      return s?.records_quarantined > 0 && s;
+      const s = items.find((i: { name: string }) => i.name === name);
+      return s && done(s) && s;
     });
+  };
+
+  it('refuses a forged record: quarantined and reported, never stored', async () => {
+    const m = members[1];
+    const status = await throughImpostor('IMPOSTOR', '', (s) => (s.records_quarantined as number) > 0);
     const quarantine = (await api(m.url, m.key, 'GET', `/v1/subscriptions/${status.id}/quarantine`)).json
       .items;
     expect(quarantine[0].reason).toMatch(/signature/);
@@ -211,24 +220,7 @@ describe.each(TEST_DIALECTS)('a hub (its store on %s) and three member instances
 
   it('refuses a page whose signature does not hold: nothing of it stored, the error reported', async () => {
     const m = members[1];
-    const forgerUrl = `http://127.0.0.1:${(forger.address() as AddressInfo).port}/resigned/`;
-    const sub = await api(m.url, m.key, 'POST', '/v1/subscriptions', {
-      name: 'RESIGNED',
-      kind: 'kaitiaki',
-      interval_seconds: 1,
-      config: {
-        hub_url: forgerUrl,
-        collection_id: bank,
-        api_key: memberKeysOnHub[1],
-        hub_public_key: publicKey,
-      },
-    });
-    expect(sub.status).toBe(201);
-    const status = await until('refusal', async () => {
-      const items = (await api(m.url, m.key, 'GET', '/v1/subscriptions')).json.items;
-      const s = items.find((i: { name: string }) => i.name === 'RESIGNED');
-      return s?.last_error && s;
-    });
+    const status = await throughImpostor('RESIGNED', '/resigned/', (s) => s.last_error);
     expect(status.last_error).toMatch(/signature does not verify/);
     expect(status).toMatchObject({ records_upserted: 0, records_quarantined: 0, checkpoint: null });
     expect(await matches(m, hash(666))).toBe(0);
