@@ -3,38 +3,28 @@
  * runs this every minute; it enables the entries whose time has passed, each change audited.
  */
 import type { StoreAccess } from '../store/unit-of-work.js';
-import type { HmaContentInfo } from '../store/entries.js';
+import { EntryService } from '../store/entries.js';
 
 /** Enables the entries disabled through HMA until a time before `now` (ms); returns how many. */
 export async function enableExpiredHmaContent(ctx: StoreAccess, now = Date.now()): Promise<number> {
-  const candidates = await ctx.database.db
-    .selectFrom('entries')
-    .select(['id', 'bank_id', 'org_id', 'hma'])
-    .where('status', '=', 'disabled')
-    .where('hma', 'like', '%disable_until_ts%')
-    .execute();
+  const candidates = await new EntryService(ctx.database.db).disabledUntilCandidates();
   const due = candidates.filter((row) => {
-    const until = (JSON.parse(row.hma ?? '{}') as HmaContentInfo).disable_until_ts;
+    const until = row.hma.disable_until_ts;
     return until !== undefined && until > 1 && until * 1000 <= now;
   });
   let enabled = 0;
   for (const row of due) {
     enabled += await ctx.mutate('system', async (m) => {
       // Still disabled (another process or a person may have acted since the scan)?
-      const current = await m.db
-        .selectFrom('entries')
-        .select('status')
-        .where('id', '=', row.id)
-        .executeTakeFirst();
-      if (current?.status !== 'disabled') return 0;
-      await m.entries.update(row.bank_id, row.id, { status: 'active' });
+      if ((await m.entries.statusOf(row.id)) !== 'disabled') return 0;
+      await m.entries.update(row.bankId, row.id, { status: 'active' });
       await m.audit({
-        orgId: row.org_id,
+        orgId: row.orgId,
         action: 'entry.update',
         subjectType: 'entry',
         subjectId: row.id,
         detail: {
-          bank_id: row.bank_id,
+          bank_id: row.bankId,
           changes: { status: 'active' },
           reason: 'disable_until_ts passed',
           via: 'hma',

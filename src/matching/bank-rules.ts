@@ -5,7 +5,7 @@
  */
 import type { Bank } from '../store/banks.js';
 import type { Db } from '../store/database.js';
-import { toBank } from '../store/banks.js';
+import { bankRulesSnapshot } from '../store/banks.js';
 import { getSignalType } from '../signals/registry.js';
 
 export class BankRules {
@@ -16,19 +16,12 @@ export class BankRules {
   constructor(private readonly db: Db) {}
 
   async reload(): Promise<void> {
-    const [bankRows, shareRows] = await Promise.all([
-      this.db.selectFrom('banks').selectAll().execute(),
-      this.db
-        .selectFrom('bank_shares')
-        .select(['bank_id', 'org_id'])
-        .where('accepted_at', 'is not', null)
-        .execute(),
-    ]);
-    this.banks = new Map(bankRows.map((row) => [row.id, toBank(row)]));
+    const { banks, acceptedShares } = await bankRulesSnapshot(this.db);
+    this.banks = new Map(banks.map((bank) => [bank.id, bank]));
     const sharedWith = new Map<number, Set<number>>();
-    for (const share of shareRows) {
-      if (!sharedWith.has(share.org_id)) sharedWith.set(share.org_id, new Set());
-      sharedWith.get(share.org_id)!.add(share.bank_id);
+    for (const share of acceptedShares) {
+      if (!sharedWith.has(share.orgId)) sharedWith.set(share.orgId, new Set());
+      sharedWith.get(share.orgId)!.add(share.bankId);
     }
     this.sharedWith = sharedWith;
     this.visibleCache = new Map();

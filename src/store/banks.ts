@@ -116,6 +116,23 @@ export type BankUpdate = Partial<BankInput>;
 /** Bank names: letters, digits, `_`, `-`, `.`; HMA's UPPER_WITH_UNDERSCORE names are a subset. */
 const BANK_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/;
 
+/**
+ * Every bank and every accepted share (bank, receiving organisation): what the matcher holds in memory to decide,
+ * at query time, which banks an organisation may match against.
+ */
+export async function bankRulesSnapshot(
+  db: Db,
+): Promise<{ banks: Bank[]; acceptedShares: { bankId: number; orgId: number }[] }> {
+  const [bankRows, shareRows] = await Promise.all([
+    db.selectFrom('banks').selectAll().execute(),
+    db.selectFrom('bank_shares').select(['bank_id', 'org_id']).where('accepted_at', 'is not', null).execute(),
+  ]);
+  return {
+    banks: bankRows.map(toBank),
+    acceptedShares: shareRows.map((r) => ({ bankId: r.bank_id, orgId: r.org_id })),
+  };
+}
+
 export function toBank(row: BankRow): Bank {
   return {
     id: row.id,

@@ -346,6 +346,34 @@ export class EntryService {
     return { entry: toEntry(existing), created: false };
   }
 
+  /** Disabled entries that carry HMA content information with a `disable_until_ts` (candidates to enable). */
+  async disabledUntilCandidates(): Promise<
+    { id: number; bankId: number; orgId: number; hma: HmaContentInfo }[]
+  > {
+    const rows = await this.db
+      .selectFrom('entries')
+      .select(['id', 'bank_id', 'org_id', 'hma'])
+      .where('status', '=', 'disabled')
+      .where('hma', 'like', '%disable_until_ts%')
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      bankId: r.bank_id,
+      orgId: r.org_id,
+      hma: JSON.parse(r.hma ?? '{}') as HmaContentInfo,
+    }));
+  }
+
+  /** An entry's status now, or null when it is gone. */
+  async statusOf(entryId: number): Promise<string | null> {
+    const row = await this.db
+      .selectFrom('entries')
+      .select('status')
+      .where('id', '=', entryId)
+      .executeTakeFirst();
+    return row?.status ?? null;
+  }
+
   /** The bank's entry of this (canonical) signal, if any. */
   async findByValue(bankId: number, signalType: string, value: string): Promise<Entry | null> {
     const row = await this.db
