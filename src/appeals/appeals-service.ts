@@ -275,12 +275,7 @@ export class AppealsService {
           appeal_id: id,
           reason: input.reply,
         });
-        const content = await m.db
-          .selectFrom('cases as c')
-          .leftJoin('submissions as s', 's.id', 'c.submission_id')
-          .select(['c.external_id', 's.uploader_id'])
-          .where('c.id', '=', row.case_id)
-          .executeTakeFirstOrThrow();
+        const content = await new AppealStore(m.db).caseContent(row.case_id);
         await new OrderStore(m.db).enqueueAction({
           id: restoreId,
           orgId: row.org_id,

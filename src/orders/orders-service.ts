@@ -753,12 +753,7 @@ export class OrdersService {
         non_disclosure_extended: 1,
       });
       if (row.notice_action_id)
-        await m.db
-          .updateTable('actions')
-          .set({ next_attempt_at: until.toISOString() })
-          .where('id', '=', row.notice_action_id)
-          .where('status', '=', 'pending')
-          .execute();
+        await new OrderStore(m.db).deferAction(row.notice_action_id, until.toISOString());
       await m.audit({
         orgId: row.platform_org_id,
         action: 'order.non_disclosure_extend',
@@ -858,17 +853,11 @@ export class OrdersService {
       }
       media += orderMedia;
       await this.ctx.mutate('system:retention', async (m) => {
-        if (submissions.length > 0)
-          await m.db
-            .updateTable('submissions')
-            .set({ media_purged_at: at, uploader_id: null })
-            .where(
-              'id',
-              'in',
-              submissions.map((s) => s.id),
-            )
-            .execute();
         const store = new OrderStore(m.db);
+        await store.purgeSubmissions(
+          submissions.map((s) => s.id),
+          at,
+        );
         if (row.case_id !== null)
           await store.enqueueAction({
             id: randomUUID(),

@@ -7,6 +7,7 @@
  */
 import type { Logger } from '../core/logger.js';
 import type { MatchEvidence } from '../matching/match-service.js';
+import { FloodStopStore } from '../store/flood-stops.js';
 import type { StoreAccess } from '../store/unit-of-work.js';
 import type { CaseService } from './cases.js';
 
@@ -30,12 +31,7 @@ export class FloodGuard {
   private stopped(orgId: number): Promise<Set<number>> {
     let stops = this.stops.get(orgId);
     if (!stops) {
-      stops = this.ctx.database.db
-        .selectFrom('flood_stops')
-        .select('entry_id')
-        .where('org_id', '=', orgId)
-        .execute()
-        .then((rows) => new Set(rows.map((r) => r.entry_id)));
+      stops = new FloodStopStore(this.ctx.database.db).stoppedEntryIds(orgId);
       this.stops.set(orgId, stops);
     }
     return stops;
@@ -71,11 +67,7 @@ export class FloodGuard {
   private async stop(orgId: number, match: MatchEvidence): Promise<void> {
     const matches = this.ctx.limitPerHour + 1;
     await this.ctx.mutate('system:flood-control', async (unit) => {
-      await unit.db
-        .insertInto('flood_stops')
-        .values({ org_id: orgId, entry_id: match.entry.id, matches, created_at: new Date().toISOString() })
-        .onConflict((c) => c.doNothing())
-        .execute();
+      await new FloodStopStore(unit.db).stop(orgId, match.entry.id, matches);
       await unit.audit({
         orgId,
         action: 'signal.flood_stop',

@@ -20,6 +20,16 @@ export interface AppealedDecision {
 export class AppealStore {
   constructor(private readonly db: Db) {}
 
+  /** The content a case is about, as a restore action names it: its external id and its uploader. */
+  async caseContent(caseId: number): Promise<{ external_id: string | null; uploader_id: string | null }> {
+    return this.db
+      .selectFrom('cases as c')
+      .leftJoin('submissions as s', 's.id', 'c.submission_id')
+      .select(['c.external_id', 's.uploader_id'])
+      .where('c.id', '=', caseId)
+      .executeTakeFirstOrThrow();
+  }
+
   /** The decision with what an appeal needs: who uploaded the content, and the evidence that led to it. */
   async decision(orgId: number, decisionId: number): Promise<AppealedDecision | undefined> {
     const row = await this.db

@@ -18,6 +18,26 @@ export interface OrderListFilter {
 export class OrderStore {
   constructor(private readonly db: Db) {}
 
+  /** Holds a pending notice action back until `until` (a non-disclosure period extended). */
+  async deferAction(actionId: string, until: string): Promise<void> {
+    await this.db
+      .updateTable('actions')
+      .set({ next_attempt_at: until })
+      .where('id', '=', actionId)
+      .where('status', '=', 'pending')
+      .execute();
+  }
+
+  /** Marks submissions' media as purged at `at` and forgets their uploader (the media files are removed apart). */
+  async purgeSubmissions(ids: readonly number[], at: string): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db
+      .updateTable('submissions')
+      .set({ media_purged_at: at, uploader_id: null })
+      .where('id', 'in', ids)
+      .execute();
+  }
+
   async insertOrder(row: Insertable<RemovalOrdersTable>): Promise<OrderRow> {
     return this.db.insertInto('removal_orders').values(row).returningAll().executeTakeFirstOrThrow();
   }
