@@ -13,6 +13,7 @@ import type { MediaStore } from '../media/media-store.js';
 import type { OrganisationService } from '../store/organisations.js';
 import type { StoreAccess } from '../store/unit-of-work.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../core/errors.js';
+import { SubmissionMediaStore } from '../store/submission-media.js';
 import { OrderStore, type OrderRow, type ReferralRow } from '../store/orders.js';
 import { OrgSettingsStore } from '../store/org-settings.js';
 import { decodeCursor, pageLimit, toPage, type Page } from '../store/pagination.js';
@@ -854,7 +855,7 @@ export class OrdersService {
       media += orderMedia;
       await this.ctx.mutate('system:retention', async (m) => {
         const store = new OrderStore(m.db);
-        await store.purgeSubmissions(
+        await new SubmissionMediaStore(m.db).purge(
           submissions.map((s) => s.id),
           at,
         );

@@ -12,7 +12,7 @@
 import { ValidationError } from '../core/errors.js';
 import type { BankService } from '../store/banks.js';
 import type { StoreAccess } from '../store/unit-of-work.js';
-import { nowIso } from '../store/database.js';
+import { PolicyStore } from '../store/policies.js';
 import { POLICY_ACTIONS, type Policy, type PolicyAction } from './policy.js';
 
 export interface PolicyDeps extends StoreAccess {
@@ -48,13 +48,10 @@ export class PolicyService {
   }
 
   async loadPolicies(orgId: number): Promise<{ own: Policy[]; effective: Policy[] }> {
-    const rows = await this.db
-      .selectFrom('policies')
-      .selectAll()
-      .where('org_id', '=', orgId)
-      .orderBy('id')
-      .execute();
-    const own = rows.map((r) => ({ bankId: r.bank_id, label: r.label, action: r.action as PolicyAction }));
+    const own = (await new PolicyStore(this.db).ofOrganisation(orgId)).map((r) => ({
+      ...r,
+      action: r.action as PolicyAction,
+    }));
     // Another organisation's bank acts here only as the receiver chose when it accepted the share (a bank policy,
     // so it outranks the receiver's any-bank policies; a bank-and-label policy of its own still wins).
     const shared = [...(await this.ctx.banks.sharePolicies(orgId))]
@@ -76,21 +73,7 @@ export class PolicyService {
       if (p.bankId !== null) await this.ctx.banks.getVisible(orgId, p.bankId);
     }
     await this.ctx.mutate(actor, async (m) => {
-      await m.db.deleteFrom('policies').where('org_id', '=', orgId).execute();
-      if (policies.length > 0) {
-        await m.db
-          .insertInto('policies')
-          .values(
-            policies.map((p) => ({
-              org_id: orgId,
-              bank_id: p.bankId,
-              label: p.label,
-              action: p.action,
-              created_at: nowIso(),
-            })),
-          )
-          .execute();
-      }
+      await new PolicyStore(m.db).replace(orgId, policies);
       await m.audit({
         orgId,
         action: 'policies.set',

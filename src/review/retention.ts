@@ -9,6 +9,7 @@
  * decision becomes an action in the outbox and a statement of reasons in the same transaction as the decision,
  * so a crash can lose neither; the outbox delivers it once the transaction commits.
  */
+import { SubmissionMediaStore } from '../store/submission-media.js';
 import type { OrdersService } from '../orders/orders-service.js';
 import type { Config } from '../config/config.js';
 import type { MediaStore } from '../media/media-store.js';
@@ -37,43 +38,25 @@ export class RetentionService {
     const cutoff = new Date(now.getTime() - this.ctx.config.retention.mediaDays * 86_400_000).toISOString();
     // Content removed after a removal order stays while its TCO Art. 6 preservation (maybe extended) runs.
     const preserved = await this.ctx.orders.preservedContent(now);
-    const due = (
-      await this.db
-        .selectFrom('submissions')
-        .select(['id', 'org_id', 'external_id', 'media_sha256', 'uploader_id'])
-        .where('created_at', '<', cutoff)
-        .where('media_purged_at', 'is', null)
-        .where((eb) => eb.or([eb('media_sha256', 'is not', null), eb('uploader_id', 'is not', null)]))
-        .limit(10_000)
-        .execute()
-    ).filter((r) => !preserved.get(r.org_id)?.has(r.external_id));
+    const due = (await new SubmissionMediaStore(this.db).dueForPurge(cutoff)).filter(
+      (r) => !preserved.get(r.org_id)?.has(r.external_id),
+    );
     let media = 0;
     let uploaderIds = 0;
     for (const row of due) {
       if (row.media_sha256) {
         // The same file may belong to a newer submission still within the period: keep it then.
-        const newer = await this.db
-          .selectFrom('submissions')
-          .select('id')
-          .where('org_id', '=', row.org_id)
-          .where('media_sha256', '=', row.media_sha256)
-          .where('created_at', '>=', cutoff)
-          .executeTakeFirst();
+        const newer = await new SubmissionMediaStore(this.db).heldSince(row.org_id, row.media_sha256, cutoff);
         if (!newer && (await this.ctx.media.delete(row.org_id, row.media_sha256))) media++;
       }
       if (row.uploader_id) uploaderIds++;
     }
     if (due.length > 0) {
       await this.ctx.mutate('system:retention', async (m) => {
-        await m.db
-          .updateTable('submissions')
-          .set({ media_purged_at: now.toISOString(), uploader_id: null })
-          .where(
-            'id',
-            'in',
-            due.map((r) => r.id),
-          )
-          .execute();
+        await new SubmissionMediaStore(m.db).purge(
+          due.map((r) => r.id),
+          now.toISOString(),
+        );
         await m.audit({
           orgId: null,
           action: 'retention.purge',

@@ -28,16 +28,6 @@ export class OrderStore {
       .execute();
   }
 
-  /** Marks submissions' media as purged at `at` and forgets their uploader (the media files are removed apart). */
-  async purgeSubmissions(ids: readonly number[], at: string): Promise<void> {
-    if (ids.length === 0) return;
-    await this.db
-      .updateTable('submissions')
-      .set({ media_purged_at: at, uploader_id: null })
-      .where('id', 'in', ids)
-      .execute();
-  }
-
   async insertOrder(row: Insertable<RemovalOrdersTable>): Promise<OrderRow> {
     return this.db.insertInto('removal_orders').values(row).returningAll().executeTakeFirstOrThrow();
   }
