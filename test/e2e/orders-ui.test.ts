@@ -318,7 +318,8 @@ describe.skipIf(!haveChromium)('removal orders and reports in a real browser', (
       .poll(() => page.getByRole('note').textContent())
       .toBe('You took the decision under appeal, so another reviewer must decide this appeal.');
     expect(await page.getByRole('button', { name: 'Send decision' }).count()).toBe(0);
-    expect(await page.textContent('main')).toMatch(/Decisionremove \(by Aroha/);
+    // The decision under appeal loads after the appeal itself.
+    await expect.poll(() => page.textContent('main')).toMatch(/Decisionremove \(by Aroha/);
   }, 60_000);
 
   it('lets a second reviewer see the evidence and the user context and reverse an appeal, with reasons', async () => {
