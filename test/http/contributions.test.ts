@@ -255,6 +255,40 @@ describe.each(TEST_DIALECTS)('signed contributions from member instances, on %s'
     ).toBe(404);
   });
 
+  it('answers an unauthenticated caller 401, a lower role 403 and another organisation 404, changing nothing', async () => {
+    const before = (await entriesOfBank()).length;
+    const routes: [string, string, object | undefined][] = [
+      ['POST', '/v1/sharing/join', { instance_id: instance.id, public_key: instance.publicKey }],
+      ['POST', `/v1/sharing/banks/${bank}/contributions`, signBatch(instance, bank, [add(300)])],
+      ['GET', `/v1/sharing/banks/${bank}/entries/1/provenance`, undefined],
+      ['GET', `/v1/banks/${bank}/feedback/contributors`, undefined],
+      ['POST', '/v1/subscriptions/1/contributions', { contributions: [add(301)] }],
+    ];
+    for (const [method, url, payload] of routes) {
+      const anonymous = await t.app.inject({ method: method as 'GET', url, ...(payload ? { payload } : {}) });
+      expect(anonymous.statusCode, `${method} ${url}`).toBe(401);
+    }
+    // A viewer of the contributing organisation may read, not join or contribute.
+    const viewer = (await t.ctx.accounts.createKey('test', member.id, { name: 'v', role: 'viewer' })).key;
+    for (const [, url, payload] of routes.filter(([m]) => m === 'POST'))
+      expect((await call('POST', url, viewer, payload)).statusCode, url).toBe(403);
+    // Another organisation's admin: the collection is not shared with it.
+    const outsider = await t.organisation('Outsider', 'admin');
+    await call('POST', '/v1/sharing/join', outsider.key, {
+      instance_id: instance.id,
+      public_key: instance.publicKey,
+    });
+    const foreign = await call(
+      'POST',
+      `/v1/sharing/banks/${bank}/contributions`,
+      outsider.key,
+      signBatch(instance, bank, [add(302)]),
+    );
+    expect(foreign.statusCode).toBe(404);
+    expect((await call('GET', `/v1/banks/${bank}/feedback/contributors`, outsider.key)).statusCode).toBe(404);
+    expect((await entriesOfBank()).length).toBe(before);
+  });
+
   it('limits a member’s flood of contributions: 429 with Retry-After, nothing of the batch applied', async () => {
     const flood = Array.from({ length: 30 }, (_, i) => add(200 + i));
     const limited = await send(flood);
