@@ -7,7 +7,7 @@
  * signed, and each item is linked to the entry it added or retracted, so the hub's feed can hand every member the
  * contributor's own signature with each record (see feed.ts) and anyone can ask who contributed a signal.
  */
-import { createPublicKey, randomUUID, verify } from 'node:crypto';
+import { createPublicKey, randomUUID } from 'node:crypto';
 import { ConflictError, ForbiddenError, ValidationError } from '../core/errors.js';
 import { normalizeSignal } from '../signals/registry.js';
 import { canonicalJson } from '../store/audit.js';
@@ -20,7 +20,7 @@ import { SignalFeedbackStore } from '../store/signal-feedback.js';
 import { BankTaxonomyStore } from '../store/taxonomies.js';
 import type { InstanceIdentity } from '../store/sharing-feed.js';
 import type { Transactions, UnitOfWork } from '../store/unit-of-work.js';
-import { signRecord } from './signing.js';
+import { signRecord, verifyText } from './signing.js';
 
 export const MAX_BATCH_ITEMS = 1000;
 const MAX_PAYLOAD_BYTES = 1024 * 1024;
@@ -75,11 +75,7 @@ export function signBatch(
 
 /** True when `signature` is the instance key's over exactly this payload text. */
 export function batchSignatureHolds(payload: string, signature: string, publicKeyPem: string): boolean {
-  try {
-    return verify(null, Buffer.from(payload), publicKeyPem, Buffer.from(signature, 'base64url'));
-  } catch {
-    return false;
-  }
+  return verifyText(payload, signature, publicKeyPem);
 }
 
 /** Reads a signed payload's fields (the signature was checked first), saying exactly what is wrong. */

@@ -43,10 +43,15 @@ export function verifyRecord(
   signature: string,
   publicKey: string | KeyObject,
 ): boolean {
+  return verifyText(canonicalJson(record), signature, publicKey);
+}
+
+/** True when `signature` is the signer's over exactly this text (a payload kept as it was signed). */
+export function verifyText(text: string, signature: string, publicKey: string | KeyObject): boolean {
   const key = publicKeyOf(publicKey);
   if (!key) return false;
   try {
-    return verify(null, Buffer.from(canonicalJson(record)), key, Buffer.from(signature, 'base64url'));
+    return verify(null, Buffer.from(text), key, Buffer.from(signature, 'base64url'));
   } catch {
     return false; // a malformed signature verifies nothing
   }
