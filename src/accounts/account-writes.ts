@@ -50,6 +50,38 @@ export class AccountWrites {
     });
   }
 
+  /**
+   * The instance administrators' organisation and its first (instance-administrator) key, from `kaitiaki init`:
+   * one unit of work, so a crash between the two cannot leave an organisation whose key was never printed (init
+   * would then find the database initialised and print nothing).
+   */
+  initialiseInstance(actor: string, name: string): Promise<{ org: Organisation; key: string }> {
+    return this.transactions.run(actor, async (unit) => {
+      const org = await unit.organisations.create(name, 'instance');
+      await unit.audit({
+        orgId: org.id,
+        action: 'organisation.create',
+        subjectType: 'organisation',
+        subjectId: org.id,
+        detail: { name: org.name, kind: org.kind },
+      });
+      const created = await unit.apiKeys.create(org.id, {
+        name: 'admin (from kaitiaki init)',
+        role: 'admin',
+        createdBy: actor,
+        instanceAdmin: true,
+      });
+      await unit.audit({
+        orgId: org.id,
+        action: 'key.create',
+        subjectType: 'api_key',
+        subjectId: created.info.id,
+        detail: { name: created.info.name, role: created.info.role, instance_admin: true },
+      });
+      return { org, key: created.key };
+    });
+  }
+
   /** An API key of an organisation; `instanceAdmin` only from the server's own CLI (never through the API). */
   createKey(
     actor: string,

@@ -23,6 +23,16 @@ describe('kaitiaki init, bank and match on the embedded store', () => {
     const created = JSON.parse(first.stdout);
     expect(created.organisation).toMatchObject({ id: 1 });
     expect(created.admin_key).toMatch(/^kt_[A-Za-z0-9]{8}_[A-Za-z0-9_-]{32}$/);
+    // The organisation and its key were written as one unit of work, each with its audit record.
+    const sqlite = new Database(join(dataDir, 'kaitiaki.sqlite'), { readonly: true });
+    const trail = sqlite
+      .prepare('select org_id, actor, action, subject_type from audit_log order by id')
+      .all() as { org_id: number; actor: string; action: string; subject_type: string }[];
+    sqlite.close();
+    expect(trail).toEqual([
+      { org_id: 1, actor: 'kaitiaki init', action: 'organisation.create', subject_type: 'organisation' },
+      { org_id: 1, actor: 'kaitiaki init', action: 'key.create', subject_type: 'api_key' },
+    ]);
     const again = JSON.parse((await runCli(['init', '--data-dir', dataDir, '--json'])).stdout);
     expect(again).toMatchObject({ admin_key: null, created: false });
     // Said plainly, in both forms, with the way to a new key.

@@ -29,13 +29,7 @@ export async function initialise(
       adminKey: null,
       instance,
     };
-  const org = await ctx.organisations.create(organisationName, 'instance');
-  const { key } = await ctx.apiKeys.create(org.id, {
-    name: 'admin (from kaitiaki init)',
-    role: 'admin',
-    createdBy: 'kaitiaki init',
-    instanceAdmin: true,
-  });
+  const { org, key } = await ctx.accounts.initialiseInstance('kaitiaki init', organisationName);
   return { created: true, organisation: { id: org.id, name: org.name }, adminKey: key, instance };
 }
 
