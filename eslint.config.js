@@ -51,7 +51,7 @@ function layerRules() {
     ['index', 'media'],
     ['signals'],
     ['store'],
-    ['accounts', 'actions', 'banks', 'hma', 'jobs', 'matching', 'research', 'sharing'],
+    ['accounts', 'actions', 'banks', 'jobs', 'matching', 'research', 'sharing'],
     // External lists as sources: they read list files with the bank import's CSV reader (banks/).
     ['sources'],
     ['transparency'],

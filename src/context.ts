@@ -22,7 +22,7 @@ import { BankRules } from './matching/bank-rules.js';
 import { IndexSync } from './matching/index-sync.js';
 import { MatchService } from './matching/match-service.js';
 import { ReviewService } from './review/review-service.js';
-import { enableExpiredHmaContent } from './hma/disable-until.js';
+import { enableExpiredHmaContent } from './banks/hma-expiry.js';
 import { ApiKeyService } from './store/api-keys.js';
 import { AuditService } from './store/audit.js';
 import { BankService } from './store/banks.js';

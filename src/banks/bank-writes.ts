@@ -229,6 +229,30 @@ export class BankWrites {
     });
   }
 
+  /**
+   * Enables an entry that HMA disabled until a time that has passed, unless something changed it since it was
+   * found (another process or a person may have acted): returns whether it did.
+   */
+  enableExpiredHmaEntry(entry: { id: number; bankId: number; orgId: number }): Promise<boolean> {
+    return this.run('system', async (unit) => {
+      if ((await unit.entries.statusOf(entry.id)) !== 'disabled') return false;
+      await unit.entries.update(entry.bankId, entry.id, { status: 'active' });
+      await unit.audit({
+        orgId: entry.orgId,
+        action: 'entry.update',
+        subjectType: 'entry',
+        subjectId: entry.id,
+        detail: {
+          bank_id: entry.bankId,
+          changes: { status: 'active' },
+          reason: 'disable_until_ts passed',
+          ...via('hma'),
+        },
+      });
+      return true;
+    });
+  }
+
   deleteEntry(actor: string, bank: Pick<Bank, 'id' | 'orgId'>, entryId: number, door?: Via): Promise<Entry> {
     return this.run(actor, async (unit) => {
       const entry = await unit.entries.delete(bank.id, entryId);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../../src/config/config.js';
-import { enableExpiredHmaContent } from '../../src/hma/disable-until.js';
+import { enableExpiredHmaContent } from '../../src/banks/hma-expiry.js';
 import {
   buildHmaApp,
   hmaPrincipal,
