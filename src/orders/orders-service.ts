@@ -299,7 +299,10 @@ export class OrdersService {
   }
 
   private async addressedPlatform(platformOrgId: number): Promise<void> {
-    const platform = await this.ctx.organisations.get(platformOrgId).catch(() => null);
+    const platform = await this.ctx.organisations.get(platformOrgId).catch((err: unknown) => {
+      if (err instanceof NotFoundError) return null;
+      throw err;
+    });
     if (!platform || platform.kind !== 'platform')
       throw new ValidationError(
         `platform_org_id ${platformOrgId} is not a platform organisation`,

@@ -61,8 +61,8 @@ export class TransparencyService {
 
   /** The public copy: only when the organisation chose to publish its reports. */
   async buildPublished(orgId: number, kind: ReportKind, period: Period): Promise<Record<string, unknown>> {
-    const settings = await this.ctx.orgSettings.get(orgId).catch(() => null);
-    if (!settings?.publishReports)
+    const settings = await this.ctx.orgSettings.get(orgId);
+    if (!settings.publishReports)
       throw new NotFoundError('no published report here', 'KAI_ERR_REPORT_NOT_PUBLISHED');
     const key = `${orgId}|${kind}|${period.from}|${period.to}`;
     const cached = this.published.get(key);
