@@ -11,8 +11,9 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { NotFoundError } from '../core/errors.js';
 import { assertOutboundUrl, postOutbound, type OutboundPolicy } from '../core/outbound.js';
 import type { Db } from '../store/database.js';
-import { nowIso } from '../store/database.js';
+import { OutboxStore } from '../store/outbox.js';
 import type { Transactions } from '../store/unit-of-work.js';
+import { WebhookStore, type Webhook } from '../store/webhooks.js';
 import type { ActionChannel, ChannelOutcome, OutboxAction } from './outbox.js';
 
 export { backoffMs, DELIVERY_WINDOW_MS } from './outbox.js';
@@ -41,13 +42,7 @@ export function verifySignature(
   return expected.length === given.length && timingSafeEqual(expected, given);
 }
 
-export interface Webhook {
-  id: number;
-  orgId: number;
-  url: string;
-  enabled: boolean;
-  createdAt: string;
-}
+export type { Webhook };
 
 export class WebhookService {
   constructor(
@@ -61,77 +56,36 @@ export class WebhookService {
     const parsed = await assertOutboundUrl(url, this.policy);
     const secret = `whsec_${randomBytes(24).toString('base64url')}`;
     return this.transactions.run(actor, async (unit) => {
-      const row = await unit.db
-        .insertInto('webhooks')
-        .values({ org_id: orgId, url: parsed.toString(), secret, enabled: 1, created_at: nowIso() })
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      const webhook = await new WebhookStore(unit.db).insert(orgId, parsed.toString(), secret);
       await unit.audit({
         orgId,
         action: 'webhook.create',
         subjectType: 'webhook',
-        subjectId: row.id,
-        detail: { url: row.url },
+        subjectId: webhook.id,
+        detail: { url: webhook.url },
       });
-      return {
-        webhook: { id: row.id, orgId, url: row.url, enabled: true, createdAt: row.created_at },
-        secret,
-      };
+      return { webhook, secret };
     });
   }
 
   async list(orgId: number): Promise<Webhook[]> {
-    const rows = await this.db
-      .selectFrom('webhooks')
-      .selectAll()
-      .where('org_id', '=', orgId)
-      .orderBy('id')
-      .execute();
-    return rows.map((r) => ({
-      id: r.id,
-      orgId: r.org_id,
-      url: r.url,
-      enabled: r.enabled === 1,
-      createdAt: r.created_at,
-    }));
+    return new WebhookStore(this.db).list(orgId);
   }
 
   async delete(actor: string, orgId: number, id: number): Promise<void> {
     await this.transactions.run(actor, async (unit) => {
-      const result = await unit.db
-        .deleteFrom('webhooks')
-        .where('org_id', '=', orgId)
-        .where('id', '=', id)
-        .executeTakeFirst();
-      if (Number(result.numDeletedRows) === 0) throw new NotFoundError(`webhook ${id} not found`);
+      const deleted = await new WebhookStore(unit.db).delete(orgId, id);
+      if (!deleted) throw new NotFoundError(`webhook ${id} not found`);
       await unit.audit({ orgId, action: 'webhook.delete', subjectType: 'webhook', subjectId: id });
     });
   }
 
   async actions(orgId: number, status?: string, limit = 100) {
-    let query = this.db.selectFrom('actions').selectAll().where('org_id', '=', orgId);
-    if (status) query = query.where('status', '=', status);
-    return query.orderBy('created_at', 'desc').limit(limit).execute();
+    return new OutboxStore(this.db).recent(orgId, status, limit);
   }
 
   async deliveries(orgId: number, limit = 100) {
-    return this.db
-      .selectFrom('webhook_deliveries')
-      .innerJoin('actions', 'actions.id', 'webhook_deliveries.action_id')
-      .select([
-        'webhook_deliveries.id',
-        'webhook_deliveries.action_id',
-        'webhook_deliveries.webhook_id',
-        'webhook_deliveries.attempt',
-        'webhook_deliveries.status_code',
-        'webhook_deliveries.error',
-        'webhook_deliveries.duration_ms',
-        'webhook_deliveries.created_at',
-      ])
-      .where('actions.org_id', '=', orgId)
-      .orderBy('webhook_deliveries.id', 'desc')
-      .limit(limit)
-      .execute();
+    return new WebhookStore(this.db).deliveries(orgId, limit);
   }
 }
 
@@ -145,26 +99,12 @@ export class WebhookChannel implements ActionChannel {
   ) {}
 
   async deliver(action: OutboxAction, attempt: number): Promise<ChannelOutcome> {
-    const hooks = await this.db
-      .selectFrom('webhooks')
-      .selectAll()
-      .where('org_id', '=', action.org_id)
-      .where('enabled', '=', 1)
-      .execute();
+    const store = new WebhookStore(this.db);
+    const hooks = await store.enabledOf(action.org_id);
     if (hooks.length === 0) return { delivered: false, error: 'no webhook configured' };
     const errors: string[] = [];
     // Retries are per endpoint: a webhook that took the action already is not sent it again because another failed.
-    const done = new Set(
-      (
-        await this.db
-          .selectFrom('webhook_deliveries')
-          .select('webhook_id')
-          .where('action_id', '=', action.id)
-          .where('status_code', '>=', 200)
-          .where('status_code', '<', 300)
-          .execute()
-      ).map((r) => r.webhook_id),
-    );
+    const done = await store.deliveredTo(action.id);
     for (const hook of hooks) {
       if (done.has(hook.id)) continue;
       const started = Date.now();
@@ -187,18 +127,14 @@ export class WebhookChannel implements ActionChannel {
       } catch (err) {
         error = err instanceof Error ? err.message : String(err);
       }
-      await this.db
-        .insertInto('webhook_deliveries')
-        .values({
-          action_id: action.id,
-          webhook_id: hook.id,
-          attempt,
-          status_code: status,
-          error,
-          duration_ms: Date.now() - started,
-          created_at: nowIso(),
-        })
-        .execute();
+      await store.recordDelivery({
+        actionId: action.id,
+        webhookId: hook.id,
+        attempt,
+        statusCode: status,
+        error,
+        durationMs: Date.now() - started,
+      });
       if (error) errors.push(`${hook.url}: ${error}`);
     }
     return errors.length === 0 ? { delivered: true } : { delivered: false, error: errors.join('; ') };

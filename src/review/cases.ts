@@ -13,43 +13,17 @@ import type { Verdict } from './policy.js';
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors.js';
 import type { Mutation, StoreAccess } from '../store/unit-of-work.js';
 import type { MatchEvidence, SignalInput } from '../matching/match-service.js';
+import { ApiKeyService } from '../store/api-keys.js';
 import { nowIso } from '../store/database.js';
+import { CaseStore, type CaseFilter, type CaseView, type QueueKey } from '../store/cases.js';
+import { DecisionStore } from '../store/decisions.js';
+import { EntryService } from '../store/entries.js';
 import { pageLimit, type Page } from '../store/pagination.js';
-import { sql, type Selectable } from 'kysely';
-import type { CasesTable } from '../store/schema.js';
+import { ReportStore } from '../store/reports.js';
+import { SubmissionStore } from '../store/submissions.js';
+import { UserService } from '../store/users.js';
 
-export interface CaseView {
-  id: number;
-  orgId: number;
-  submissionId: number | null;
-  externalId: string | null;
-  status: string;
-  priority: string;
-  dueAt: string;
-  assignee: string | null;
-  evidence: unknown[];
-  createdAt: string;
-  updatedAt: string;
-  /** Goes up on every change a reviewer should see; a decision names the version it was made on. */
-  version: number;
-  /** Who has the case open now (null when nobody, or the claim has run out), and until when. */
-  claimedBy: string | null;
-  claimExpiresAt: string | null;
-}
-
-/** The queue's filters (all optional; combined with AND). */
-export interface CaseFilter {
-  status?: 'open' | 'decided';
-  priority?: 'urgent' | 'normal';
-  /** Where the case came from: a hash match, a user report, or an alert. */
-  source?: 'match' | 'report' | 'alert';
-  bankId?: number;
-  label?: string;
-  /** A person's label (`user:4`), `me` resolved by the caller, or `none` for unclaimed cases. */
-  claimedBy?: string;
-  /** The platform's content id, exactly. */
-  externalId?: string;
-}
+export type { CaseFilter, CaseView };
 
 /** How long opening a case keeps it for one reviewer (renewed while the case stays open on their screen). */
 export const CLAIM_MS = 10 * 60_000;
@@ -68,26 +42,6 @@ export interface ReportInput {
 
 /** Review deadlines: urgent cases within an hour (the TCO Regulation's removal-order deadline), others a day. */
 const SLA_MS: Record<string, number> = { urgent: 3_600_000, normal: 86_400_000 };
-
-function toCase(row: Selectable<CasesTable>, now = nowIso()): CaseView {
-  const claimed = row.claimed_by !== null && row.claim_expires_at !== null && row.claim_expires_at > now;
-  return {
-    id: row.id,
-    orgId: row.org_id,
-    submissionId: row.submission_id,
-    externalId: row.external_id,
-    status: row.status,
-    priority: row.priority,
-    dueAt: row.due_at,
-    assignee: row.assignee,
-    evidence: JSON.parse(row.evidence) as unknown[],
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    version: Number(row.version),
-    claimedBy: claimed ? row.claimed_by : null,
-    claimExpiresAt: claimed ? row.claim_expires_at : null,
-  };
-}
 
 /** The queue's order: urgent before normal ('urgent' > 'normal'), then the earliest due, then the oldest case. */
 interface QueueCursor {
@@ -119,11 +73,6 @@ function decodeQueueCursor(cursor: string): QueueCursor {
   );
 }
 
-/** A LIKE pattern that finds a literal string (for the JSON evidence column). */
-function likeLiteral(text: string): string {
-  return text.replace(/[!%_]/g, (c) => `!${c}`);
-}
-
 export type CaseDeps = StoreAccess;
 
 export class CaseService {
@@ -134,24 +83,19 @@ export class CaseService {
   }
 
   async getSubmission(orgId: number, id: number) {
-    const row = await this.db
-      .selectFrom('submissions')
-      .selectAll()
-      .where('org_id', '=', orgId)
-      .where('id', '=', id)
-      .executeTakeFirst();
+    const row = await new SubmissionStore(this.db).get(orgId, id);
     if (!row) throw new NotFoundError(`submission ${id} not found`, 'KAI_ERR_SUBMISSION_NOT_FOUND');
     return {
       id: row.id,
-      externalId: row.external_id,
+      externalId: row.externalId,
       verdict: row.verdict as Verdict,
-      caseId: row.case_id,
-      signals: JSON.parse(row.signals) as SignalInput[],
-      uploaderId: row.uploader_id,
-      context: JSON.parse(row.context) as Record<string, unknown>,
-      createdAt: row.created_at,
-      mediaSha256: row.media_purged_at ? null : row.media_sha256,
-      mediaPurgedAt: row.media_purged_at,
+      caseId: row.caseId,
+      signals: row.signals as SignalInput[],
+      uploaderId: row.uploaderId,
+      context: row.context,
+      createdAt: row.createdAt,
+      mediaSha256: row.mediaPurgedAt ? null : row.mediaSha256,
+      mediaPurgedAt: row.mediaPurgedAt,
     };
   }
 
@@ -164,30 +108,23 @@ export class CaseService {
     evidence: MatchEvidence[],
   ): Promise<number> {
     const now = new Date();
-    const row = await m.db
-      .insertInto('cases')
-      .values({
-        org_id: orgId,
-        submission_id: submissionId,
-        external_id: externalId,
-        status: 'open',
-        priority,
-        due_at: new Date(now.getTime() + SLA_MS[priority]).toISOString(),
-        assignee: null,
-        evidence: JSON.stringify(evidence),
-        created_at: now.toISOString(),
-        updated_at: now.toISOString(),
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const id = await new CaseStore(m.db).insert({
+      orgId,
+      submissionId,
+      externalId,
+      priority,
+      dueAt: new Date(now.getTime() + SLA_MS[priority]).toISOString(),
+      evidence,
+      createdAt: now.toISOString(),
+    });
     await m.audit({
       orgId,
       action: 'case.open',
       subjectType: 'case',
-      subjectId: row.id,
+      subjectId: id,
       detail: { submission_id: submissionId, priority },
     });
-    return row.id;
+    return id;
   }
 
   /**
@@ -202,35 +139,22 @@ export class CaseService {
     if (!input.externalId && !input.url)
       throw new ValidationError('a report names the content: external_id or url');
     return this.ctx.mutate(actor, async (m) => {
+      const cases = new CaseStore(m.db);
       const ref = input.externalId ?? input.url!;
-      const open = await m.db
-        .selectFrom('cases')
-        .select('id')
-        .where('org_id', '=', orgId)
-        .where('external_id', '=', ref)
-        .where('status', '=', 'open')
-        .executeTakeFirst();
+      const open = await cases.openIdFor(orgId, ref);
       const priority = input.kind === 'alert' ? 'urgent' : 'normal';
-      let caseId = open?.id;
+      let caseId = open;
       if (caseId === undefined) {
         const now = new Date();
-        const created = await m.db
-          .insertInto('cases')
-          .values({
-            org_id: orgId,
-            submission_id: null,
-            external_id: ref,
-            status: 'open',
-            priority,
-            due_at: new Date(now.getTime() + SLA_MS[priority]).toISOString(),
-            assignee: null,
-            evidence: '[]',
-            created_at: now.toISOString(),
-            updated_at: now.toISOString(),
-          })
-          .returning('id')
-          .executeTakeFirstOrThrow();
-        caseId = created.id;
+        caseId = await cases.insert({
+          orgId,
+          submissionId: null,
+          externalId: ref,
+          priority,
+          dueAt: new Date(now.getTime() + SLA_MS[priority]).toISOString(),
+          evidence: [],
+          createdAt: now.toISOString(),
+        });
         await m.audit({
           orgId,
           action: 'case.open',
@@ -239,104 +163,34 @@ export class CaseService {
           detail: { from: input.kind, priority },
         });
       } else if (priority === 'urgent') {
-        await m.db
-          .updateTable('cases')
-          .set({ priority: 'urgent', updated_at: nowIso(), version: sql`version + 1` })
-          .where('id', '=', caseId)
-          .execute();
+        await cases.markChanged(caseId, 'urgent');
       } else {
         // New evidence on a case someone may have open: a decision made without seeing it is refused.
-        await m.db
-          .updateTable('cases')
-          .set({ updated_at: nowIso(), version: sql`version + 1` })
-          .where('id', '=', caseId)
-          .execute();
+        await cases.markChanged(caseId);
       }
-      const report = await m.db
-        .insertInto('reports')
-        .values({
-          org_id: orgId,
-          case_id: caseId,
-          kind: input.kind,
-          external_id: input.externalId ?? null,
-          url: input.url ?? null,
-          source: input.source,
-          category: input.category ?? null,
-          detail: JSON.stringify(input.detail ?? {}),
-          created_at: nowIso(),
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
+      const reportId = await new ReportStore(m.db).insert({
+        orgId,
+        caseId,
+        kind: input.kind,
+        externalId: input.externalId ?? null,
+        url: input.url ?? null,
+        source: input.source,
+        category: input.category ?? null,
+        detail: input.detail ?? {},
+      });
       await m.audit({
         orgId,
         action: `${input.kind}.create`,
         subjectType: input.kind,
-        subjectId: report.id,
+        subjectId: reportId,
         detail: { case_id: caseId, source: input.source, category: input.category ?? null },
       });
-      return { reportId: report.id, caseId, newCase: open === undefined };
+      return { reportId, caseId, newCase: open === undefined };
     });
   }
 
   async reports(orgId: number, caseId: number) {
-    const rows = await this.db
-      .selectFrom('reports')
-      .selectAll()
-      .where('org_id', '=', orgId)
-      .where('case_id', '=', caseId)
-      .orderBy('id')
-      .execute();
-    return rows.map((r) => ({
-      id: r.id,
-      kind: r.kind,
-      external_id: r.external_id,
-      url: r.url,
-      source: r.source,
-      category: r.category,
-      detail: JSON.parse(r.detail) as unknown,
-      created_at: r.created_at,
-    }));
-  }
-
-  /** The filters as a WHERE clause on `cases` (one of them left out, for the counts of its buttons). */
-  filtered(orgId: number, filter: CaseFilter, without: 'status' | 'priority' | null = null) {
-    let query = this.db.selectFrom('cases').where('cases.org_id', '=', orgId);
-    if (filter.status && without !== 'status') query = query.where('cases.status', '=', filter.status);
-    if (filter.priority && without !== 'priority')
-      query = query.where('cases.priority', '=', filter.priority);
-    if (filter.externalId !== undefined) query = query.where('cases.external_id', '=', filter.externalId);
-    if (filter.source === 'match') query = query.where('cases.evidence', '!=', '[]');
-    if (filter.source === 'report' || filter.source === 'alert') {
-      const kind = filter.source;
-      query = query.where((eb) =>
-        eb.exists(
-          eb
-            .selectFrom('reports')
-            .select('reports.id')
-            .whereRef('reports.case_id', '=', 'cases.id')
-            .where('reports.kind', '=', kind),
-        ),
-      );
-    }
-    if (filter.bankId !== undefined) {
-      const pattern = `%"bank":{"id":${filter.bankId},%`;
-      query = query.where(sql<boolean>`cases.evidence like ${pattern}`);
-    }
-    if (filter.label !== undefined) {
-      const pattern = `%"labels":[%${likeLiteral(JSON.stringify(filter.label))}%`;
-      query = query.where(sql<boolean>`cases.evidence like ${pattern} escape '!'`);
-    }
-    if (filter.claimedBy === 'none') {
-      const now = nowIso();
-      query = query.where((eb) =>
-        eb.or([eb('cases.claimed_by', 'is', null), eb('cases.claim_expires_at', '<=', now)]),
-      );
-    } else if (filter.claimedBy !== undefined) {
-      query = query
-        .where('cases.claimed_by', '=', filter.claimedBy)
-        .where('cases.claim_expires_at', '>', nowIso());
-    }
-    return query;
+    return new ReportStore(this.db).ofCase(orgId, caseId);
   }
 
   /**
@@ -348,30 +202,13 @@ export class CaseService {
     options: CaseFilter & { cursor?: string; limit?: number } = {},
   ): Promise<Page<CaseView>> {
     const limit = pageLimit(options.limit);
-    let query = this.filtered(orgId, options).selectAll('cases');
+    let after: QueueKey | null = null;
     if (options.cursor) {
-      const after = decodeQueueCursor(options.cursor);
-      query = query.where((eb) =>
-        eb.or([
-          eb('cases.priority', '<', after.p),
-          eb.and([
-            eb('cases.priority', '=', after.p),
-            eb.or([
-              eb('cases.due_at', '>', after.d),
-              eb.and([eb('cases.due_at', '=', after.d), eb('cases.id', '>', after.i)]),
-            ]),
-          ]),
-        ]),
-      );
+      const c = decodeQueueCursor(options.cursor);
+      after = { priority: c.p, dueAt: c.d, id: c.i };
     }
-    const rows = await query
-      .orderBy('cases.priority', 'desc')
-      .orderBy('cases.due_at')
-      .orderBy('cases.id')
-      .limit(limit + 1)
-      .execute();
-    const now = nowIso();
-    const items = rows.slice(0, limit).map((r) => toCase(r, now));
+    const rows = await new CaseStore(this.db).queue(orgId, options, after, limit + 1);
+    const items = rows.slice(0, limit);
     return {
       items,
       nextCursor: rows.length > limit ? encodeQueueCursor(items[items.length - 1]) : null,
@@ -380,15 +217,10 @@ export class CaseService {
 
   /** Counts for the queue's filter buttons: per status (under the other filters) and per priority. */
   async countCases(orgId: number, filter: CaseFilter = {}): Promise<Record<string, number>> {
-    const byStatus = await this.filtered(orgId, filter, 'status')
-      .select(['cases.status as key', (eb) => eb.fn.countAll<number>().as('n')])
-      .groupBy('cases.status')
-      .execute();
-    const byPriority = await this.filtered(orgId, filter, 'priority')
-      .select(['cases.priority as key', (eb) => eb.fn.countAll<number>().as('n')])
-      .groupBy('cases.priority')
-      .execute();
-    return Object.fromEntries([...byStatus, ...byPriority].map((r) => [r.key, Number(r.n)]));
+    const cases = new CaseStore(this.db);
+    const byStatus = await cases.countsBy(orgId, filter, 'status');
+    const byPriority = await cases.countsBy(orgId, filter, 'priority');
+    return Object.fromEntries([...byStatus, ...byPriority]);
   }
 
   /**
@@ -397,34 +229,21 @@ export class CaseService {
    */
   async claim(actor: string, orgId: number, caseId: number): Promise<CaseView> {
     const now = new Date();
-    const updated = await this.db
-      .updateTable('cases')
-      .set({ claimed_by: actor, claim_expires_at: new Date(now.getTime() + CLAIM_MS).toISOString() })
-      .where('org_id', '=', orgId)
-      .where('id', '=', caseId)
-      .where('status', '=', 'open')
-      .where((eb) =>
-        eb.or([
-          eb('claimed_by', 'is', null),
-          eb('claimed_by', '=', actor),
-          eb('claim_expires_at', '<=', now.toISOString()),
-        ]),
-      )
-      .executeTakeFirst();
+    const claimed = await new CaseStore(this.db).claim(
+      orgId,
+      caseId,
+      actor,
+      new Date(now.getTime() + CLAIM_MS).toISOString(),
+      now.toISOString(),
+    );
     const current = await this.getCase(orgId, caseId);
-    if (Number(updated.numUpdatedRows) === 0) throw await this.whyNotYours(orgId, current, actor);
+    if (!claimed) throw await this.whyNotYours(orgId, current, actor);
     return current;
   }
 
   /** Gives a claim back (leaving the case, or signing out); another reviewer's claim is left alone. */
   async release(actor: string, orgId: number, caseId: number): Promise<CaseView> {
-    await this.db
-      .updateTable('cases')
-      .set({ claimed_by: null, claim_expires_at: null })
-      .where('org_id', '=', orgId)
-      .where('id', '=', caseId)
-      .where('claimed_by', '=', actor)
-      .execute();
+    await new CaseStore(this.db).release(orgId, caseId, actor);
     return this.getCase(orgId, caseId);
   }
 
@@ -434,29 +253,10 @@ export class CaseService {
    */
   async next(actor: string, orgId: number, skip: number[] = []): Promise<CaseView | null> {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const now = nowIso();
-      let query = this.db
-        .selectFrom('cases')
-        .select('id')
-        .where('org_id', '=', orgId)
-        .where('status', '=', 'open')
-        .where((eb) =>
-          eb.or([
-            eb('claimed_by', 'is', null),
-            eb('claimed_by', '=', actor),
-            eb('claim_expires_at', '<=', now),
-          ]),
-        );
-      if (skip.length > 0) query = query.where('id', 'not in', skip);
-      const candidate = await query
-        .orderBy('priority', 'desc')
-        .orderBy('due_at')
-        .orderBy('id')
-        .limit(1)
-        .executeTakeFirst();
-      if (!candidate) return null;
+      const candidate = await new CaseStore(this.db).nextFor(orgId, actor, nowIso(), skip);
+      if (candidate === undefined) return null;
       try {
-        return await this.claim(actor, orgId, candidate.id);
+        return await this.claim(actor, orgId, candidate);
       } catch (err) {
         if (!(err instanceof ConflictError)) throw err; // taken meanwhile: try the next one
       }
@@ -493,22 +293,12 @@ export class CaseService {
     const names: Record<string, string> = Object.fromEntries(labels.map((l) => [l, l]));
     const userIds = ids('user:');
     if (userIds.length > 0)
-      for (const u of await this.db
-        .selectFrom('users')
-        .select(['id', 'display_name', 'email'])
-        .where('org_id', '=', orgId)
-        .where('id', 'in', userIds)
-        .execute())
-        names[`user:${u.id}`] = u.display_name || u.email;
+      for (const [id, name] of await new UserService(this.db).displayNames(orgId, userIds))
+        names[`user:${id}`] = name;
     const keyIds = ids('key:');
     if (keyIds.length > 0)
-      for (const k of await this.db
-        .selectFrom('api_keys')
-        .select(['id', 'name'])
-        .where('org_id', '=', orgId)
-        .where('id', 'in', keyIds)
-        .execute())
-        names[`key:${k.id}`] = `API key "${k.name}"`;
+      for (const [id, name] of await new ApiKeyService(this.db).names(orgId, keyIds))
+        names[`key:${id}`] = `API key "${name}"`;
     return names;
   }
 
@@ -516,83 +306,43 @@ export class CaseService {
   async sourcesOf(orgId: number, cases: CaseView[]): Promise<Map<number, string[]>> {
     const sources = new Map(cases.map((c) => [c.id, c.evidence.length > 0 ? ['match'] : []]));
     if (cases.length === 0) return sources;
-    const kinds = await this.db
-      .selectFrom('reports')
-      .select(['case_id', 'kind'])
-      .distinct()
-      .where('org_id', '=', orgId)
-      .where(
-        'case_id',
-        'in',
-        cases.map((c) => c.id),
-      )
-      .orderBy('case_id')
-      .orderBy('kind')
-      .execute();
-    for (const k of kinds) sources.get(k.case_id)?.push(k.kind);
+    const kinds = await new ReportStore(this.db).kindsOf(
+      orgId,
+      cases.map((c) => c.id),
+    );
+    for (const k of kinds) sources.get(k.caseId)?.push(k.kind);
     return sources;
   }
 
   /** The notes of bank entries that matched (evidence keeps ids only; the note may have been edited since). */
   async entryNotes(entryIds: number[]): Promise<Map<number, string | null>> {
     if (entryIds.length === 0) return new Map();
-    const rows = await this.db
-      .selectFrom('entries')
-      .select(['id', 'note'])
-      .where('id', 'in', [...new Set(entryIds)])
-      .execute();
-    return new Map(rows.map((r) => [r.id, r.note]));
+    return new EntryService(this.db).notes([...new Set(entryIds)]);
   }
 
   /** The uploader's other cases in this organisation, newest first, with their last decision. */
   async uploaderHistory(orgId: number, uploaderId: string, exceptCaseId: number) {
-    const rows = await this.db
-      .selectFrom('submissions')
-      .innerJoin('cases', 'cases.id', 'submissions.case_id')
-      .select(['cases.id as case_id', 'cases.status', 'cases.external_id', 'cases.created_at'])
-      .where('submissions.org_id', '=', orgId)
-      .where('submissions.uploader_id', '=', uploaderId)
-      .where('cases.id', '!=', exceptCaseId)
-      .orderBy('cases.id', 'desc')
-      .limit(20)
-      .execute();
-    const decisions =
+    const rows = await new CaseStore(this.db).ofUploader(orgId, uploaderId, exceptCaseId, 20);
+    const last =
       rows.length === 0
-        ? []
-        : await this.db
-            .selectFrom('decisions')
-            .select(['case_id', 'decision', 'id'])
-            .where('org_id', '=', orgId)
-            .where(
-              'case_id',
-              'in',
-              rows.map((r) => r.case_id),
-            )
-            .orderBy('id')
-            .execute();
-    const last = new Map(decisions.map((d) => [d.case_id, d.decision]));
+        ? new Map<number, string>()
+        : await new DecisionStore(this.db).latestOf(
+            orgId,
+            rows.map((r) => r.case_id),
+          );
     return rows.map((r) => ({ ...r, decision: last.get(r.case_id) ?? null }));
   }
 
   async getCase(orgId: number, id: number): Promise<CaseView> {
-    const row = await this.db
-      .selectFrom('cases')
-      .selectAll()
-      .where('org_id', '=', orgId)
-      .where('id', '=', id)
-      .executeTakeFirst();
-    if (!row) throw new NotFoundError(`case ${id} not found`, 'KAI_ERR_CASE_NOT_FOUND');
-    return toCase(row);
+    const found = await new CaseStore(this.db).get(orgId, id);
+    if (!found) throw new NotFoundError(`case ${id} not found`, 'KAI_ERR_CASE_NOT_FOUND');
+    return found;
   }
 
   async assign(actor: string, orgId: number, caseId: number, assignee: string | null): Promise<CaseView> {
     await this.getCase(orgId, caseId);
     await this.ctx.mutate(actor, async (m) => {
-      await m.db
-        .updateTable('cases')
-        .set({ assignee, updated_at: nowIso() })
-        .where('id', '=', caseId)
-        .execute();
+      await new CaseStore(m.db).setAssignee(caseId, assignee);
       await m.audit({
         orgId,
         action: 'case.assign',

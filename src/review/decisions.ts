@@ -16,12 +16,15 @@ import type { Mutation, StoreAccess } from '../store/unit-of-work.js';
 import type { MatchEvidence } from '../matching/match-service.js';
 import { nowIso } from '../store/database.js';
 import { prepareEntry } from '../store/entries.js';
-import { sql } from 'kysely';
 import { statementOfReasons, type Decision, type GroundType } from './statements.js';
 import { signAppealToken } from '../appeals/links.js';
 import { recordDecisionFact } from '../transparency/facts.js';
 import { OrgSettingsStore } from '../store/org-settings.js';
 import type { BankService } from '../store/banks.js';
+import { CaseStore } from '../store/cases.js';
+import { DecisionStore } from '../store/decisions.js';
+import { StatementStore } from '../store/statements.js';
+import { SubmissionStore } from '../store/submissions.js';
 import type { CaseService } from './cases.js';
 
 export interface DecisionInput {
@@ -49,13 +52,7 @@ export class DecisionService {
   }
 
   async decisions(orgId: number, caseId: number) {
-    return this.db
-      .selectFrom('decisions')
-      .selectAll()
-      .where('org_id', '=', orgId)
-      .where('case_id', '=', caseId)
-      .orderBy('id')
-      .execute();
+    return new DecisionStore(this.db).ofCase(orgId, caseId);
   }
 
   /** A person's decision on an open case: recorded with its action, statement and audit records in one transaction. */
@@ -85,22 +82,14 @@ export class DecisionService {
       // The guard that counts: only one decision moves the case from the version it was seen at (a concurrent
       // one waits on the row and then finds the version moved), and never while someone else holds the claim.
       const now = nowIso();
-      const guard = await m.db
-        .updateTable('cases')
-        .set({ version: sql`version + 1` })
-        .where('id', '=', caseId)
-        .where('org_id', '=', orgId)
-        .where('status', '=', 'open')
-        .where('version', '=', input.version ?? current.version)
-        .where((eb) =>
-          eb.or([
-            eb('claimed_by', 'is', null),
-            eb('claimed_by', '=', actor),
-            eb('claim_expires_at', '<=', now),
-          ]),
-        )
-        .executeTakeFirst();
-      if (Number(guard.numUpdatedRows) === 0)
+      const taken = await new CaseStore(m.db).takeForDecision(
+        orgId,
+        caseId,
+        input.version ?? current.version,
+        actor,
+        now,
+      );
+      if (!taken)
         throw await this.ctx.cases.whyNotYours(orgId, await this.ctx.cases.getCase(orgId, caseId), actor);
       const result = await this.recordDecision(m, orgId, caseId, input, actor, false);
       if (bank && submission) {
@@ -180,35 +169,21 @@ export class DecisionService {
     automated: boolean,
   ) {
     const now = nowIso();
-    const decision = await m.db
-      .insertInto('decisions')
-      .values({
-        case_id: caseId,
-        org_id: orgId,
-        decision: input.decision,
-        ground_type: input.groundType,
-        ground: input.ground,
-        reason: input.reason,
-        automated: automated ? 1 : 0,
-        decided_by: decidedBy,
-        created_at: now,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    await recordDecisionFact(m.db, decision.id);
+    const cases = new CaseStore(m.db);
+    const decisionId = await new DecisionStore(m.db).insert({
+      caseId,
+      orgId,
+      decision: input.decision,
+      groundType: input.groundType,
+      ground: input.ground,
+      reason: input.reason,
+      automated,
+      decidedBy,
+      createdAt: now,
+    });
+    await recordDecisionFact(m.db, decisionId);
     const status = input.decision === 'escalate' ? 'open' : 'decided';
-    await m.db
-      .updateTable('cases')
-      .set({
-        status,
-        priority: input.decision === 'escalate' ? 'urgent' : undefined,
-        updated_at: now,
-        version: sql`version + 1`,
-        claimed_by: null,
-        claim_expires_at: null,
-      })
-      .where('id', '=', caseId)
-      .execute();
+    await cases.settle(caseId, status, input.decision === 'escalate' ? 'urgent' : undefined, now);
     await m.audit({
       orgId,
       action: 'case.decide',
@@ -217,24 +192,16 @@ export class DecisionService {
       detail: { decision: input.decision, ground_type: input.groundType, ground: input.ground, automated },
     });
     if (input.decision === 'escalate' || input.decision === 'no-violation')
-      return { decisionId: decision.id, actionId: null, statementId: null };
+      return { decisionId, actionId: null, statementId: null };
 
-    const caseRow = await m.db
-      .selectFrom('cases')
-      .selectAll()
-      .where('id', '=', caseId)
-      .executeTakeFirstOrThrow();
-    const submission = caseRow.submission_id
-      ? await m.db
-          .selectFrom('submissions')
-          .selectAll()
-          .where('id', '=', caseRow.submission_id)
-          .executeTakeFirst()
+    const decided = await cases.byId(caseId);
+    const submission = decided.submissionId
+      ? await new SubmissionStore(m.db).byId(decided.submissionId)
       : undefined;
     const context = submission
-      ? (JSON.parse(submission.context) as { content_type?: 'photo' | 'video' | 'other'; country?: string })
+      ? (submission.context as { content_type?: 'photo' | 'video' | 'other'; country?: string })
       : {};
-    const evidence = JSON.parse(caseRow.evidence) as MatchEvidence[];
+    const evidence = decided.evidence as MatchEvidence[];
     const org = await m.organisations.get(orgId);
     const actionId = randomUUID();
     const statementId = randomUUID();
@@ -247,23 +214,23 @@ export class DecisionService {
       automatedDetection: evidence.length > 0,
       automatedDecision: automated ? 'fully' : evidence.length > 0 ? 'partially' : 'not',
       contentType: context.content_type ?? 'other',
-      contentId: caseRow.external_id ?? String(caseId),
+      contentId: decided.externalId ?? String(caseId),
       labels: [...new Set(evidence.flatMap((e) => e.entry.labels))],
       territorialScope: context.country ? [context.country] : ['EU'],
       decidedAt: now,
-      contentDate: submission?.created_at ?? now,
+      contentDate: submission?.createdAt ?? now,
       platformName: org.name,
     });
     // The signed appeal link (POST /v1/appeals/by-link with this token) travels with the statement.
     const appealSecret = await new OrgSettingsStore(m.db).appealSecret(orgId);
-    statement.appeal_token = signAppealToken(appealSecret, { orgId, decisionId: decision.id });
+    statement.appeal_token = signAppealToken(appealSecret, { orgId, decisionId });
     const payload = {
       action_id: actionId,
       type: `content.${input.decision}`,
       case_id: caseId,
-      content: { external_id: caseRow.external_id, uploader_id: submission?.uploader_id ?? null },
+      content: { external_id: decided.externalId, uploader_id: submission?.uploaderId ?? null },
       decision: {
-        id: decision.id,
+        id: decisionId,
         decision: input.decision,
         ground_type: input.groundType,
         ground: input.ground,
@@ -278,23 +245,20 @@ export class DecisionService {
       id: actionId,
       orgId,
       caseId,
-      decisionId: decision.id,
+      decisionId,
       type: payload.type,
       payload,
       now,
     });
-    await m.db
-      .insertInto('statements')
-      .values({
-        id: statementId,
-        org_id: orgId,
-        case_id: caseId,
-        decision_id: decision.id,
-        action_id: actionId,
-        body: JSON.stringify(statement),
-        created_at: now,
-      })
-      .execute();
+    await new StatementStore(m.db).insert({
+      id: statementId,
+      orgId,
+      caseId,
+      decisionId,
+      actionId,
+      body: statement,
+      createdAt: now,
+    });
     await m.audit({
       orgId,
       action: 'action.create',
@@ -302,42 +266,23 @@ export class DecisionService {
       subjectId: actionId,
       detail: { case_id: caseId, type: payload.type, statement_id: statementId },
     });
-    return { decisionId: decision.id, actionId, statementId };
+    return { decisionId, actionId, statementId };
   }
 
   /** Every statement of the organisation in creation order, in batches (for the transparency database). */
   async *statements(orgId: number, since = ''): AsyncGenerator<Record<string, unknown>[]> {
     let after = { createdAt: since, id: '' };
     for (;;) {
-      const rows = await this.db
-        .selectFrom('statements')
-        .select(['id', 'body', 'created_at'])
-        .where('org_id', '=', orgId)
-        .where((eb) =>
-          eb.or([
-            eb('created_at', '>', after.createdAt),
-            eb.and([eb('created_at', '=', after.createdAt), eb('id', '>', after.id)]),
-          ]),
-        )
-        .orderBy('created_at')
-        .orderBy('id')
-        .limit(1000)
-        .execute();
+      const rows = await new StatementStore(this.db).after(orgId, after, 1000);
       if (rows.length === 0) return;
-      const last = rows[rows.length - 1];
-      after = { createdAt: last.created_at, id: last.id };
-      yield rows.map((r) => JSON.parse(r.body) as Record<string, unknown>);
+      after = rows[rows.length - 1].key;
+      yield rows.map((r) => r.body);
     }
   }
 
   async statement(orgId: number, id: string): Promise<Record<string, unknown>> {
-    const row = await this.db
-      .selectFrom('statements')
-      .selectAll()
-      .where('org_id', '=', orgId)
-      .where('id', '=', id)
-      .executeTakeFirst();
-    if (!row) throw new NotFoundError(`statement ${id} not found`, 'KAI_ERR_STATEMENT_NOT_FOUND');
-    return JSON.parse(row.body) as Record<string, unknown>;
+    const body = await new StatementStore(this.db).body(orgId, id);
+    if (!body) throw new NotFoundError(`statement ${id} not found`, 'KAI_ERR_STATEMENT_NOT_FOUND');
+    return body;
   }
 }

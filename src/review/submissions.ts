@@ -23,6 +23,7 @@ import type { Mutation, StoreAccess, UnitOfWork } from '../store/unit-of-work.js
 import type { MatchEvidence, SignalInput } from '../matching/match-service.js';
 import { canonicalJson } from '../store/audit.js';
 import { nowIso } from '../store/database.js';
+import { SubmissionStore } from '../store/submissions.js';
 import { hashBuffer } from '../hashing/hash-file.js';
 import { actionForMatches, type PolicyAction, verdictOf, type Verdict } from './policy.js';
 import { signalsOf } from '../signals/registry.js';
@@ -126,28 +127,23 @@ export class SubmissionService {
     try {
       return await this.ctx.mutateGrouped(actor, async (m) => {
         const createdAt = nowIso();
-        const submission = await m.db
-          .insertInto('submissions')
-          .values({
-            org_id: orgId,
-            external_id: input.externalId,
-            idempotency_key: idempotencyKey ?? null,
-            request_hash: requestHash,
-            signals: JSON.stringify(input.signals),
-            uploader_id: input.uploaderId ?? null,
-            context: JSON.stringify({ ...(input.context ?? {}), content_type: input.contentType ?? null }),
-            verdict,
-            case_id: null,
-            created_at: createdAt,
-            media_sha256: mediaSha256,
-            answer: JSON.stringify({ action: policyAction, matches }),
-          })
-          .returning('id')
-          .executeTakeFirstOrThrow();
+        const submissionId = await new SubmissionStore(m.db).insert({
+          orgId,
+          externalId: input.externalId,
+          idempotencyKey: idempotencyKey ?? null,
+          requestHash,
+          signals: input.signals,
+          uploaderId: input.uploaderId ?? null,
+          context: { ...(input.context ?? {}), content_type: input.contentType ?? null },
+          verdict,
+          createdAt,
+          mediaSha256,
+          answer: { action: policyAction, matches },
+        });
         const caseId = await this.applyVerdict(
           m,
           orgId,
-          submission.id,
+          submissionId,
           input.externalId,
           matches,
           policyAction,
@@ -156,11 +152,11 @@ export class SubmissionService {
           orgId,
           action: 'submission.create',
           subjectType: 'submission',
-          subjectId: submission.id,
+          subjectId: submissionId,
           detail: { external_id: input.externalId, verdict, matches: matches.length },
         });
         return {
-          id: submission.id,
+          id: submissionId,
           externalId: input.externalId,
           verdict,
           action: policyAction,
@@ -205,7 +201,7 @@ export class SubmissionService {
     if (verdict !== 'queued' && verdict !== 'actioned') return null;
     const priority = policyAction === 'review-urgent' || policyAction === 'block' ? 'urgent' : 'normal';
     const caseId = await this.ctx.cases.openCase(m, orgId, submissionId, externalId, priority, matches);
-    await m.db.updateTable('submissions').set({ case_id: caseId }).where('id', '=', submissionId).execute();
+    await new SubmissionStore(m.db).setCase(submissionId, caseId);
     if (verdict === 'actioned') {
       const banks = [...new Set(matches.map((x) => x.bank.name))].join(', ');
       await this.ctx.decisions.recordDecision(
@@ -256,32 +252,27 @@ export class SubmissionService {
     try {
       result = await this.ctx.mutateGrouped(actor, async (m) => {
         const createdAt = nowIso();
-        const submission = await m.db
-          .insertInto('submissions')
-          .values({
-            org_id: orgId,
-            external_id: input.externalId,
-            idempotency_key: idempotencyKey ?? null,
-            request_hash: requestHash,
-            signals: '[]',
-            uploader_id: input.uploaderId ?? null,
-            context: JSON.stringify({ ...(input.context ?? {}), content_type: input.contentType ?? null }),
-            verdict: 'pending',
-            case_id: null,
-            created_at: createdAt,
-            media_sha256: mediaSha256,
-          })
-          .returning('id')
-          .executeTakeFirstOrThrow();
+        const submissionId = await new SubmissionStore(m.db).insert({
+          orgId,
+          externalId: input.externalId,
+          idempotencyKey: idempotencyKey ?? null,
+          requestHash,
+          signals: [],
+          uploaderId: input.uploaderId ?? null,
+          context: { ...(input.context ?? {}), content_type: input.contentType ?? null },
+          verdict: 'pending',
+          createdAt,
+          mediaSha256,
+        });
         await m.audit({
           orgId,
           action: 'submission.create',
           subjectType: 'submission',
-          subjectId: submission.id,
+          subjectId: submissionId,
           detail: { external_id: input.externalId, verdict: 'pending' },
         });
         return {
-          id: submission.id,
+          id: submissionId,
           externalId: input.externalId,
           verdict: 'pending' as Verdict,
           action: null,
@@ -307,16 +298,16 @@ export class SubmissionService {
     if (this.processing.has(id)) return null;
     this.processing.add(id);
     try {
-      const row = await this.db.selectFrom('submissions').selectAll().where('id', '=', id).executeTakeFirst();
+      const row = await new SubmissionStore(this.db).byId(id);
       if (!row || row.verdict !== 'pending') return null;
       let signals: SignalInput[] = [];
       let failure: string | null = null;
       try {
         const bytes = await this.pendingMedia(
           row.id,
-          row.org_id,
-          row.media_sha256,
-          JSON.parse(row.context) as { url?: string },
+          row.orgId,
+          row.mediaSha256,
+          row.context as { url?: string },
         );
         const config = this.ctx.config;
         signals = signalsOf(
@@ -328,25 +319,20 @@ export class SubmissionService {
       } catch (err) {
         failure = err instanceof Error ? err.message : String(err);
       }
-      const matches = failure ? [] : await this.ctx.matcher.match(row.org_id, signals);
-      const policyAction = failure ? null : await this.policyActionFor(row.org_id, matches);
+      const matches = failure ? [] : await this.ctx.matcher.match(row.orgId, signals);
+      const policyAction = failure ? null : await this.policyActionFor(row.orgId, matches);
       const verdict: Verdict = failure ? 'failed' : verdictOf(policyAction);
       await this.ctx.mutate('system:hasher', async (m) => {
-        const updated = await m.db
-          .updateTable('submissions')
-          .set({ signals: JSON.stringify(signals), verdict })
-          .where('id', '=', id)
-          .where('verdict', '=', 'pending')
-          .executeTakeFirst();
-        if (Number(updated.numUpdatedRows) === 0) return; // another process got there first
-        const caseId = await this.applyVerdict(m, row.org_id, id, row.external_id, matches, policyAction);
+        const recorded = await new SubmissionStore(m.db).recordVerdict(id, signals, verdict);
+        if (!recorded) return; // another process got there first
+        const caseId = await this.applyVerdict(m, row.orgId, id, row.externalId, matches, policyAction);
         const now = nowIso();
         const actionId = randomUUID();
         const payload = {
           action_id: actionId,
           type: 'submission.verdict',
           submission_id: id,
-          external_id: row.external_id,
+          external_id: row.externalId,
           verdict,
           case_id: caseId,
           matches: matches.length,
@@ -356,7 +342,7 @@ export class SubmissionService {
         // A verdict is not a decision: it has no decision, and a case only when one was opened.
         await this.ctx.outbox.enqueue(m, {
           id: actionId,
-          orgId: row.org_id,
+          orgId: row.orgId,
           caseId: caseId ?? null,
           decisionId: null,
           type: payload.type,
@@ -364,7 +350,7 @@ export class SubmissionService {
           now,
         });
         await m.audit({
-          orgId: row.org_id,
+          orgId: row.orgId,
           action: 'submission.verdict',
           subjectType: 'submission',
           subjectId: id,
@@ -395,7 +381,7 @@ export class SubmissionService {
     if (!context.url) throw new MediaError('nothing to hash: no media and no URL', 'KAI_ERR_MEDIA_MISSING');
     const bytes = await fetchMedia(context.url, this.fetchPolicy());
     const stored = await this.ctx.media.put(orgId, bytes);
-    await this.db.updateTable('submissions').set({ media_sha256: stored }).where('id', '=', id).execute();
+    await new SubmissionStore(this.db).setMedia(id, stored);
     return bytes;
   }
 
@@ -421,46 +407,34 @@ export class SubmissionService {
 
   /** At start-up: finish the media submissions a stop or crash interrupted. */
   async resumePending(): Promise<number> {
-    const rows = await this.db
-      .selectFrom('submissions')
-      .select('id')
-      .where('verdict', '=', 'pending')
-      .orderBy('id')
-      .execute();
-    for (const row of rows) await this.processPending(row.id);
-    return rows.length;
+    const ids = await new SubmissionStore(this.db).pendingIds();
+    for (const id of ids) await this.processPending(id);
+    return ids.length;
   }
 
   async replay(orgId: number, key: string, requestHash: string): Promise<SubmissionResult | null> {
-    const row = await this.db
-      .selectFrom('submissions')
-      .selectAll()
-      .where('org_id', '=', orgId)
-      .where('idempotency_key', '=', key)
-      .executeTakeFirst();
+    const row = await new SubmissionStore(this.db).byIdempotencyKey(orgId, key);
     if (!row) return null;
-    if (row.request_hash !== requestHash) {
+    if (row.requestHash !== requestHash) {
       throw new ConflictError(
         'this Idempotency-Key was used before with a different request body',
         'KAI_ERR_IDEMPOTENCY_MISMATCH',
       );
     }
-    const answer = row.answer
-      ? (JSON.parse(row.answer) as { action: PolicyAction | null; matches: MatchEvidence[] })
-      : null;
+    const answer = row.answer as { action: PolicyAction | null; matches: MatchEvidence[] } | null;
     const evidence = answer
       ? answer.matches
-      : row.case_id
-        ? ((await this.ctx.cases.getCase(orgId, row.case_id)).evidence as MatchEvidence[])
+      : row.caseId
+        ? ((await this.ctx.cases.getCase(orgId, row.caseId)).evidence as MatchEvidence[])
         : [];
     return {
       id: row.id,
-      externalId: row.external_id,
+      externalId: row.externalId,
       verdict: row.verdict as Verdict,
       action: answer?.action ?? null,
-      caseId: row.case_id,
+      caseId: row.caseId,
       matches: evidence,
-      createdAt: row.created_at,
+      createdAt: row.createdAt,
       replayed: true,
     };
   }

@@ -137,6 +137,17 @@ export class ApiKeyService {
     return rows.map(toInfo);
   }
 
+  /** The names of these keys of the organisation. */
+  async names(orgId: number, ids: readonly number[]): Promise<Map<number, string>> {
+    const rows = await this.db
+      .selectFrom('api_keys')
+      .select(['id', 'name'])
+      .where('org_id', '=', orgId)
+      .where('id', 'in', ids)
+      .execute();
+    return new Map(rows.map((k) => [k.id, k.name]));
+  }
+
   async revoke(orgId: number, id: number): Promise<ApiKeyInfo> {
     const row = await this.db
       .updateTable('api_keys')

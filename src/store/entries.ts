@@ -411,6 +411,12 @@ export class EntryService {
     return out;
   }
 
+  /** The notes of these entries (one query: for the few entries a case's evidence names). */
+  async notes(ids: readonly number[]): Promise<Map<number, string | null>> {
+    const rows = await this.db.selectFrom('entries').select(['id', 'note']).where('id', 'in', ids).execute();
+    return new Map(rows.map((r) => [r.id, r.note]));
+  }
+
   async update(bankId: number, entryId: number, update: EntryUpdate): Promise<Entry> {
     const set: Partial<EntryRow> = { updated_at: nowIso() };
     if (update.labels !== undefined) set.labels = JSON.stringify(validateLabels(update.labels));

@@ -2,7 +2,11 @@
  * The outbox table (`actions`): what Kaitiaki has decided and must tell the organisation's systems. Rows are
  * written in the transaction of the decision that caused them, and delivered after it by the outbox job.
  */
+import type { Selectable } from 'kysely';
 import type { Db } from './database.js';
+import type { ActionsTable } from './schema.js';
+
+export type ActionRow = Selectable<ActionsTable>;
 
 export interface OutboxRow {
   id: string;
@@ -92,5 +96,12 @@ export class OutboxStore {
       })
       .where('id', '=', id)
       .execute();
+  }
+
+  /** The organisation's actions, newest first (with `status`: only those). */
+  async recent(orgId: number, status: string | undefined, limit: number): Promise<ActionRow[]> {
+    let query = this.db.selectFrom('actions').selectAll().where('org_id', '=', orgId);
+    if (status) query = query.where('status', '=', status);
+    return query.orderBy('created_at', 'desc').limit(limit).execute();
   }
 }

@@ -139,6 +139,17 @@ export class UserService {
     const row = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
     return row && toUser(row);
   }
+
+  /** The names the organisation's people are shown by: their display name, else their email. */
+  async displayNames(orgId: number, ids: readonly number[]): Promise<Map<number, string>> {
+    const rows = await this.db
+      .selectFrom('users')
+      .select(['id', 'display_name', 'email'])
+      .where('org_id', '=', orgId)
+      .where('id', 'in', ids)
+      .execute();
+    return new Map(rows.map((u) => [u.id, u.display_name || u.email]));
+  }
 }
 
 /** Sessions for people signed in to the web UI: an HttpOnly cookie carries the token, a CSRF token guards writes. */
