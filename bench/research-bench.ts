@@ -17,7 +17,7 @@ import { eventCsvHeader, eventCsvLine } from '../src/research/data/load.js';
 import { runPlan } from '../src/research/engine.js';
 import { validatePlan } from '../src/research/plan.js';
 import { ResearchService } from '../src/research/service.js';
-import { AuditService } from '../src/store/audit.js';
+import { Transactions } from '../src/store/unit-of-work.js';
 import { Database } from '../src/store/database.js';
 import { ResearchStore } from '../src/store/research.js';
 
@@ -89,7 +89,7 @@ export async function run(args: string[]): Promise<unknown> {
       permissions: permissionsOf('admin'),
       label: 'bench',
     };
-    const service = new ResearchService(db, new AuditService(db), 'sqlite');
+    const service = new ResearchService(db, new Transactions(db), 'sqlite');
     const dataset = await service.createDataset(owner, { name: 'feed', publicKeys: DEMO_META.publicKeys });
     const load = await timed(() =>
       service.loadStream(owner, dataset.id, 'private', createReadStream(csv), 'csv', (n) => {
@@ -102,7 +102,7 @@ export async function run(args: string[]): Promise<unknown> {
     rmSync(csv);
 
     // A restarted server reads the rows back once (a load builds the columns as it goes).
-    const restarted = new ResearchService(db, new AuditService(db), 'sqlite');
+    const restarted = new ResearchService(db, new Transactions(db), 'sqlite');
     const columns = await timed(() => restarted.columns(dataset, 'private'));
     const table = columns.value;
     log(`columnar table built from SQLite in ${columns.seconds.toFixed(1)} s`);

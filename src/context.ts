@@ -180,7 +180,7 @@ export class AppContext {
     this.orgSettings = new OrgSettingsStore(db);
     this.transparency = new TransparencyService(this);
     this.transparency.crisisPeriods = new CrisisActivationPeriods(db);
-    this.research = new ResearchService(db, this.audit, database.dialect);
+    this.research = new ResearchService(db, this.transactions, database.dialect);
     this.crisis = new CrisisService({
       db,
       transactions: this.transactions,

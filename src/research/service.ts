@@ -17,7 +17,7 @@ import {
 } from '../core/errors.js';
 import type { Db } from '../store/database.js';
 import type { DialectName } from '../store/dialect.js';
-import type { AuditEvent } from '../store/audit.js';
+import type { Transactions } from '../store/unit-of-work.js';
 import {
   ResearchStore,
   type BudgetRecord,
@@ -66,10 +66,6 @@ export class BudgetError extends KaitiakiError {
   constructor(message: string) {
     super('KAI_ERR_RESEARCH_BUDGET', message, 409, 1);
   }
-}
-
-interface AuditSink {
-  append(tx: Db, event: AuditEvent): Promise<unknown>;
 }
 
 export interface BudgetView extends BudgetRecord {
@@ -187,7 +183,8 @@ export class ResearchService {
 
   constructor(
     private readonly db: Db,
-    private readonly audit: AuditSink,
+    /** Every change is a unit of work: the change and its audit record commit together. */
+    private readonly transactions: Transactions,
     private readonly dialect: DialectName = 'sqlite',
   ) {}
 
@@ -215,8 +212,8 @@ export class ResearchService {
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/.test(name))
       throw metaError('name must be 1 to 100 letters, digits, _ . or -');
     const meta = validateMeta(input);
-    return this.db.transaction().execute(async (tx) => {
-      const store = this.store(tx);
+    return this.transactions.run(actor.label, async (unit) => {
+      const store = this.store(unit.db);
       if (await store.findDatasetByName(actor.orgId, name))
         throw new ConflictError(`a dataset named "${name}" exists already`);
       const created = await store.createDataset(actor.orgId, {
@@ -225,9 +222,8 @@ export class ResearchService {
         meta,
         privacyUnit: 'user_id',
       });
-      await this.audit.append(tx, {
+      await unit.audit({
         orgId: actor.orgId,
-        actor: actor.label,
         action: 'research.dataset.create',
         subjectType: 'research_dataset',
         subjectId: created.id,
@@ -252,11 +248,10 @@ export class ResearchService {
   async updatePolicy(actor: Principal, id: number, autoApprove: unknown): Promise<Dataset> {
     const dataset = await this.ownDataset(actor, id);
     const meta = validateMeta({ ...dataset.meta, autoApprove });
-    await this.db.transaction().execute(async (tx) => {
-      await this.store(tx).updateDatasetMeta(id, meta);
-      await this.audit.append(tx, {
+    await this.transactions.run(actor.label, async (unit) => {
+      await this.store(unit.db).updateDatasetMeta(id, meta);
+      await unit.audit({
         orgId: actor.orgId,
-        actor: actor.label,
         action: 'research.dataset.policy',
         subjectType: 'research_dataset',
         subjectId: id,
@@ -280,8 +275,8 @@ export class ResearchService {
     const dataset = await this.ownDataset(actor, datasetId);
     // The columns are built while loading, so the first query after a load does not read the rows back.
     const builder = new EventTableBuilder(dataset.meta);
-    const { count, version } = await this.db.transaction().execute(async (tx) => {
-      const store = this.store(tx);
+    const { count, version } = await this.transactions.run(actor.label, async (unit) => {
+      const store = this.store(unit.db);
       await store.clearEvents(datasetId, twin);
       let n = 0;
       let batch: StoredEvent[] = [];
@@ -298,9 +293,8 @@ export class ResearchService {
       await store.insertEvents(datasetId, twin, n, batch);
       n += batch.length;
       const loaded = await store.finishLoad(datasetId, twin, n);
-      await this.audit.append(tx, {
+      await unit.audit({
         orgId: actor.orgId,
-        actor: actor.label,
         action: 'research.dataset.load',
         subjectType: 'research_dataset',
         subjectId: datasetId,
@@ -351,8 +345,8 @@ export class ResearchService {
     const until = Date.parse(input.accreditedUntil);
     if (Number.isNaN(until) || until <= Date.now())
       throw new ValidationError('accreditedUntil must be a future date', 'KAI_ERR_RESEARCH_RESEARCHER');
-    return this.db.transaction().execute(async (tx) => {
-      const store = this.store(tx);
+    return this.transactions.run(actor.label, async (unit) => {
+      const store = this.store(unit.db);
       const existing = await store.findResearcher(actor.orgId, input.principal);
       let record: ResearcherRecord;
       if (existing) {
@@ -365,9 +359,8 @@ export class ResearchService {
           accreditedUntil: new Date(until).toISOString(),
         });
       }
-      await this.audit.append(tx, {
+      await unit.audit({
         orgId: actor.orgId,
-        actor: actor.label,
         action: 'research.researcher.accredit',
         subjectType: 'researcher',
         subjectId: record.id,
@@ -385,11 +378,10 @@ export class ResearchService {
     const r = await this.store().getResearcher(researcherId);
     if (r.orgId !== actor.orgId)
       throw new NotFoundError(`researcher ${researcherId} not found`, 'KAI_ERR_RESEARCHER_NOT_FOUND');
-    await this.db.transaction().execute(async (tx) => {
-      await this.store(tx).revokeResearcher(researcherId);
-      await this.audit.append(tx, {
+    await this.transactions.run(actor.label, async (unit) => {
+      await this.store(unit.db).revokeResearcher(researcherId);
+      await unit.audit({
         orgId: actor.orgId,
-        actor: actor.label,
         action: 'research.researcher.revoke',
         subjectType: 'researcher',
         subjectId: researcherId,
@@ -418,11 +410,10 @@ export class ResearchService {
     }
     if (!Number.isFinite(delta) || delta < 0 || delta > 1e-3)
       throw new ValidationError('delta must be in [0, 1e-3]', 'KAI_ERR_RESEARCH_BUDGET_INVALID');
-    return this.db.transaction().execute(async (tx) => {
-      const saved = await this.store(tx).setBudget(researcherId, datasetId, budget.rho, delta);
-      await this.audit.append(tx, {
+    return this.transactions.run(actor.label, async (unit) => {
+      const saved = await this.store(unit.db).setBudget(researcherId, datasetId, budget.rho, delta);
+      await unit.audit({
         orgId: actor.orgId,
-        actor: actor.label,
         action: 'research.budget.set',
         subjectType: 'research_budget',
         subjectId: `${researcherId}:${datasetId}`,
@@ -468,12 +459,15 @@ export class ResearchService {
 
   async approve(actor: Principal, requestId: number): Promise<SubmitOutcome> {
     const { request } = await this.ownRequest(actor, requestId);
-    const moved = await this.db.transaction().execute(async (tx) => {
-      if (!(await this.store(tx).transition(requestId, ['pending'], 'approved', { decidedBy: actor.label })))
+    const moved = await this.transactions.run(actor.label, async (unit) => {
+      if (
+        !(await this.store(unit.db).transition(requestId, ['pending'], 'approved', {
+          decidedBy: actor.label,
+        }))
+      )
         return false;
-      await this.audit.append(tx, {
+      await unit.audit({
         orgId: actor.orgId,
-        actor: actor.label,
         action: 'research.request.approve',
         subjectType: 'research_request',
         subjectId: requestId,
@@ -493,17 +487,16 @@ export class ResearchService {
     if (text.length < 1 || text.length > 2000)
       throw new ValidationError('a denial needs a reason (1 to 2000 characters)', 'KAI_ERR_RESEARCH_REASON');
     const { request } = await this.ownRequest(actor, requestId);
-    const moved = await this.db.transaction().execute(async (tx) => {
+    const moved = await this.transactions.run(actor.label, async (unit) => {
       if (
-        !(await this.store(tx).transition(requestId, ['pending'], 'denied', {
+        !(await this.store(unit.db).transition(requestId, ['pending'], 'denied', {
           decidedBy: actor.label,
           reason: text,
         }))
       )
         return false;
-      await this.audit.append(tx, {
+      await unit.audit({
         orgId: actor.orgId,
-        actor: actor.label,
         action: 'research.request.deny',
         subjectType: 'research_request',
         subjectId: requestId,
@@ -573,11 +566,10 @@ export class ResearchService {
         'a project needs a title and a stated purpose (≥ 10 characters)',
         'KAI_ERR_RESEARCH_PROJECT',
       );
-    return this.db.transaction().execute(async (tx) => {
-      const project = await this.store(tx).createProject(researcher.id, title.trim(), purpose.trim());
-      await this.audit.append(tx, {
+    return this.transactions.run(actor.label, async (unit) => {
+      const project = await this.store(unit.db).createProject(researcher.id, title.trim(), purpose.trim());
+      await unit.audit({
         orgId: dataset.orgId,
-        actor: actor.label,
         action: 'research.project.create',
         subjectType: 'research_project',
         subjectId: project.id,
@@ -628,8 +620,8 @@ export class ResearchService {
     const cost = planCost(plan);
     this.assertFits(budget, cost);
     const reason = reviewReason(dataset.meta.autoApprove, plan);
-    const request = await this.db.transaction().execute(async (tx) => {
-      const created = await this.store(tx).createRequest({
+    const request = await this.transactions.run(actor.label, async (unit) => {
+      const created = await this.store(unit.db).createRequest({
         datasetId,
         researcherId: researcher.id,
         projectId: input.projectId ?? null,
@@ -640,9 +632,8 @@ export class ResearchService {
         status: reason ? 'pending' : 'approved',
         reason,
       });
-      await this.audit.append(tx, {
+      await unit.audit({
         orgId: dataset.orgId,
-        actor: actor.label,
         action: 'research.request.submit',
         subjectType: 'research_request',
         subjectId: created.id,
@@ -685,8 +676,8 @@ export class ResearchService {
     const table = await this.columns(dataset, 'private');
     const result = runPlan(table, plan, { noisy: true });
     try {
-      await this.db.transaction().execute(async (tx) => {
-        const store = this.store(tx);
+      await this.transactions.run(decidedBy, async (unit) => {
+        const store = this.store(unit.db);
         if (!(await store.transition(requestId, ['approved'], 'released', { result }))) {
           throw new ConflictError(
             `request ${requestId} was released already`,
@@ -707,9 +698,8 @@ export class ResearchService {
           );
         }
         this.faults.beforeCommit?.();
-        await this.audit.append(tx, {
+        await unit.audit({
           orgId: dataset.orgId,
-          actor: decidedBy,
           action: 'research.release',
           subjectType: 'research_request',
           subjectId: requestId,
@@ -723,11 +713,12 @@ export class ResearchService {
       });
     } catch (err) {
       if (err instanceof BudgetError) {
-        await this.db.transaction().execute(async (tx) => {
-          if (await this.store(tx).transition(requestId, ['approved'], 'failed', { reason: err.message })) {
-            await this.audit.append(tx, {
+        await this.transactions.run(decidedBy, async (unit) => {
+          if (
+            await this.store(unit.db).transition(requestId, ['approved'], 'failed', { reason: err.message })
+          ) {
+            await unit.audit({
               orgId: dataset.orgId,
-              actor: decidedBy,
               action: 'research.request.fail',
               subjectType: 'research_request',
               subjectId: requestId,

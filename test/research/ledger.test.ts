@@ -7,7 +7,7 @@ import { permissionsOf, type Principal } from '../../src/auth/roles.js';
 import { DEMO_META, generateEvents } from '../../src/research/data/generator.js';
 import type { EventRow } from '../../src/research/data/events.js';
 import { ResearchService } from '../../src/research/service.js';
-import { AuditService } from '../../src/store/audit.js';
+import { Transactions } from '../../src/store/unit-of-work.js';
 import { freshDatabase, TEST_DIALECTS, type TestDatabase } from '../helpers/databases.js';
 
 const principal = (orgId: number, role: string, id: number): Principal => ({
@@ -45,7 +45,7 @@ describe.each(TEST_DIALECTS)('research ledger on %s', (dialect) => {
       .values({ name: 'University', kind: 'research', created_at: new Date().toISOString() })
       .execute();
     owner = principal(Number(org.id), 'admin', 1);
-    service = new ResearchService(db, new AuditService(db), dialect);
+    service = new ResearchService(db, new Transactions(db), dialect);
     const dataset = await service.createDataset(owner, { name: 'feed', publicKeys: DEMO_META.publicKeys });
     datasetId = dataset.id;
     const rows: EventRow[] = [];
