@@ -167,13 +167,9 @@ export class AppContext {
     );
     // An appeal that reverses a decision caused by another organisation's signal disputes that signal.
     this.appeals.sharedSignalFeedback = {
-      falsePositive: (fp, tx) =>
+      falsePositive: (fp, unit) =>
         this.feedback.falsePositiveFromAppeal(
-          {
-            db: tx,
-            audit: (event) =>
-              this.audit.append(tx, { actor: `appeal:${fp.appealId}`, ...event }).then(() => undefined),
-          },
+          { db: unit.db, audit: (event) => unit.audit({ actor: `appeal:${fp.appealId}`, ...event }) },
           { orgId: fp.orgId, entryId: fp.entryId, reason: fp.reason },
         ),
     };

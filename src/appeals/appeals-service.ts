@@ -322,7 +322,7 @@ export class AppealsService {
                 reason: input.reply,
                 at,
               },
-              m.db,
+              m,
             );
         }
       }

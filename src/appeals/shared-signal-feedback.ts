@@ -4,7 +4,7 @@
  * reversal's transaction. The sharing-feedback work plugs its dispute filing in here; until then nothing is filed
  * (the reversal is still counted in the bank's error rate through bank_reversals).
  */
-import type { Db } from '../store/database.js';
+import type { UnitOfWork } from '../store/unit-of-work.js';
 
 export interface FalsePositive {
   appealId: number;
@@ -22,8 +22,8 @@ export interface FalsePositive {
 }
 
 export interface SharedSignalFeedback {
-  /** `db` is the reversal's transaction: write the dispute with it, so both commit or neither. */
-  falsePositive(fp: FalsePositive, db: Db): Promise<void>;
+  /** `unit` is the reversal's unit of work: write the dispute in it, so both commit or neither. */
+  falsePositive(fp: FalsePositive, unit: UnitOfWork): Promise<void>;
 }
 
 export const NO_SHARED_SIGNAL_FEEDBACK: SharedSignalFeedback = {

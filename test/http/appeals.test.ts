@@ -27,9 +27,9 @@ describe.each(TEST_DIALECTS)('appeals (%s)', (dialect) => {
   beforeAll(async () => {
     t = await startTestApp(dialect);
     t.ctx.appeals.sharedSignalFeedback = {
-      falsePositive: async (fp, db) => {
+      falsePositive: async (fp, unit) => {
         // Inside the reversal's transaction: the appeal is not decided yet as far as anyone else can tell.
-        expect(db.isTransaction).toBe(true);
+        expect(unit.db.isTransaction).toBe(true);
         falsePositives.push(fp);
       },
     };

@@ -152,7 +152,7 @@ describe.each(TEST_DIALECTS)('feedback and disputes on shared signals, on %s', (
     // A reversal that fails after the dispute was written leaves no dispute behind.
     await expect(
       t.ctx.transactions.run('test', async (unit) => {
-        await hook.falsePositive(fp(7), unit.db);
+        await hook.falsePositive(fp(7), unit);
         throw new Error('the reversal failed');
       }),
     ).rejects.toThrow('the reversal failed');
@@ -161,7 +161,7 @@ describe.each(TEST_DIALECTS)('feedback and disputes on shared signals, on %s', (
       'api',
     );
 
-    await t.ctx.transactions.run('test', (unit) => hook.falsePositive(fp(8), unit.db));
+    await t.ctx.transactions.run('test', (unit) => hook.falsePositive(fp(8), unit));
     items = (await call('GET', `/v1/banks/${bank}/feedback`, orgs.owner.key)).json().items;
     expect(items.find((i: { organisation_id: number }) => i.organisation_id === orgs.c.id)).toMatchObject({
       kind: 'false_positive',
