@@ -355,6 +355,8 @@ export class AppContext {
     await this.deliverer
       .runOnce()
       .catch((err: unknown) => this.logger.error({ err }, 'outbox delivery at close failed'));
+    // Writes still queued for a group commit (requests whose clients went away at shutdown) finish first.
+    await this.transactions.idle();
     await this.database.close();
   }
 }

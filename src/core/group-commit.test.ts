@@ -37,4 +37,14 @@ describe('GroupCommitter', () => {
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(r.committed.flat().sort()).toEqual(['a', 'c']);
   });
+
+  it('idle() waits for every queued write to commit, so the store can then be closed safely', async () => {
+    const r = recorder();
+    const group = new GroupCommitter<string[]>(r.runner, 2);
+    const writes = ['a', 'b', 'c', 'd', 'e'].map((name) => group.run(async (items) => items.push(name)));
+    await group.idle();
+    expect(r.committed.flat().sort()).toEqual(['a', 'b', 'c', 'd', 'e']);
+    await Promise.all(writes);
+    await group.idle(); // nothing queued: at once
+  });
 });

@@ -15,6 +15,7 @@ interface Pending<M> {
 export class GroupCommitter<M> {
   private queue: Pending<M>[] = [];
   private committing = false;
+  private draining: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly runTransaction: TransactionRunner<M>,
@@ -24,8 +25,13 @@ export class GroupCommitter<M> {
   run<T>(work: (m: M) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.committing) void this.drain();
+      if (!this.committing) this.draining = this.drain();
     });
+  }
+
+  /** Resolves once every write queued so far has committed or failed (before the store is closed). */
+  async idle(): Promise<void> {
+    while (this.committing) await this.draining;
   }
 
   private async drain(): Promise<void> {

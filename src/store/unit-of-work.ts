@@ -86,6 +86,11 @@ export class Transactions {
     return result;
   }
 
+  /** Resolves when the grouped writes queued so far are committed (called before the database is closed). */
+  idle(): Promise<void> {
+    return this.grouped.idle();
+  }
+
   private bind(tx: TxDb, actor: string, pending: (() => unknown)[]): UnitOfWork {
     return {
       db: tx,
