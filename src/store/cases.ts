@@ -2,9 +2,9 @@
  * Cases: what a person reviews, and the review queue over them (filters, keyset order, counts, claims). The rows
  * behind review/cases.ts and review/decisions.ts.
  */
-import { sql, type Selectable } from 'kysely';
+import { sql, type ExpressionBuilder, type Selectable } from 'kysely';
 import { nowIso, type Db } from './database.js';
-import type { CasesTable } from './schema.js';
+import type { CasesTable, Schema } from './schema.js';
 
 export interface CaseView {
   id: number;
@@ -87,6 +87,12 @@ function toCase(row: Selectable<CasesTable>, now = nowIso()): CaseView {
 /** A LIKE pattern that finds a literal string (for the JSON evidence column). */
 function likeLiteral(text: string): string {
   return text.replace(/[!%_]/g, (c) => `!${c}`);
+}
+
+/** A case this actor may work on: unclaimed, claimed by the actor already, or whose claim has run out. */
+function claimableBy(actor: string, now: string) {
+  return (eb: ExpressionBuilder<Schema, 'cases'>) =>
+    eb.or([eb('claimed_by', 'is', null), eb('claimed_by', '=', actor), eb('claim_expires_at', '<=', now)]);
 }
 
 export class CaseStore {
@@ -249,13 +255,7 @@ export class CaseStore {
       .where('org_id', '=', orgId)
       .where('id', '=', caseId)
       .where('status', '=', 'open')
-      .where((eb) =>
-        eb.or([
-          eb('claimed_by', 'is', null),
-          eb('claimed_by', '=', actor),
-          eb('claim_expires_at', '<=', now),
-        ]),
-      )
+      .where(claimableBy(actor, now))
       .executeTakeFirst();
     return Number(updated.numUpdatedRows) > 0;
   }
@@ -283,13 +283,7 @@ export class CaseStore {
       .select('id')
       .where('org_id', '=', orgId)
       .where('status', '=', 'open')
-      .where((eb) =>
-        eb.or([
-          eb('claimed_by', 'is', null),
-          eb('claimed_by', '=', actor),
-          eb('claim_expires_at', '<=', now),
-        ]),
-      );
+      .where(claimableBy(actor, now));
     if (skip.length > 0) query = query.where('id', 'not in', skip);
     const candidate = await query
       .orderBy('priority', 'desc')
@@ -327,13 +321,7 @@ export class CaseStore {
       .where('org_id', '=', orgId)
       .where('status', '=', 'open')
       .where('version', '=', version)
-      .where((eb) =>
-        eb.or([
-          eb('claimed_by', 'is', null),
-          eb('claimed_by', '=', actor),
-          eb('claim_expires_at', '<=', now),
-        ]),
-      )
+      .where(claimableBy(actor, now))
       .executeTakeFirst();
     return Number(guard.numUpdatedRows) > 0;
   }

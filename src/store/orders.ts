@@ -110,7 +110,6 @@ export class OrderStore {
       .execute();
   }
 
-  /** Whether the platform knows this content id (a submission or a case of its own). */
   /** Actioned orders whose preservation ended before `now` and was not purged yet. */
   async preservationsDue(now: string, limit: number): Promise<OrderRow[]> {
     return this.db
