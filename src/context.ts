@@ -25,6 +25,7 @@ import { ReviewService } from './review/review-service.js';
 import { enableExpiredHmaContent } from './banks/hma-expiry.js';
 import { ApiKeyService } from './store/api-keys.js';
 import { AuditService } from './store/audit.js';
+import { DsaExporter } from './transparency/dsa-export.js';
 import { BankService } from './store/banks.js';
 import { BankTaxonomyStore } from './store/taxonomies.js';
 import { Database, type Db } from './store/database.js';
@@ -63,6 +64,8 @@ export class AppContext {
   /** Banks' label taxonomies (read side; BankWrites.setTaxonomy changes them). */
   readonly taxonomies: BankTaxonomyStore;
   readonly entries: EntryService;
+  /** Statements of reasons for the EU DSA Transparency Database (export, submission). */
+  readonly dsa: DsaExporter;
   readonly audit: AuditService;
   readonly index = new SignalIndexSet();
   readonly bankRules: BankRules;
@@ -177,6 +180,7 @@ export class AppContext {
     this.transparency = new TransparencyService(this);
     this.transparency.crisisPeriods = new CrisisActivationPeriods(db);
     this.research = new ResearchService(db, this.transactions, database.dialect);
+    this.dsa = new DsaExporter(db, this.transactions);
     this.crisis = new CrisisService({
       db,
       transactions: this.transactions,

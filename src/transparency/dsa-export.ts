@@ -8,6 +8,7 @@ import { ValidationError } from '../core/errors.js';
 import { DsaStore, type StatementForExport } from '../store/dsa.js';
 import type { Db } from '../store/database.js';
 import type { Period } from '../store/transparency.js';
+import type { Transactions } from '../store/unit-of-work.js';
 
 export const DSA_BATCH_MAX = 100;
 export const EU_27 = [
@@ -234,7 +235,37 @@ async function sendBatch(endpoint: DsaEndpoint, statements: DsaStatement[], coun
 }
 
 export class DsaExporter {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    /** What was sent (or left out) is recorded in a unit of work with its audit record. */
+    private readonly transactions: Transactions,
+  ) {}
+
+  /** Marks statements accepted by the database (or excluded), with an audit record of the batch. */
+  private record(
+    actor: string,
+    orgId: number,
+    statementIds: string[],
+    status: 'accepted' | 'excluded',
+    endpoint: DsaEndpoint,
+  ): Promise<void> {
+    if (statementIds.length === 0) return Promise.resolve();
+    return this.transactions.run(actor, async (unit) => {
+      await new DsaStore(unit.db).mark(orgId, statementIds, status, new Date().toISOString());
+      await unit.audit({
+        orgId,
+        action: status === 'accepted' ? 'dsa.submit' : 'dsa.exclude',
+        subjectType: 'dsa_statements',
+        subjectId: statementIds[0],
+        detail: {
+          statements: statementIds.length,
+          first: statementIds[0],
+          last: statementIds[statementIds.length - 1],
+          ...(status === 'accepted' ? { endpoint: new URL(endpoint.baseUrl).origin } : {}),
+        },
+      });
+    });
+  }
 
   /** The statements of the period that would be sent, mapped and checked (for review or a dry run). */
   async preview(orgId: number, period: Period, limit = 10_000) {
@@ -244,6 +275,7 @@ export class DsaExporter {
 
   /** Sends everything not yet accepted in the period, in batches of at most 100, and records what was accepted. */
   async submit(
+    actor: string,
     orgId: number,
     period: Period,
     endpoint: DsaEndpoint,
@@ -271,17 +303,17 @@ export class DsaExporter {
           skip.add(row.id);
         } else ready.push(mapped.statement);
       }
-      const now = new Date().toISOString();
-      await store.mark(orgId, excluded, 'excluded', now);
+      await this.record(actor, orgId, excluded, 'excluded', endpoint);
       result.excluded += excluded.length;
       for (const batch of batches(ready, batchSize)) {
         const sent = await sendBatch(endpoint, batch, result);
         if (sent.ok) {
-          await store.mark(
+          await this.record(
+            actor,
             orgId,
             batch.map((s) => s.puid),
             'accepted',
-            new Date().toISOString(),
+            endpoint,
           );
           result.accepted += batch.length;
         } else {

@@ -7,7 +7,6 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DsaExporter } from '../../src/transparency/dsa-export.js';
 import { bearer, startTestApp, type TestApp } from '../helpers/app.js';
 import { TEST_DIALECTS } from '../helpers/databases.js';
 
@@ -243,7 +242,7 @@ describe.each(TEST_DIALECTS)('DSA transparency-database export (%s)', (dialect) 
   afterAll(async () => t.close());
 
   it('maps every statement to the exact schema and leaves removal orders out', async () => {
-    const preview = await new DsaExporter(t.ctx.database.db).preview(platform.id, period);
+    const preview = await t.ctx.dsa.preview(platform.id, period);
     expect(preview).toHaveLength(250);
     const excluded = preview.filter((p) => 'excluded' in p);
     expect(excluded).toHaveLength(1);
@@ -274,8 +273,8 @@ describe.each(TEST_DIALECTS)('DSA transparency-database export (%s)', (dialect) 
   it('sends batches of at most 100 with retries, records what was accepted, and sends nothing twice', async () => {
     const fake = await fakeDatabase([503, 429]);
     try {
-      const exporter = new DsaExporter(t.ctx.database.db);
-      const result = await exporter.submit(platform.id, period, {
+      const exporter = t.ctx.dsa;
+      const result = await exporter.submit('test', platform.id, period, {
         baseUrl: fake.url,
         token: 'sanctum-token',
         backoffMs: 1,
@@ -284,12 +283,24 @@ describe.each(TEST_DIALECTS)('DSA transparency-database export (%s)', (dialect) 
       expect(fake.received.map((r) => r.statements.length)).toEqual([100, 100, 100, 100, 49]);
       expect(fake.received.every((r) => r.authorization === 'Bearer sanctum-token')).toBe(true);
       for (const r of fake.received) for (const s of r.statements) expect(validate(s)).toBe(true);
-      const again = await exporter.submit(platform.id, period, {
+      // Each accepted batch and the excluded statements are in the platform's audit trail.
+      const dsaTrail = async () =>
+        (await t.ctx.audit.list(platform.id, { limit: 100, order: 'desc' })).items
+          .filter((r) => r.action.startsWith('dsa.'))
+          .reverse();
+      const trail = await dsaTrail();
+      expect(trail.map((r) => [r.action, r.actor, r.detail?.statements])).toEqual([
+        ['dsa.exclude', 'test', 1],
+        ...[100, 100, 49].map((n) => ['dsa.submit', 'test', n]), // the first batch was sent three times (503, 429)
+      ]);
+      expect(trail[1].detail).toMatchObject({ endpoint: fake.url.replace(/\/$/, '') });
+      const again = await exporter.submit('test', platform.id, period, {
         baseUrl: fake.url,
         token: 'sanctum-token',
         backoffMs: 1,
       });
       expect(again).toMatchObject({ accepted: 0, requests: 0 });
+      expect(await dsaTrail()).toHaveLength(4);
     } finally {
       fake.server.close();
     }
@@ -321,7 +332,7 @@ describe.each(TEST_DIALECTS)('DSA transparency-database export (%s)', (dialect) 
       });
     const fake = await fakeDatabase([422]);
     try {
-      const refused = await new DsaExporter(t.ctx.database.db).submit(other.id, period, {
+      const refused = await t.ctx.dsa.submit('test', other.id, period, {
         baseUrl: fake.url,
         token: 't',
         backoffMs: 1,
@@ -332,7 +343,7 @@ describe.each(TEST_DIALECTS)('DSA transparency-database export (%s)', (dialect) 
     } finally {
       fake.server.close();
     }
-    const dead = await new DsaExporter(t.ctx.database.db).submit(other.id, period, {
+    const dead = await t.ctx.dsa.submit('test', other.id, period, {
       baseUrl: 'http://127.0.0.1:9',
       token: 't',
       attempts: 3,

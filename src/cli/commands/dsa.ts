@@ -2,7 +2,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ValidationError } from '../../core/errors.js';
-import { DsaExporter } from '../../transparency/dsa-export.js';
 import { parsePeriod } from '../../transparency/stats.js';
 import type { CliIo } from '../io.js';
 import { addStoreOptions, openStore, type StoreOptions } from './context.js';
@@ -25,7 +24,7 @@ export function registerDsaCommand(program: Command, io: CliIo): void {
     const period = parsePeriod(options.from, options.to);
     const { ctx, organisation } = await openStore(options);
     try {
-      const preview = await new DsaExporter(ctx.database.db).preview(organisation.id, period);
+      const preview = await ctx.dsa.preview(organisation.id, period);
       io.stdout.write(
         JSON.stringify(
           { statements: preview.flatMap((p) => ('statement' in p ? [p.statement] : [])) },
@@ -56,7 +55,7 @@ export function registerDsaCommand(program: Command, io: CliIo): void {
     if (!token) throw new ValidationError('the token file is empty');
     const { ctx, organisation } = await openStore(options);
     try {
-      const result = await new DsaExporter(ctx.database.db).submit(organisation.id, period, {
+      const result = await ctx.dsa.submit('cli', organisation.id, period, {
         baseUrl: options.endpoint,
         token,
       });
