@@ -1,6 +1,8 @@
 /** SQL for removal orders and referrals. Rows only; the rules live in src/orders/. */
 import type { Insertable, Selectable, Updateable } from 'kysely';
+import { CaseStore } from './cases.js';
 import type { Db } from './database.js';
+import { DecisionStore } from './decisions.js';
 import type { ReferralsTable, RemovalOrdersTable } from './schema.js';
 
 export type OrderRow = Selectable<RemovalOrdersTable>;
@@ -177,23 +179,15 @@ export class OrderStore {
     dueAt: string,
     now: string,
   ): Promise<number> {
-    const row = await this.db
-      .insertInto('cases')
-      .values({
-        org_id: orgId,
-        submission_id: null,
-        external_id: externalId,
-        status: 'open',
-        priority,
-        due_at: dueAt,
-        assignee: null,
-        evidence: '[]',
-        created_at: now,
-        updated_at: now,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return row.id;
+    return new CaseStore(this.db).insert({
+      orgId,
+      submissionId: null,
+      externalId,
+      priority,
+      dueAt,
+      evidence: [],
+      createdAt: now,
+    });
   }
 
   async setCaseDue(caseId: number, dueAt: string, now: string): Promise<void> {
@@ -214,27 +208,20 @@ export class OrderStore {
     decidedBy: string;
     at: string;
   }): Promise<number> {
-    const row = await this.db
-      .insertInto('decisions')
-      .values({
-        case_id: input.caseId,
-        org_id: input.orgId,
-        decision: input.decision,
-        ground_type: 'illegal',
-        ground: input.ground,
-        reason: input.reason,
-        automated: 0,
-        decided_by: input.decidedBy,
-        created_at: input.at,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    await this.db
-      .updateTable('cases')
-      .set({ status: 'decided', updated_at: input.at })
-      .where('id', '=', input.caseId)
-      .execute();
-    return row.id;
+    const decisionId = await new DecisionStore(this.db).insert({
+      caseId: input.caseId,
+      orgId: input.orgId,
+      decision: input.decision,
+      groundType: 'illegal',
+      ground: input.ground,
+      reason: input.reason,
+      automated: false,
+      decidedBy: input.decidedBy,
+      createdAt: input.at,
+    });
+    // Settled like any decided case: status, a new version, and no claim left on it.
+    await new CaseStore(this.db).settle(input.caseId, 'decided', undefined, input.at);
+    return decisionId;
   }
 
   /** An outbox action; `dueAt` in the future holds it back (the deliverer only sends due actions). */
