@@ -40,7 +40,7 @@ export default tseslint.config(
 
 /**
  * The floors of src/, lowest first. A folder may import folders on lower floors only: never one above it, never a
- * neighbour on its own floor. src/context.ts (the composition root) and src/index.ts (the library's entry) sit
+ * neighbour on its own floor. src/context.ts (the composition root) and src/library.ts (the library's entry) sit
  * above every domain folder; http/ above the root, cli/ (whose serve starts the server) above http/, bin/ on top.
  */
 function layerRules() {

@@ -1,6 +1,6 @@
-// The PDQ index as a library: imported from the package's main entry (src/index.ts, built to dist/src/index.js).
+// The PDQ index as a library: imported from the package's main entry (src/library.ts, built to dist/src/library.js).
 import { describe, expect, it } from 'vitest';
-import { PdqIndex, pdqDistance } from '../../src/index.js';
+import { PdqIndex, pdqDistance } from '../../src/library.js';
 
 const BRIDGE = 'f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22';
 const BLURRED = 'f8f8f0cee0f4a84f06370a2a038f63f0b36e26d596621e1d33e6b39c4e9c9b22';
