@@ -10,7 +10,9 @@ describe.each(TEST_DIALECTS)('removal orders and referrals (%s)', (dialect) => {
   let otherAuthority: { id: number; key: string };
   let platform: { id: number; admin: string; moderator: string };
   let otherPlatform: { id: number; admin: string };
-  const base = new Date('2026-12-03T10:00:00.000Z');
+  // Ahead of the real clock: the outbox deliverer runs on real time, and reminders due in its past would be sent
+  // (and rescheduled) while the test still reads them.
+  const base = new Date(Math.floor(Date.now() / (24 * HOUR)) * 24 * HOUR + 2 * 24 * HOUR + 10 * HOUR);
 
   const order = (overrides: Record<string, unknown> = {}) => ({
     platform_org_id: platform.id,
@@ -21,7 +23,7 @@ describe.each(TEST_DIALECTS)('removal orders and referrals (%s)', (dialect) => {
     reasons: 'Glorifies the attack of 15 March and calls for copycats.',
     items: [{ url: 'https://video.example/watch/1' }],
     legal_basis: 'Regulation (EU) 2021/784, Art. 3',
-    signed_at: '2026-12-03T09:55:00.000Z',
+    signed_at: new Date(base.getTime() - 5 * 60_000).toISOString(),
     signature: 'MEUCIQ...signature',
     redress: 'Appeal to the Verwaltungsgericht Wiesbaden within one month.',
     ...overrides,
