@@ -6,10 +6,10 @@
  * lands there (it matches) and for its first block. Reported per member: the share of in-reach variants blocked at
  * upload after the hash landed, time to land and to first block, and how many variants no hash could catch.
  */
-import { percentileOf } from '../core/stats.js';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ValidationError } from '../core/errors.js';
+import { percentileOf } from '../core/stats.js';
 import { TRANSFORM_NAMES, type TransformName } from '../media/variants.js';
 import { buildCorpus, reachSummary, type DrillCorpus, type DrillVariant } from './drill-corpus.js';
 

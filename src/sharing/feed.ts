@@ -155,7 +155,8 @@ export class SharingFeed {
         ? { labels: record.labels, status: record.status, contributor, created_at: record.createdAt }
         : {}),
       at: record.at,
-      // The hub instance is named once, in the page proof. Contributed from a member instance: which signed batch item says so (the page carries the batch).
+      // The hub instance is named once, in the page proof. Contributed from a member instance: which signed batch
+      // item says so (the page carries the batch).
       ...(proof ? { contribution: { batch: proof.batchId, item: proof.item } } : {}),
     };
     return body as SharedRecord;

@@ -145,7 +145,7 @@ function hubRecord(
       value: wire.value,
       externalId,
       get raw() {
-        return JSON.stringify(wire); // only a record that turns out bad is kept as received
+        return raw(); // only a record that turns out bad is kept as received
       },
       where,
     };
@@ -162,7 +162,7 @@ function hubRecord(
     createdAt: typeof wire.created_at === 'string' ? wire.created_at : null,
     updatedAt: typeof wire.at === 'string' ? wire.at : null,
     get raw() {
-      return JSON.stringify(wire);
+      return raw();
     },
     where,
   };

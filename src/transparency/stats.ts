@@ -10,8 +10,6 @@ export interface Distribution {
   p99: number | null;
 }
 
-export { percentile };
-
 export function distribution(values: number[]): Distribution {
   const sorted = Float64Array.from(values).sort();
   const list = Array.from(sorted);
